@@ -1,0 +1,86 @@
+"""The detached job process: ``python -m engine.jobs.child <run_dir>``.
+
+Imports the step function and request class named in ``request.json``, runs them through the
+runner, appends every event to ``events.jsonl`` and keeps ``status.json`` current.
+SIGHUP is ignored (a dropped SSH connection); the first SIGTERM/SIGINT asks the step to stop
+after its current unit of work, a second one exits at once."""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sys
+import time
+from pathlib import Path
+
+from engine.events import Failed, Progress, Result, StopToken, event_to_dict
+from engine.jobs.store import proc_start_time, read_status, write_status
+from engine.runner import drive, request_from_dict, resolve
+
+STATUS_EVERY_S = 0.5
+
+
+def main(run_dir: Path) -> int:
+    spec = json.loads((run_dir / "request.json").read_text(encoding="utf-8"))
+    status = read_status(run_dir)
+    status.update(pid=os.getpid(), pstart=proc_start_time(os.getpid()), state="running")
+    write_status(run_dir, status)
+
+    stop = StopToken()
+
+    def on_term(signum: int, frame: object) -> None:
+        if stop.requested:
+            os._exit(130)
+        stop.request()
+        status["state"] = "stopping"
+        write_status(run_dir, status)
+
+    signal.signal(signal.SIGHUP, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, on_term)
+    signal.signal(signal.SIGINT, on_term)
+
+    last_status = 0.0
+    final: dict = {}
+    with open(run_dir / "events.jsonl", "a", encoding="utf-8") as events:
+        try:
+            func = resolve(spec["target"])
+            request = request_from_dict(resolve(spec["request_type"]), spec["request"])
+            stream = drive(spec["step"], func, request, stop=stop,
+                           job=_rel_run_dir(run_dir, status.get("project_root")))
+        except Exception as exc:  # cannot even import the step: report, don't vanish
+            stream = iter([Failed(f"Could not start the step: {exc}",
+                                  "Re-run `make setup`; if it persists this is a bug.")])
+        for event in stream:
+            events.write(json.dumps({"t": time.time(), "event": event_to_dict(event)},
+                                    ensure_ascii=False) + "\n")
+            events.flush()
+            if isinstance(event, Progress):
+                status["progress"] = {"done": event.done, "total": event.total,
+                                      "eta_s": event.eta_s, "message": event.message,
+                                      "metrics": event.metrics}
+                if time.monotonic() - last_status > STATUS_EVERY_S:
+                    write_status(run_dir, status)
+                    last_status = time.monotonic()
+            elif isinstance(event, Result):
+                final = {"state": "done", "summary": event.summary}
+            elif isinstance(event, Failed):
+                state = "cancelled" if stop.requested else "failed"
+                final = {"state": state, "reason": event.reason, "hint": event.hint}
+    status.update(final or {"state": "failed", "reason": "The step ended without a result."})
+    status["ended"] = time.time()
+    write_status(run_dir, status)
+    sys.stdout.flush()
+    return 0 if status["state"] == "done" else 1
+
+
+def _rel_run_dir(run_dir: Path, root: str | None) -> str:
+    if not root:
+        return str(run_dir)
+    try:
+        return run_dir.resolve().relative_to(Path(root).resolve()).as_posix()
+    except ValueError:
+        return str(run_dir)
+
+
+if __name__ == "__main__":
+    sys.exit(main(Path(sys.argv[1])))

@@ -1,0 +1,131 @@
+"""English G2P: CMU dictionary lookup, g2p_en's homographs and neural model, as upstream.
+
+Lookup order per token (upstream's): non-words pass through; single letters from the
+dictionary (capital ``A`` -> EY1); homographs by POS tag; the dictionary; out-of-vocabulary
+words of <= 3 letters spelled out; possessive ``'s``; compound split with wordsegment;
+finally g2p_en's neural prediction.
+
+Data: the CMU dictionary is NLTK's ``cmudict`` corpus and the POS tagger NLTK's averaged
+perceptron; both are looked up under ``NLTK_DATA`` and ``<app data>/nltk_data`` (set-up puts
+them there; nothing is downloaded at run time).
+"""
+from __future__ import annotations
+
+import os
+import re
+from functools import lru_cache
+
+from engine.text.en_normalize import text_normalize  # noqa: F401  (the language API)
+
+# Upstream's corrections on top of the CMU dictionary ("hot" entries override it).
+_HOT = {"chatgpt": ["CH", "AE1", "T", "JH", "IY1", "P", "IY1", "T", "IY1"],
+        "json": ["JH", "EY1", "S", "AH0", "N"],
+        "conda": ["K", "AA1", "N", "D", "AH0"]}
+# Abbreviations the CMU dictionary reads wrongly as words; upstream removes them.
+_DROPPED = ("ae", "ai", "ar", "ios", "hud", "os")
+_VOICELESS = ("P", "T", "K", "F", "TH", "HH")
+_SIBILANT = ("S", "Z", "SH", "ZH", "CH", "JH")
+_SKIP = (" ", "<pad>", "UW", "</s>", "<s>")
+
+
+def _nltk_paths() -> None:
+    import nltk
+
+    from engine.appconfig import data_dir
+
+    for p in (os.environ.get("NLTK_DATA", ""), str(data_dir() / "nltk_data")):
+        for part in filter(None, p.split(os.pathsep)):
+            if part not in nltk.data.path:
+                nltk.data.path.append(part)
+
+
+class EnglishG2P:
+    def __init__(self) -> None:
+        _nltk_paths()
+        import wordsegment
+        from g2p_en import G2p
+        from nltk import pos_tag
+        from nltk.tokenize import TweetTokenizer
+
+        self._model = G2p()
+        self._tokenize = TweetTokenizer().tokenize
+        self._pos_tag = pos_tag
+        wordsegment.load()
+        self._segment = wordsegment.segment
+        self.cmu: dict[str, list[list[str]]] = dict(self._model.cmu)
+        for word, pron in _HOT.items():
+            self.cmu[word] = [pron]
+        for word in _DROPPED:
+            self.cmu.pop(word, None)
+        self.homographs = dict(self._model.homograph2features)
+        self.homographs["read"] = (["R", "IY1", "D"], ["R", "EH1", "D"], "VBP")
+        self.homographs["complex"] = (["K", "AH0", "M", "P", "L", "EH1", "K", "S"],
+                                      ["K", "AA1", "M", "P", "L", "EH0", "K", "S"], "JJ")
+
+    def __call__(self, text: str) -> list[str]:
+        phones: list[str] = []
+        for original, pos in self._pos_tag(self._tokenize(text)):
+            word = original.lower()
+            if re.search("[a-z]", word) is None:
+                pron = [word]
+            elif len(word) == 1:
+                pron = ["EY1"] if original == "A" else self.cmu[word][0]
+            elif word in self.homographs:
+                pron1, pron2, pos1 = self.homographs[word]
+                # "read" is tagged VB / VBP / VBD; a prefix of pos1 also counts (upstream).
+                if pos.startswith(pos1) or (len(pos) < len(pos1) and pos == pos1[: len(pos)]):
+                    pron = pron1
+                else:
+                    pron = pron2
+            else:
+                pron = self.lookup(original)
+            phones += pron
+        return phones
+
+    def lookup(self, original: str) -> list[str]:
+        word = original.lower()
+        if len(word) > 1 and word in self.cmu:
+            return self.cmu[word][0]
+        if len(word) <= 3:  # short unknown token: spell it
+            out: list[str] = []
+            for ch in word:
+                if ch == "a":
+                    out.append("EY1")
+                elif not ch.isalpha():
+                    out.append(ch)
+                else:
+                    out += self.cmu[ch][0]
+            return out
+        if re.match(r"^([a-z]+)('s)$", word):
+            stem = list(self.lookup(word[:-2]))
+            if stem[-1] in _VOICELESS:
+                return stem + ["S"]
+            if stem[-1] in _SIBILANT:
+                return stem + ["AH0", "Z"]
+            return stem + ["Z"]
+        parts = self._segment(word)
+        if len(parts) == 1:
+            return self._model.predict(word)
+        return [p for part in parts for p in self.lookup(part)]
+
+
+@lru_cache(maxsize=1)
+def _g2p() -> EnglishG2P:
+    return EnglishG2P()
+
+
+def g2p(norm_text: str) -> list[str]:
+    from engine.text.symbols import symbol_to_id
+
+    table = symbol_to_id("v2")
+    out = []
+    for ph in _g2p()(norm_text):
+        if ph in _SKIP:
+            continue
+        ph = "UNK" if ph == "<unk>" else ph
+        if ph in table:
+            out.append(ph)
+        elif ph == "'":
+            out.append("-")
+        # any other phone outside the table is dropped, as upstream does
+    return out
