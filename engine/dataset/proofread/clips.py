@@ -82,8 +82,17 @@ def join_separator(lang: str) -> str:
     return "" if is_cjk(lang) else " "
 
 
+def _cjk_char(ch: str) -> bool:
+    o = ord(ch)
+    return (0x3000 <= o <= 0x30FF or 0x3400 <= o <= 0x9FFF or 0xF900 <= o <= 0xFAFF
+            or 0xFF00 <= o <= 0xFFEF)
+
+
 def join_texts(a: str, b: str, lang: str) -> str:
+    """Join two texts: by the clip's language, and never a space between two CJK characters
+    (a mislabelled clip should not get "你好 世界")."""
     a, b = a.rstrip(), b.lstrip()
     if not a or not b:
         return a + b
-    return a + join_separator(lang) + b
+    sep = "" if _cjk_char(a[-1]) and _cjk_char(b[0]) else join_separator(lang)
+    return a + sep + b

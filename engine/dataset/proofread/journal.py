@@ -1,0 +1,119 @@
+"""The append-only proofreading journal (JSON lines).
+
+Record kinds: ``base`` (the ``.list`` bytes the session started from, base64), ``edit`` (an
+:class:`~.edits.Edit`), ``undo`` and ``redo``. Each record after the base carries the sha256 of
+the ``.list`` it produced, so reopening can tell "our own list, maybe one write behind after a
+crash" from "someone else rewrote the list" (then the journal is archived and a new base starts).
+A record is flushed and fsynced before the ``.list`` is rewritten, so a kill at any point
+loses nothing: replaying the journal rebuilds the newest state.
+"""
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from engine.dataset.proofread.clips import Clip
+from engine.dataset.proofread.edits import Edit, apply_edit
+
+VERSION = 1
+
+
+def sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+class Journal:
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self._f = None
+
+    def append(self, record: dict[str, Any]) -> None:
+        if self._f is None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._f = open(self.path, "ab")
+        record = {"t": round(time.time(), 3), **record}
+        self._f.write(json.dumps(record, ensure_ascii=False).encode("utf-8") + b"\n")
+        self._f.flush()
+        os.fsync(self._f.fileno())
+
+    def close(self) -> None:
+        if self._f is not None:
+            self._f.close()
+            self._f = None
+
+    def archive(self) -> Path:
+        """Move the journal aside (kept for the record) so a new base can start."""
+        self.close()
+        dest = self.path.with_name(f"{self.path.stem}.{time.strftime('%Y%m%d-%H%M%S')}"
+                                   f"{self.path.suffix}")
+        n = 1
+        while dest.exists():
+            dest = dest.with_name(f"{dest.stem}-{n}{dest.suffix}")
+            n += 1
+        os.replace(self.path, dest)
+        return dest
+
+
+def read_records(path: Path) -> list[dict[str, Any]]:
+    """All whole records; a torn last line (killed mid-write) is ignored."""
+    out = []
+    for line in Path(path).read_bytes().split(b"\n"):
+        if not line.strip():
+            continue
+        try:
+            out.append(json.loads(line))
+        except ValueError:
+            break
+    return out
+
+
+def base_record(data: bytes, list_name: str) -> dict[str, Any]:
+    return {"kind": "base", "v": VERSION, "list": list_name, "sha": sha256(data),
+            "data": base64.b64encode(data).decode("ascii")}
+
+
+def base_bytes(record: dict[str, Any]) -> bytes:
+    return base64.b64decode(record["data"])
+
+
+@dataclass
+class Replayed:
+    """The state a journal leads to: clips, undo/redo stacks and every list hash it wrote."""
+
+    clips: list[Clip]
+    done: list[Edit] = field(default_factory=list)
+    undone: list[Edit] = field(default_factory=list)
+    shas: set[str] = field(default_factory=set)
+    next_id: int = 0
+
+
+def replay(records: list[dict[str, Any]], base_clips: list[Clip]) -> Replayed:
+    st = Replayed(clips=list(base_clips), shas={records[0]["sha"]},
+                  next_id=max((c.id for c in base_clips), default=-1) + 1)
+    for r in records[1:]:
+        kind = r.get("kind")
+        if kind == "edit":
+            e = Edit.from_json(r)
+            st.clips = apply_edit(st.clips, e)
+            st.done.append(e)
+            st.undone.clear()
+            st.next_id = max([st.next_id, *(i + 1 for i in e.new_ids)])
+        elif kind == "undo" and st.done:
+            e = st.done.pop()
+            st.clips = apply_edit(st.clips, e.inverse())
+            st.undone.append(e)
+        elif kind == "redo" and st.undone:
+            e = st.undone.pop()
+            st.clips = apply_edit(st.clips, e)
+            st.done.append(e)
+        else:
+            continue
+        if "sha" in r:
+            st.shas.add(r["sha"])
+    return st

@@ -1,0 +1,166 @@
+"""The edit model through a real session: every change lands in the journal and the .list."""
+import json
+from pathlib import Path
+
+import pytest
+import soundfile as sf
+
+from engine.dataset.listfile import read_document
+from engine.dataset.proofread.clips import join_texts
+from engine.dataset.proofread.edits import EditError
+from engine.dataset.proofread.journal import read_records
+from engine.dataset.proofread.source import open_session
+from engine.dataset.proofread.view import next_unreviewed, visible
+
+
+def kinds(s):
+    return [r["kind"] for r in read_records(s.paths.journal)]
+
+
+def texts(path: Path):
+    return [ln.entry.text if ln.entry else ln.raw for ln in read_document(path).lines]
+
+
+def test_open_without_edits_is_byte_identical(listdir):
+    before = (listdir / "demo.list").read_bytes()
+    s = open_session(listdir / "demo.list")
+    assert s.render() == before and (listdir / "demo.list").read_bytes() == before
+    assert kinds(s) == ["base"]
+    assert [c.malformed for c in s.clips].count(True) == 1
+    assert s.stats()[:2] == (0, 4)
+
+
+def test_edit_accept_undo_redo_on_disk(listdir):
+    lst = listdir / "demo.list"
+    s = open_session(lst)
+    s.set_text(0, "hello world")
+    assert texts(lst)[0] == "hello world" and kinds(s)[-1] == "edit"
+    assert lst.read_bytes().split(b"\n")[1].endswith(b"second clip\r")  # CRLF kept
+    s.accept(1)
+    assert s.clips[1].reviewed and s.stats()[0] == 1
+    s.undo()
+    s.undo()
+    assert texts(lst)[0] == "hello there" and not s.clips[1].reviewed
+    s.redo()
+    assert texts(lst)[0] == "hello world" and kinds(s)[-3:] == ["undo", "undo", "redo"]
+    s.close()
+    again = open_session(lst)  # the journal brings back history and the redo stack
+    assert again.clips == s.clips and len(again.done) == 1 and len(again.undone) == 1
+    again.redo()
+    assert again.clips[1].reviewed
+
+
+def test_soft_delete_keeps_file(listdir):
+    lst = listdir / "demo.list"
+    s = open_session(lst)
+    wav = s.wav_path(s.clips[0])
+    s.toggle_delete(0)
+    assert "hello there" not in texts(lst) and wav.exists()
+    assert s.stats()[1] == 3
+    s.toggle_delete(0)
+    assert texts(lst)[0] == "hello there"
+
+
+def test_merge_writes_new_wav_and_keeps_originals(listdir):
+    lst = listdir / "demo.list"
+    s = open_session(lst)
+    a, b = s.wav_path(s.clips[0]), s.wav_path(s.clips[1])
+    a_bytes = a.read_bytes()
+    s.merge(0, +1)
+    m = s.clips[0]
+    assert m.text == "hello there second clip" and m.origin == (0, 1)
+    out = s.wav_path(m)
+    assert out.parent == listdir / "demo_edits" and a.read_bytes() == a_bytes and b.exists()
+    assert abs(sf.info(str(out)).duration - 3.0) < 0.01
+    assert texts(lst)[:2] == ["hello there second clip", "this line has no pipes at all"]
+    s.undo()
+    assert texts(lst)[:2] == ["hello there", "second clip"]
+
+
+def test_merge_previous_skips_malformed_and_joins_cjk(listdir):
+    s = open_session(listdir / "demo.list")
+    s.set_text(1, "世界")
+    pos = 3  # 你好世界 (ZH); previous live clip is 1 (the malformed line 2 stays)
+    with pytest.raises(EditError):
+        s.merge(2, +1)
+    s.merge(pos, -1)
+    assert [c.text for c in s.clips[:3]] == ["hello there", "世界你好世界",
+                                             "this line has no pipes at all"]
+    assert join_texts("你好", "世界", "zh") == "你好世界" and join_texts("a", "b", "EN") == "a b"
+
+
+def test_split_at_time_and_cursor(listdir):
+    lst = listdir / "demo.list"
+    s = open_session(lst)
+    s.split(1, 0.8, cursor=6)  # "second clip", 2.0 s
+    one, two = s.clips[1], s.clips[2]
+    assert (one.text, two.text) == ("second", "clip")
+    assert abs(sf.info(str(s.wav_path(one))).duration - 0.8) < 0.01
+    assert abs(sf.info(str(s.wav_path(two))).duration - 1.2) < 0.01
+    assert texts(lst)[1:3] == ["second", "clip"]
+    with pytest.raises(ValueError):
+        s.split(0, 5.0, 2)
+    assert texts(lst)[0] == "hello there"  # a failed split changes nothing
+
+
+def test_replace_all_is_one_undo(listdir):
+    lst = listdir / "demo.list"
+    s = open_session(lst)
+    rows = visible(s.clips, s.info, query="e")
+    s.replace_all(rows, "e", "E")
+    assert texts(lst)[0] == "hEllo thErE" and texts(lst)[5] == "last onE without nEwlinE"
+    s.undo()
+    assert texts(lst)[0] == "hello there"
+
+
+def test_filters_and_sort(listdir):
+    (listdir / "records.jsonl").write_text(
+        json.dumps({"wav": str(listdir / "clips/c1.wav"), "avg_logprob": -1.5}) + "\n"
+        + json.dumps({"path": "c0.wav", "avg_logprob": -0.1}) + "\nnot json\n")
+    s = open_session(listdir / "demo.list")
+    v = lambda **k: visible(s.clips, s.info, **k)  # noqa: E731
+    assert v() == [0, 1, 2, 3, 5]
+    assert v(filter="low_conf") == [1]
+    assert v(filter="short") == [0, 1]  # 1 s and 2 s
+    assert v(filter="problems") == [2]
+    s.set_text(3, "你好 2 world")
+    assert v(filter="mixed") == [3]
+    assert v(sort="duration") == [0, 1, 3, 5, 2]
+    assert v(sort="confidence") == [1, 0, 2, 3, 5]
+    s.accept(0)
+    assert v(filter="unreviewed") == [1, 3, 5]
+    assert next_unreviewed(s.clips, v(), 0) == 1
+
+
+def test_external_change_archives_journal(listdir):
+    lst = listdir / "demo.list"
+    s = open_session(lst)
+    s.set_text(0, "mine")
+    s.close()
+    lst.write_text("x.wav|s|EN|rewritten by asr\n")
+    s2 = open_session(lst)
+    assert s2.archived is not None and s2.archived.exists()
+    assert [c.text for c in s2.clips] == ["rewritten by asr"] and kinds(s2) == ["base"]
+
+
+def test_crash_between_journal_and_list_recovers(listdir):
+    lst = listdir / "demo.list"
+    s = open_session(lst)
+    s.set_text(0, "first")
+    old = lst.read_bytes()
+    s.set_text(0, "second")
+    s.close()
+    lst.write_bytes(old)  # as if killed after the journal append, before the list rewrite
+    s2 = open_session(lst)
+    assert s2.recovered and texts(lst)[0] == "second"
+
+
+def test_torn_journal_tail_is_ignored(listdir):
+    lst = listdir / "demo.list"
+    s = open_session(lst)
+    s.set_text(0, "kept")
+    s.close()
+    with open(s.paths.journal, "ab") as f:
+        f.write(b'{"kind": "edit", "label": "half')
+    s2 = open_session(lst)
+    assert s2.clips[0].text == "kept" and not s2.recovered
