@@ -1,0 +1,155 @@
+"""The slice step: recordings → 32 kHz mono 16-bit clips named by their sample offsets."""
+from __future__ import annotations
+
+import json
+import re
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
+
+from engine.atomic import atomic_write_text
+from engine.audio.clipstats import histogram_lines, length_summary
+from engine.audio.decode import AUDIO_EXTS, DecodeError
+from engine.events import Artifact, Event, Log, Progress, Result, StepError, StopToken
+from engine.layout import Layout
+from engine.settings import knob
+
+SLICE_SR = 32000
+MANIFEST = "slices.json"
+_CLIP_NAME = re.compile(r"_\d{10}_\d{10}\.wav$")
+
+
+@dataclass
+class SliceRequest:
+    project_root: str
+    source: str = ""  # file or folder; empty: audio/clean when it has audio, else audio/raw
+    threshold_db: float = knob(-34.0, "RMS below this counts as silence", min=-90, max=0,
+                               unit="dB")
+    min_length_ms: int = knob(4000, "Shortest clip; shorter pieces join the next", min=0,
+                              max=60000, unit="ms")
+    min_interval_ms: int = knob(300, "Shortest silence that may become a cut", min=1,
+                                max=10000, unit="ms")
+    hop_ms: int = knob(10, "Step of the RMS analysis", min=1, max=1000, unit="ms")
+    max_sil_kept_ms: int = knob(500, "Most silence kept around a cut", min=1, max=10000,
+                                unit="ms")
+    normalize_max: float = knob(0.9, "Peak of the normalised copy mixed into each clip",
+                                min=0.0, max=1.0)
+    alpha: float = knob(0.25, "Share of the peak-normalised copy in each clip", min=0.0,
+                        max=1.0)
+    max_clip_s: float = knob(0.0, "Longest clip (0: GPU memory in GB, as seconds)", min=0,
+                             max=600, unit="s")
+    short_clip_s: float = knob(1.0, "Clips shorter than this are listed as outliers", min=0,
+                               max=60, unit="s")
+
+
+def params_of(req: SliceRequest):
+    from engine.audio.slicer import SlicerParams, check_params
+
+    p = SlicerParams(req.threshold_db, req.min_length_ms, req.min_interval_ms, req.hop_ms,
+                     req.max_sil_kept_ms)
+    check_params(p)
+    return p
+
+
+def _audio_files(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in AUDIO_EXTS)
+
+
+def find_sources(req: SliceRequest, layout: Layout) -> list[Path]:
+    if req.source:
+        src = layout.abs(req.source)
+        if src.is_file():
+            return [src]
+        if src.is_dir():
+            files = _audio_files(src)
+            if files:
+                return files
+        raise StepError(f"No audio found at {req.source}",
+                        "Give a recording or a folder of recordings, or import some first.")
+    for folder in (layout.clean_dir, layout.raw_dir):
+        if folder.is_dir():
+            files = _audio_files(folder)
+            if files:
+                return files
+    raise StepError("Nothing to slice: audio/clean and audio/raw hold no recordings",
+                    "Run the import step first (gsv import <files>).")
+
+
+def clip_name(stem: str, start: int, end: int) -> str:
+    return f"{stem}_{start:010d}_{end:010d}.wav"
+
+
+def cut_file(path: Path, req: SliceRequest, max_s: float) -> tuple[object, list[tuple[int, int]]]:
+    """Decode to 32 kHz mono and return (samples, final sample ranges)."""
+    import numpy as np
+
+    from engine.audio.decode import load_mono
+    from engine.audio.slicer import FrameGrid, enforce_max_length, frame_rms, slice_bounds
+
+    x, _ = load_mono(path, SLICE_SR)
+    params = params_of(req)
+    grid = FrameGrid.of(params, SLICE_SR)
+    rms = frame_rms(x, grid.win, grid.hop) if x.size else np.zeros(0)
+    bounds = slice_bounds(x, SLICE_SR, params, rms=rms)
+    if max_s > 0 and rms.size:
+        bounds = enforce_max_length(bounds, rms, grid.hop, int(max_s * SLICE_SR), SLICE_SR)
+    return x, bounds
+
+
+def run_slice(request: SliceRequest, stop: StopToken | None = None) -> Iterator[Event]:
+    import soundfile as sf
+
+    from engine.audio.gpu_hint import default_max_clip_s
+    from engine.audio.slicer import peak_mix
+
+    params_of(request)
+    layout = Layout(Path(request.project_root), "")
+    sources = find_sources(request, layout)
+    max_s = request.max_clip_s or default_max_clip_s()
+    out_dir = layout.slices_dir
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for old in out_dir.iterdir():  # a re-slice replaces every clip from the last run
+        if old.is_file() and _CLIP_NAME.search(old.name):
+            old.unlink()
+    yield Log(f"Slicing {len(sources)} file(s); longest clip {max_s:g} s")
+    clips: list[dict] = []
+    skipped: list[dict] = []
+    t0 = time.monotonic()
+    for k, src in enumerate(sources):
+        if stop is not None and stop.requested:
+            yield Log("Stopped; run slice again to redo all files", level="warning")
+            break
+        yield Progress("slice", k, len(sources), message=src.name)
+        try:
+            x, bounds = cut_file(src, request, max_s)
+        except DecodeError as exc:
+            skipped.append({"source": src.name, "reason": exc.reason})
+            yield Log(f"{src.name}: {exc.reason}", level="warning")
+            continue
+        for start, end in bounds:
+            name = clip_name(src.stem, start, end)
+            chunk = peak_mix(x[start:end], request.normalize_max, request.alpha)
+            sf.write(str(out_dir / name), chunk, SLICE_SR, subtype="PCM_16")
+            clips.append({"name": name, "source": src.name, "start": start, "end": end,
+                          "seconds": round((end - start) / SLICE_SR, 4)})
+    yield Progress("slice", len(sources), len(sources))
+    summary = length_summary({c["name"]: c["seconds"] for c in clips},
+                             short_s=request.short_clip_s, max_s=max_s)
+    manifest = {"sample_rate": SLICE_SR, "max_clip_s": max_s, "clips": clips,
+                "skipped": skipped, "summary": summary}
+    atomic_write_text(out_dir / MANIFEST, json.dumps(manifest, ensure_ascii=False, indent=1))
+    for line in histogram_lines(summary["histogram"]):
+        yield Log(line)
+    for o in summary["outliers"]:
+        yield Log(f"outlier {o['name']}: {o['seconds']} s, {o['why']}", level="warning")
+    yield Artifact(layout.rel(out_dir), kind="folder")
+    yield Artifact(layout.rel(out_dir / MANIFEST), kind="manifest")
+    if not clips:
+        raise StepError("Slicing produced no clips",
+                        "Check that the recordings hold speech, or lower threshold_db.")
+    dt = time.monotonic() - t0
+    yield Result(f"{len(clips)} clips, {summary['total_s'] / 60:.1f} min, from "
+                 f"{len(sources) - len(skipped)} file(s) in {dt:.1f} s",
+                 data={"clips": len(clips), "max_clip_s": max_s, "skipped": skipped,
+                       "summary": summary, "manifest": layout.rel(out_dir / MANIFEST)})

@@ -1,0 +1,201 @@
+"""The vectorised slicer against a frame-by-frame transcription of upstream's algorithm,
+and the slice step on generated speech with silences of known length."""
+from __future__ import annotations
+
+import json
+import re
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from engine.audio.slice_step import SliceRequest, run_slice
+from engine.audio.slicer import (FrameGrid, SlicerParams, enforce_max_length, frame_rms,
+                                 peak_mix, silence_tags, slice_bounds)
+from engine.events import Artifact, Result, StepError
+from engine.layout import Layout
+from engine.runner import drive
+from engine.settings import validate
+
+from .conftest import SR
+
+
+def naive_rms(x: np.ndarray, win: int, hop: int) -> np.ndarray:
+    pad = win // 2
+    y = np.pad(x.astype(np.float64), (pad, pad))
+    n = 1 + (len(y) - win) // hop
+    return np.array([np.sqrt(np.mean(y[j * hop:j * hop + win] ** 2)) for j in range(n)])
+
+
+def naive_tags(rms: np.ndarray, g: FrameGrid) -> list[tuple[int, int]]:
+    """Upstream's per-frame state machine, written out plainly as the reference."""
+    tags, silence_start, clip_start, keep = [], None, 0, g.max_sil_kept
+    for i, r in enumerate(rms):
+        if r < g.threshold:
+            if silence_start is None:
+                silence_start = i
+            continue
+        if silence_start is None:
+            continue
+        s = silence_start
+        leading = s == 0 and i > keep
+        middle = i - s >= g.min_interval and i - clip_start >= g.min_length
+        if not leading and not middle:
+            silence_start = None
+            continue
+        if i - s <= keep:
+            pos = rms[s:i + 1].argmin() + s
+            tags.append((0, pos) if s == 0 else (pos, pos))
+            clip_start = pos
+        elif i - s <= keep * 2:
+            pos = rms[i - keep:s + keep + 1].argmin() + i - keep
+            pos_l = rms[s:s + keep + 1].argmin() + s
+            pos_r = rms[i - keep:i + 1].argmin() + i - keep
+            if s == 0:
+                tags.append((0, pos_r))
+                clip_start = pos_r
+            else:
+                tags.append((min(pos_l, pos), max(pos_r, pos)))
+                clip_start = max(pos_r, pos)
+        else:
+            pos_l = rms[s:s + keep + 1].argmin() + s
+            pos_r = rms[i - keep:i + 1].argmin() + i - keep
+            tags.append((0, pos_r) if s == 0 else (pos_l, pos_r))
+            clip_start = pos_r
+        silence_start = None
+    total = len(rms)
+    if silence_start is not None and total - silence_start >= g.min_interval:
+        end = min(total, silence_start + keep)
+        pos = rms[silence_start:end + 1].argmin() + silence_start
+        tags.append((pos, total + 1))
+    return [(int(a), int(b)) for a, b in tags]
+
+
+@pytest.mark.parametrize("n,win,hop", [(32000, 1280, 320), (5001, 960, 320), (777, 300, 100),
+                                        (100, 1280, 320), (48000, 1000, 441)])
+def test_frame_rms_matches_naive(n, win, hop):
+    x = np.random.default_rng(n).standard_normal(n).astype(np.float32) * 0.3
+    assert np.allclose(frame_rms(x, win, hop), naive_rms(x, win, hop), rtol=1e-5, atol=1e-7)
+
+
+def _bursty(seed: int, seconds: float) -> np.ndarray:
+    """Noise bursts and silences of random lengths: many decisions for the state machine."""
+    rng = np.random.default_rng(seed)
+    out, total = [], 0
+    while total < seconds * SR:
+        n = int(rng.uniform(0.02, 3.0) * SR)
+        level = rng.choice([0.0, 0.001, 0.3])
+        out.append(rng.standard_normal(n).astype(np.float32) * level)
+        total += n
+    return np.concatenate(out)
+
+
+@pytest.mark.parametrize("seed", range(4))
+@pytest.mark.parametrize("params", [SlicerParams(), SlicerParams(-40, 2000, 200, 20, 1000),
+                                    SlicerParams(-30, 300, 30, 10, 50)])
+def test_tags_match_upstream_state_machine(seed, params):
+    x = _bursty(seed, 40)
+    g = FrameGrid.of(params, SR)
+    rms = frame_rms(x, g.win, g.hop)
+    assert silence_tags(rms, g) == naive_tags(rms, g)
+
+
+def test_cuts_fall_inside_the_silences(speech_with_gaps):
+    x = speech_with_gaps.audio
+    bounds = slice_bounds(x, SR, SlicerParams(min_length_ms=1000))
+    assert len(bounds) == 4
+    for (_, end), (start, _), (s0, s1) in zip(bounds, bounds[1:], speech_with_gaps.silences):
+        assert s0 <= end <= start <= s1
+    # upstream keeps at most max_sil_kept (500 ms) of silence next to a cut, plus a frame
+    for (_, end), (start, _), (s0, s1) in zip(bounds, bounds[1:], speech_with_gaps.silences):
+        assert end - s0 <= 0.5 * SR + 640 and s1 - start <= 0.5 * SR + 640
+
+
+def test_default_min_length_merges_short_phrases(speech_parts):
+    """Upstream's min_length counts from one cut to the next speech onset, so from a clip's
+    start to the next clip's start is at least 4 s minus the silence kept (0.5 s)."""
+    gap = np.zeros(int(0.6 * SR), np.float32)
+    x = np.concatenate([np.concatenate([p[:int(1.2 * SR)], gap]) for p in speech_parts * 2])
+    bounds = slice_bounds(x, SR)
+    assert 1 < len(bounds) <= 4  # eight phrases, merged
+    assert all(b[0] - a[0] >= 3.5 * SR for a, b in zip(bounds, bounds[1:]))
+
+
+def test_max_length_splits_at_the_quietest_point():
+    rng = np.random.default_rng(0)
+    tone = (0.5 * np.sin(2 * np.pi * 220 * np.arange(30 * SR) / SR)).astype(np.float32)
+    tone *= 1 + 0.01 * rng.standard_normal(tone.size).astype(np.float32)
+    dips = [7 * SR, int(18.5 * SR)]
+    for d in dips:  # 60 ms quieter (but above the silence threshold) at known places
+        tone[d - 960:d + 960] *= 0.1
+    g = FrameGrid.of(SlicerParams(), SR)
+    rms = frame_rms(tone, g.win, g.hop)
+    bounds = slice_bounds(tone, SR, rms=rms)
+    assert bounds == [(0, 30 * SR)]
+    split = enforce_max_length(bounds, rms, g.hop, 12 * SR, SR)
+    assert len(split) == 3 and all(e - s <= 12 * SR for s, e in split)
+    assert split[0][0] == 0 and split[-1][1] == 30 * SR
+    assert all(a[1] == b[0] for a, b in zip(split, split[1:]))
+    for cut in (s for s, _ in split[1:]):
+        assert min(abs(cut - d) for d in dips) <= 640
+
+
+def test_enforce_max_length_never_leaves_tiny_pieces():
+    rms = np.ones(2000)
+    split = enforce_max_length([(0, 2000 * 320 + 100)], rms, 320, 5 * SR, SR)
+    lengths = [e - s for s, e in split]
+    assert max(lengths) <= 5 * SR and min(lengths) >= SR
+
+
+def test_peak_mix_matches_upstream_and_keeps_silence():
+    x = np.array([0.0, 0.5, -0.25], np.float32)
+    assert np.allclose(peak_mix(x), x / 0.5 * 0.9 * 0.25 + 0.75 * x)
+    assert np.all(peak_mix(np.zeros(4, np.float32)) == 0)
+    assert np.abs(peak_mix(np.array([2.0, -1.0], np.float32))).max() <= 1.0
+
+
+@pytest.mark.parametrize("kwargs,words", [
+    ({"min_interval_ms": 5000}, "min_length ≥ min_interval ≥ hop"),
+    ({"hop_ms": 400}, "min_length ≥ min_interval ≥ hop"),
+    ({"max_sil_kept_ms": 5}, "max_sil_kept ≥ hop"),
+])
+def test_parameter_validation_messages(tmp_path, kwargs, words):
+    req = SliceRequest(project_root=str(tmp_path), **kwargs)
+    validate(req)  # each value is in range on its own
+    events = list(drive("slice", run_slice, req))
+    assert words in events[-1].reason and events[-1].hint
+
+
+def test_out_of_range_knob_is_refused(tmp_path):
+    with pytest.raises(StepError, match="threshold_db"):
+        validate(SliceRequest(project_root=str(tmp_path), threshold_db=5))
+
+
+def test_slice_step_names_offsets_and_max_length(tmp_path, speech_with_gaps):
+    layout = Layout(tmp_path, "demo")
+    layout.raw_dir.mkdir(parents=True)
+    (layout.raw_dir / speech_with_gaps.path.name).write_bytes(speech_with_gaps.path.read_bytes())
+    layout.slices_dir.mkdir(parents=True)
+    (layout.slices_dir / "talk one_0000000000_0000000001.wav").write_bytes(b"stale")
+    req = SliceRequest(project_root=str(tmp_path), min_length_ms=1000, max_clip_s=4.0)
+    events = list(run_slice(req))
+    result = events[-1]
+    assert isinstance(result, Result)
+    kinds = {e.kind for e in events if isinstance(e, Artifact)}
+    assert kinds == {"folder", "manifest"}
+    manifest = json.loads((layout.slices_dir / "slices.json").read_text())
+    clips = sorted(layout.slices_dir.glob("*.wav"))
+    assert [c.name for c in clips] == sorted(c["name"] for c in manifest["clips"])
+    assert len(clips) >= 5  # the two long sentences had to be split
+    x = speech_with_gaps.audio
+    for path in clips:
+        m = re.fullmatch(r"talk one_(\d{10})_(\d{10})\.wav", path.name)
+        assert m, path.name
+        start, end = int(m[1]), int(m[2])
+        clip, sr = sf.read(str(path), dtype="float32")
+        info = sf.info(str(path))
+        assert sr == SR and info.channels == 1 and info.subtype == "PCM_16"
+        assert clip.shape[0] == end - start <= 4 * SR
+        ref = peak_mix(x[start:end])
+        assert np.abs(clip - ref).max() < 2 / 32768
+    assert result.data["summary"]["max_s"] <= 4.0
