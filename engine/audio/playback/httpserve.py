@@ -1,0 +1,51 @@
+"""Loopback-only clip server: ``python -m engine.audio.playback.httpserve DIR TOKEN PORT``.
+
+Serves the files of DIR at ``http://127.0.0.1:PORT/TOKEN/<name>`` and nothing else (the random
+token keeps other local users out). Binds 127.0.0.1 only: the user reaches it through
+``ssh -L PORT:127.0.0.1:PORT``. Writes the bound port to ``DIR/.port`` once listening.
+"""
+from __future__ import annotations
+
+import sys
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+
+def make_handler(folder: Path, token: str) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+            parts = self.path.split("?", 1)[0].strip("/").split("/")
+            if len(parts) != 2 or parts[0] != token or parts[1].startswith("."):
+                self.send_error(404)
+                return
+            f = folder / parts[1]
+            if not f.is_file() or f.parent != folder:
+                self.send_error(404)
+                return
+            data = f.read_bytes()
+            self.send_response(200)
+            self.send_header("Content-Type", "audio/wav")
+            self.send_header("Content-Length", str(len(data)))
+            self.send_header("Cache-Control", "no-store")
+            self.end_headers()
+            self.wfile.write(data)
+
+        def log_message(self, *args: object) -> None:  # keep quiet
+            pass
+
+    return Handler
+
+
+def serve(folder: Path, token: str, port: int) -> None:
+    try:
+        httpd = ThreadingHTTPServer(("127.0.0.1", port), make_handler(folder, token))
+    except OSError:  # preferred port busy: take any free one
+        httpd = ThreadingHTTPServer(("127.0.0.1", 0), make_handler(folder, token))
+    tmp = folder / ".port.tmp"
+    tmp.write_text(str(httpd.server_address[1]))
+    tmp.replace(folder / ".port")
+    httpd.serve_forever()
+
+
+if __name__ == "__main__":
+    serve(Path(sys.argv[1]).resolve(), sys.argv[2], int(sys.argv[3]))

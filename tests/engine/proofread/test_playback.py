@@ -1,0 +1,117 @@
+"""Playback through a real PulseAudio server with a null sink, started by the test."""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import time
+import urllib.request
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from engine.audio.playback import Player, choose_backend, diagnose
+from tests.helpers.speech import speak
+
+needs_pulse = pytest.mark.skipif(not (shutil.which("pulseaudio") and shutil.which("parec")),
+                                 reason="Debian pulseaudio + pulseaudio-utils not installed")
+
+
+@pytest.fixture
+def pulse(tmp_path, monkeypatch):
+    """A private PulseAudio daemon: own runtime dir, unix socket, one null sink."""
+    run = tmp_path / "pulse"
+    run.mkdir()
+    sock = run / "native"
+    env = {**os.environ, "XDG_RUNTIME_DIR": str(run), "HOME": str(run),
+           "PULSE_RUNTIME_PATH": str(run)}
+    proc = subprocess.Popen(
+        ["pulseaudio", "--daemonize=no", "-n", "--exit-idle-time=-1", "--use-pid-file=no",
+         "--disable-shm=yes", f"--load=module-native-protocol-unix socket={sock} "
+         "auth-anonymous=1", "--load=module-null-sink sink_name=gsvnull rate=32000 channels=1"],
+        env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL, start_new_session=True)
+    monkeypatch.setenv("PULSE_SERVER", f"unix:{sock}")
+    monkeypatch.setenv("HOME", str(run))  # no cookie lookups in the real home
+    deadline = time.monotonic() + 10
+    while subprocess.run(["pactl", "info"], stdout=subprocess.DEVNULL,
+                         stderr=subprocess.DEVNULL).returncode != 0:
+        assert time.monotonic() < deadline and proc.poll() is None, "pulseaudio did not start"
+        time.sleep(0.1)
+    yield sock
+    proc.terminate()
+    proc.wait(5)
+
+
+def record_while(fn, seconds: float, out: Path) -> np.ndarray:
+    rec = subprocess.Popen(["parec", "--device=gsvnull.monitor", "--format=s16le",
+                            "--rate=32000", "--channels=1", str(out.with_suffix(".raw"))],
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    time.sleep(0.3)
+    fn()
+    time.sleep(seconds)
+    rec.terminate()
+    rec.wait(5)
+    return np.fromfile(out.with_suffix(".raw"), dtype=np.int16).astype(np.float32) / 32768
+
+
+def rms(x: np.ndarray) -> float:
+    return float(np.sqrt(np.mean(x ** 2))) if len(x) else 0.0
+
+
+@needs_pulse
+def test_clip_arrives_at_the_null_sink(pulse, tmp_path):
+    clip = speak("hello from the proofreader", tmp_path / "clip.wav")
+    silent = record_while(lambda: None, 0.8, tmp_path / "silence")
+    assert rms(silent) < 1e-3
+    assert choose_backend() == "pulse" and diagnose(check_sounddevice=False) == []
+    player = Player(workdir=tmp_path / "play")
+    heard = record_while(lambda: player.play(clip), 2.5, tmp_path / "heard")
+    player.wait(5)
+    assert not player.playing  # the child exited by itself after the clip
+    player.close()
+    assert rms(heard) > 0.02, f"no audio arrived (rms {rms(heard):.4f})"
+
+
+@needs_pulse
+def test_stop_cuts_playback_and_head_moves(pulse, tmp_path):
+    clip = speak("a much longer sentence so that there is time to stop it early", tmp_path / "l.wav")
+    player = Player(workdir=tmp_path / "play")
+    ps = player.play(clip, start=0.5, speed=1.1)
+    assert ps.backend == "pulse" and abs(ps.speed - 1.1) < 1e-9
+    time.sleep(0.4)
+    pos = player.position()
+    assert player.playing and pos is not None and 0.6 < pos < 1.5
+    player.stop()
+    assert not player.playing and player.position() is None
+    after = record_while(lambda: None, 0.5, tmp_path / "after")
+    assert rms(after) < 1e-3
+    player.close()
+
+
+def test_dead_pulse_server_is_diagnosed_with_commands(monkeypatch):
+    monkeypatch.setenv("PULSE_SERVER", "tcp:127.0.0.1:1")
+    monkeypatch.setenv("SSH_CONNECTION", "10.0.0.2 5555 10.0.0.1 22")
+    problems = diagnose(check_sounddevice=False)
+    text = "\n".join(f for p in problems for f in p.fixes)
+    assert any("does not answer" in p.summary for p in problems)
+    assert "ssh -R 24713:127.0.0.1:4713" in text and "enable-memfd = no" in text
+    assert "ssh -L 8765:127.0.0.1:8765" in text
+
+
+def test_http_fallback_serves_the_clip_on_loopback(tmp_path, monkeypatch):
+    clip = tmp_path / "c.wav"
+    speak("web", clip)
+    player = Player(backend="http", workdir=tmp_path / "play")
+    player._backend = "http"  # as chosen when nothing else is reachable
+    ps = player.play(clip)
+    try:
+        assert ps.url and ps.url.startswith("http://127.0.0.1:")
+        body = urllib.request.urlopen(ps.url, timeout=5).read()
+        assert body[:4] == b"RIFF" and len(body) > 1000
+        bad = ps.url.rsplit("/", 2)[0] + "/wrong-token/" + ps.url.rsplit("/", 1)[1]
+        with pytest.raises(urllib.error.HTTPError):
+            urllib.request.urlopen(bad, timeout=5)
+    finally:
+        player.close()
