@@ -25,14 +25,17 @@ def new_run_dir(project_root: Path | str, step_id: str) -> Path:
     return run_dir
 
 
-def submit(project_root: Path | str, step_id: str, func: StepFunc, request: Any) -> JobInfo:
+def submit(project_root: Path | str, step_id: str, func: StepFunc | str, request: Any) -> JobInfo:
     """Start ``func(request)`` in a detached child (own session, argument list, no shell).
+
+    ``func`` may be a ``"module:function"`` string, so the caller (the TUI) never imports
+    the step's heavy modules itself.
 
     The child's stdout and stderr go to ``log.txt``: C libraries (ctranslate2, onnxruntime,
     ALSA) write straight to file descriptors and must never reach the terminal."""
     project_root = Path(project_root).resolve()
     run_dir = new_run_dir(project_root, step_id)
-    spec = {"step": step_id, "target": dotted(func), "request_type": dotted(type(request)),
+    spec = {"step": step_id, "target": func if isinstance(func, str) else dotted(func), "request_type": dotted(type(request)),
             "request": request_to_dict(request)}
     atomic_write_text(run_dir / "request.json", json.dumps(spec, ensure_ascii=False, indent=1))
     status = {"id": run_dir.name, "step": step_id, "state": "starting", "started": time.time(),

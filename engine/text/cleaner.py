@@ -40,7 +40,7 @@ def clean_text(text: str, language: str, version: str = "v2") -> Cleaned:
     else:
         phones = module.g2p(norm_text)
         if language == "en" and len(phones) < 4:
-            phones = [","] * (4 - len(phones)) + phones
+            phones = [","] + phones  # upstream pads short lines with one pause
     table = symbol_to_id(version)
     phones = [p if p in table else UNK for p in phones]
     return Cleaned(norm_text, phones, word2ph)

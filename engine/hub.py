@@ -1,0 +1,224 @@
+"""Find a model folder, or fetch it: one resolver for ASR, BERT, HuBERT and pretrained bases.
+
+Order: an explicit local folder → ``<models_dir>/<name>`` (engine.appconfig) → the Hugging
+Face / ModelScope caches → a download into ``<models_dir>/<name>`` with progress events
+(huggingface_hub, honouring ``HF_ENDPOINT`` or the app's mirror setting; resumable, as
+huggingface_hub keeps partial ``.incomplete`` files; ModelScope for FunASR models). With no
+network the error names exactly which files to put in which folder.
+
+    spec = ModelSpec("whisper-small", "Systran/faster-whisper-small",
+                     files=("model.bin", "config.json", "tokenizer.json", "vocabulary.*"))
+    path = yield from ensure_model(spec, explicit=req.model_dir)   # inside a step
+"""
+from __future__ import annotations
+
+import fnmatch
+import os
+import queue
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Generator, Iterator
+
+from engine.appconfig import load_config, models_dir
+from engine.events import Event, Log, Progress, StepError
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    name: str  # folder name under the models directory
+    repo_id: str  # "Systran/faster-whisper-small", "iic/SenseVoiceSmall"
+    files: tuple[str, ...]  # what must be present; glob patterns allowed ("vocabulary.*")
+    source: str = "hf"  # hf | ms (ModelScope)
+    optional: tuple[str, ...] = ()  # fetched when present in the repo, never required
+    subfolder: str = ""  # the files live under this folder of the repo
+    revision: str | None = None
+
+    @property
+    def url(self) -> str:
+        if self.source == "ms":
+            return f"https://modelscope.cn/models/{self.repo_id}/files"
+        return f"https://huggingface.co/{self.repo_id}/tree/{self.revision or 'main'}"
+
+
+def missing_files(folder: Path, spec: ModelSpec) -> list[str]:
+    """Required patterns with no match in ``folder`` (empty: the folder is complete)."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        return list(spec.files)
+    present = [p.name for p in folder.iterdir() if p.is_file() and p.stat().st_size > 0]
+    return [pat for pat in spec.files if not fnmatch.filter(present, pat)]
+
+
+def default_dir(spec: ModelSpec) -> Path:
+    return models_dir() / spec.name
+
+
+def offline_hint(spec: ModelSpec, folder: Path | None = None) -> str:
+    folder = folder or default_dir(spec)
+    files = ", ".join(spec.files)
+    return (f"Put {files} from {spec.url}{'/' + spec.subfolder if spec.subfolder else ''} "
+            f"into {folder}/ (or point the model folder setting at a folder holding them).")
+
+
+def _hf_cached(spec: ModelSpec) -> Path | None:
+    """The newest complete snapshot in the Hugging Face cache, without any network."""
+    try:
+        from huggingface_hub import snapshot_download
+
+        path = Path(snapshot_download(spec.repo_id, revision=spec.revision,
+                                      local_files_only=True))
+    except Exception:  # not cached, or a partial cache: huggingface_hub raises various
+        return None
+    path = path / spec.subfolder if spec.subfolder else path
+    return path if not missing_files(path, spec) else None
+
+
+def _ms_cache_roots() -> list[Path]:
+    roots = []
+    if os.environ.get("MODELSCOPE_CACHE"):
+        roots.append(Path(os.environ["MODELSCOPE_CACHE"]))
+    roots.append(Path.home() / ".cache" / "modelscope" / "hub")
+    return roots
+
+
+def _ms_cached(spec: ModelSpec) -> Path | None:
+    for root in _ms_cache_roots():  # modelscope ≥1.9 uses hub/models/<id>, older hub/<id>
+        for cand in (root / "models" / spec.repo_id, root / spec.repo_id):
+            cand = cand / spec.subfolder if spec.subfolder else cand
+            if cand.is_dir() and not missing_files(cand, spec):
+                return cand
+    return None
+
+
+def resolve_local(spec: ModelSpec, explicit: str | Path | None = None) -> Path | None:
+    """A complete local folder for ``spec``, or None. An explicit folder that is incomplete
+    is an error (the user asked for it), naming the missing files."""
+    if explicit:
+        folder = Path(explicit).expanduser()
+        missing = missing_files(folder, spec)
+        if missing:
+            raise StepError(f"The model folder {folder} lacks {', '.join(missing)}.",
+                            offline_hint(spec, folder))
+        return folder
+    own = default_dir(spec)
+    if not missing_files(own, spec):
+        return own
+    return _ms_cached(spec) if spec.source == "ms" else _hf_cached(spec)
+
+
+def hf_endpoint() -> str | None:
+    """``HF_ENDPOINT`` if set, else the app config's mirror, else huggingface_hub's default."""
+    return os.environ.get("HF_ENDPOINT") or load_config().hf_endpoint or None
+
+
+def is_offline() -> bool:
+    return os.environ.get("HF_HUB_OFFLINE", "").lower() in ("1", "true", "yes", "on")
+
+
+def _download_hf(spec: ModelSpec, dest: Path, report: Callable[[str, float, float | None], None]
+                 ) -> None:
+    from huggingface_hub import HfApi, hf_hub_download
+    from tqdm.auto import tqdm as base_tqdm
+
+    endpoint = hf_endpoint()
+    names = HfApi(endpoint=endpoint).list_repo_files(spec.repo_id, revision=spec.revision)
+    if spec.subfolder:
+        names = [n[len(spec.subfolder) + 1:] for n in names if n.startswith(spec.subfolder + "/")]
+    wanted = [n for n in names if any(fnmatch.fnmatch(n, p) for p in spec.files + spec.optional)]
+    for name in wanted:
+        class _Bar(base_tqdm):  # huggingface_hub draws progress through this class
+            def __init__(self, *a, **kw):
+                kw["disable"] = True
+                super().__init__(*a, **kw)
+                self._done = 0.0
+
+            def update(self, n=1):
+                self._done += n or 0
+                report(name, self._done, self.total)
+
+        hf_hub_download(spec.repo_id, name, subfolder=spec.subfolder or None,
+                        revision=spec.revision, local_dir=dest, endpoint=endpoint,
+                        tqdm_class=_Bar)
+        if spec.subfolder:  # local_dir keeps the repo's sub-path; flatten it
+            src = dest / spec.subfolder / name
+            if src.exists():
+                src.replace(dest / name)
+
+
+def _download_ms(spec: ModelSpec, dest: Path, report: Callable[[str, float, float | None], None]
+                 ) -> None:
+    from modelscope import snapshot_download
+
+    report(spec.repo_id, 0.0, None)
+    snapshot_download(spec.repo_id, revision=spec.revision, local_dir=str(dest))
+
+
+def download_model(spec: ModelSpec, dest: Path | None = None, step: str = "download"
+                   ) -> Generator[Event, None, Path]:
+    """Fetch ``spec`` into ``dest`` (default ``<models_dir>/<name>``), yielding Progress per
+    chunk; returns the folder. Re-running after an interruption resumes partial files."""
+    dest = Path(dest or default_dir(spec))
+    if is_offline():
+        raise StepError(f"The model {spec.name} is not on this machine and downloads are off "
+                        "(HF_HUB_OFFLINE is set).", offline_hint(spec, dest))
+    dest.mkdir(parents=True, exist_ok=True)
+    events: queue.Queue = queue.Queue()
+    outcome: dict[str, BaseException | None] = {"error": None}
+
+    def report(name: str, done: float, total: float | None) -> None:
+        events.put(Progress(step, done, total, message=f"downloading {spec.name}: {name}"))
+
+    def work() -> None:
+        try:
+            (_download_ms if spec.source == "ms" else _download_hf)(spec, dest, report)
+        except BaseException as e:  # noqa: BLE001 -- re-raised in the generator
+            outcome["error"] = e
+
+    yield Log(f"Downloading {spec.repo_id} into {dest}")
+    thread = threading.Thread(target=work, name=f"download-{spec.name}", daemon=True)
+    thread.start()
+    last = 0.0
+    while thread.is_alive() or not events.empty():
+        try:
+            ev = events.get(timeout=0.2)
+        except queue.Empty:
+            continue
+        now = time.monotonic()
+        if now - last > 0.25 or (ev.total and ev.done >= ev.total):  # coalesce chunk updates
+            last = now
+            yield ev
+    err = outcome["error"]
+    if err is not None:
+        raise StepError(f"Could not download {spec.repo_id}: {err}",
+                        "Check the network or set a mirror (HF_ENDPOINT, e.g. "
+                        "https://hf-mirror.com); re-running resumes. Or: "
+                        + offline_hint(spec, dest)) from err
+    missing = missing_files(dest, spec)
+    if missing:
+        raise StepError(f"The download of {spec.repo_id} lacks {', '.join(missing)}.",
+                        offline_hint(spec, dest))
+    return dest
+
+
+def ensure_model(spec: ModelSpec, explicit: str | Path | None = None, *,
+                 allow_download: bool = True, step: str = "download"
+                 ) -> Generator[Event, None, Path]:
+    """The folder for ``spec``: local if anywhere on this machine, else downloaded.
+    Use as ``path = yield from ensure_model(...)`` inside a step."""
+    found = resolve_local(spec, explicit)
+    if found is not None:
+        return found
+    if not allow_download:
+        raise StepError(f"The model {spec.name} is not on this machine.", offline_hint(spec))
+    return (yield from download_model(spec, step=step))
+
+
+def iter_ready(specs: list[ModelSpec]) -> Iterator[tuple[ModelSpec, Path | None]]:
+    """Each spec with its local folder (or None): for a 'models' screen."""
+    for spec in specs:
+        try:
+            yield spec, resolve_local(spec)
+        except StepError:
+            yield spec, None

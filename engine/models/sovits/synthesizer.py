@@ -1,0 +1,121 @@
+"""The SoVITS v1/v2 synthesizer: every submodule under upstream's attribute names, the
+training forward, semantic-token extraction and inference decoding."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from engine.models.sovits.config import SovitsConfig
+from engine.models.sovits.flow import CouplingFlow, PosteriorEncoder
+from engine.models.sovits.generator import Generator
+from engine.models.sovits.layers import fold_weight_norms, sequence_mask
+from engine.models.sovits.quantizer import ResidualVQ
+from engine.models.sovits.ref_encoder import StyleEncoder
+from engine.models.sovits.text_encoder import TextEncoder
+
+
+@dataclass
+class TrainOutput:
+    audio: torch.Tensor  # (B, 1, segment_frames * hop) generated slice
+    slice_starts: torch.Tensor  # (B,) frame index of each slice
+    mask: torch.Tensor  # (B, 1, T) frame mask
+    z_p: torch.Tensor
+    m_p: torch.Tensor
+    logs_p: torch.Tensor
+    logs_q: torch.Tensor
+    commit_loss: torch.Tensor
+
+
+class Synthesizer(nn.Module):
+    def __init__(self, cfg: SovitsConfig) -> None:
+        super().__init__()
+        cfg.check()
+        self.cfg = cfg
+        self.enc_p = TextEncoder(cfg.inter_channels, cfg.hidden_channels, cfg.filter_channels,
+                                 cfg.n_heads, cfg.n_layers, cfg.kernel_size, cfg.p_dropout,
+                                 cfg.n_symbols, cfg.ssl_dim, cfg.mrte_hidden)
+        self.dec = Generator(cfg.inter_channels, cfg.resblock_kernel_sizes,
+                             cfg.resblock_dilation_sizes, cfg.upsample_rates,
+                             cfg.upsample_initial_channel, cfg.upsample_kernel_sizes,
+                             cfg.gin_channels)
+        self.enc_q = PosteriorEncoder(cfg.spec_channels, cfg.inter_channels, cfg.hidden_channels,
+                                      5, 1, cfg.posterior_layers, cfg.gin_channels)
+        self.flow = CouplingFlow(cfg.inter_channels, cfg.hidden_channels, 5, 1, 4,
+                                 cfg.flow_layers, cfg.gin_channels)
+        self.ref_enc = StyleEncoder(cfg.style_bins, cfg.gin_channels, cfg.style_hidden)
+        self.ssl_proj = nn.Conv1d(cfg.ssl_dim, cfg.ssl_dim, 2, stride=2)
+        self.quantizer = ResidualVQ(cfg.ssl_dim, cfg.codebook_size, 1)
+
+    # --- semantic tokens -------------------------------------------------------------
+    @torch.no_grad()
+    def extract_latent(self, ssl: torch.Tensor) -> torch.Tensor:
+        """HuBERT features (B, 768, T at 50 Hz) -> codes (B, 1, T // 2) at 25 Hz."""
+        return self.quantizer.encode(self.ssl_proj(ssl)).transpose(0, 1)
+
+    def _upsample(self, quantized: torch.Tensor) -> torch.Tensor:
+        if self.cfg.semantic_frame_rate == "25hz":
+            return F.interpolate(quantized, size=quantized.shape[-1] * 2, mode="nearest")
+        return quantized
+
+    # --- style ----------------------------------------------------------------------
+    def style(self, spec: torch.Tensor) -> torch.Tensor:
+        """One reference spectrogram (1, 1025, T) -> ge (1, gin, 1)."""
+        mask = torch.ones(spec.shape[0], 1, spec.shape[2], dtype=spec.dtype, device=spec.device)
+        return self.ref_enc(spec, mask)
+
+    # --- inference ------------------------------------------------------------------
+    @torch.no_grad()
+    def decode(self, codes: torch.Tensor, text: torch.Tensor,
+               refs: torch.Tensor | list[torch.Tensor], noise_scale: float = 0.5,
+               speed: float = 1.0, noise: torch.Tensor | None = None) -> torch.Tensor:
+        """codes (1, 1, T25) or (1, T25); text (1, P) phoneme ids of the target text;
+        refs one spectrogram or a list (their style vectors are averaged).
+        Returns audio (1, 1, 2 * T25 * 640 / speed-ish) at 32 kHz in [-1, 1].
+        ``noise`` replaces the standard-normal draw (reproducible decoding)."""
+        if codes.dim() == 2:
+            codes = codes.unsqueeze(1)
+        codes = codes.transpose(0, 1)  # (n_q, B, T)
+        if isinstance(refs, (list, tuple)):
+            ge = torch.stack([self.style(r) for r in refs], 0).mean(0)
+        else:
+            ge = self.style(refs)
+        q = self._upsample(self.quantizer.decode(codes))
+        y_len = torch.tensor([q.shape[-1]], device=q.device)
+        t_len = torch.tensor([text.shape[-1]], device=text.device)
+        _, m_p, logs_p, mask = self.enc_p(q, y_len, text, t_len, ge, speed)
+        eps = torch.randn_like(m_p) if noise is None else noise.to(m_p)
+        z_p = m_p + eps * torch.exp(logs_p) * noise_scale
+        z = self.flow(z_p, mask, g=ge, reverse=True)
+        return self.dec(z * mask, g=ge)
+
+    def prepare_inference(self) -> "Synthesizer":
+        """eval() and cache weight-normed kernels: faster decoding, same numbers."""
+        self.eval()
+        fold_weight_norms(self)
+        return self
+
+    # --- training -------------------------------------------------------------------
+    def forward(self, ssl: torch.Tensor, spec: torch.Tensor, spec_lengths: torch.Tensor,
+                text: torch.Tensor, text_lengths: torch.Tensor) -> TrainOutput:
+        mask = sequence_mask(spec_lengths, spec.size(2)).unsqueeze(1).to(spec.dtype)
+        ge = self.ref_enc(spec, mask)
+        if self.cfg.freeze_quantizer:
+            self.ssl_proj.eval()
+            self.quantizer.eval()
+            with torch.no_grad():
+                quantized, _, commit = self.quantizer(self.ssl_proj(ssl))
+        else:
+            quantized, _, commit = self.quantizer(self.ssl_proj(ssl))
+        quantized = self._upsample(quantized)
+        _, m_p, logs_p, _ = self.enc_p(quantized, spec_lengths, text, text_lengths, ge)
+        z, _, logs_q, mask = self.enc_q(spec, spec_lengths, g=ge)
+        z_p = self.flow(z, mask, g=ge)
+        seg = self.cfg.segment_frames
+        max_start = (spec_lengths - seg + 1).clamp(min=1)
+        starts = (torch.rand(z.shape[0], device=z.device) * max_start).long()
+        z_slice = torch.stack([z[i, :, s: s + seg] for i, s in enumerate(starts.tolist())])
+        audio = self.dec(z_slice, g=ge)
+        return TrainOutput(audio, starts, mask, z_p, m_p, logs_p, logs_q, commit)
