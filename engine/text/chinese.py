@@ -111,13 +111,23 @@ def _word_pinyin(word: str) -> tuple[list[str], list[str]]:
     return initials, finals
 
 
-def _sentence(sentence: str) -> tuple[list[str], list[int]]:
+@lru_cache(maxsize=1)
+def _jieba():
+    import logging
+
+    import jieba
     import jieba.posseg
+
+    jieba.setLogLevel(logging.WARNING)  # its dictionary-loading chatter is not for users
+    return jieba.posseg
+
+
+def _sentence(sentence: str) -> tuple[list[str], list[int]]:
 
     sentence = re.sub("[a-zA-Z]+", "", sentence)
     initials: list[str] = []
     finals: list[str] = []
-    for word, pos in zh_sandhi.pre_merge([(w.word, w.flag) for w in jieba.posseg.lcut(sentence)]):
+    for word, pos in zh_sandhi.pre_merge([(w.word, w.flag) for w in _jieba().lcut(sentence)]):
         if pos == "eng":
             continue
         ini, fin = _word_pinyin(word)

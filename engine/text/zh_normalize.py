@@ -117,7 +117,9 @@ def _range(m: re.Match) -> str:
 
 def _counted(m: re.Match) -> str:
     more = "多" if m.group(2) == "+" else (m.group(2) or "")
-    return number(m.group(1)) + more + m.group(3)
+    # A bare 2 before a measure word is 两 (两个); upstream does this even after 第 (第两名).
+    count = "两" if m.group(1) == "2" else number(m.group(1))
+    return count + more + m.group(3)
 
 
 def _phone(m: re.Match, mobile: bool) -> str:

@@ -1,0 +1,59 @@
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from engine.text import clean_text, cleaned_text_to_sequence, symbols
+from engine.text.chinese import syllable_symbols
+
+
+def test_tables_equal_upstream(shared_dir):
+    for v, n in (("v1", 322), ("v2", 732)):
+        want = json.loads((shared_dir / "fixtures/text" / f"symbols_{v}.json").read_text())
+        assert list(symbols(v)) == want and len(want) == n
+    assert symbols("v2Pro") == symbols("v2")  # every later model version shares the v2 table
+    ids = {s: i for i, s in enumerate(symbols("v2"))}
+    assert (ids["!"], ids[","], ids["UNK"], ids["_"], ids["…"], ids["["]) == (0, 1, 86, 95, 321, 322)
+
+
+def test_sequence_rejects_unknown_phone():
+    assert cleaned_text_to_sequence(["SP", "UNK"], "v1") == [77, 86]
+    with pytest.raises(ValueError, match="not in the v2"):
+        cleaned_text_to_sequence(["#"], "v2")
+
+
+def test_unsupported_language_is_refused():
+    with pytest.raises(ValueError, match="not supported"):
+        clean_text("안녕", "ko", "v2")
+
+
+def test_zh_word2ph_covers_every_character():
+    got = clean_text("你好，世界！", "zh", "v2")
+    assert got.norm_text == "你好,世界!"
+    assert len(got.word2ph) == len(got.norm_text) and sum(got.word2ph) == len(got.phones)
+    assert got.phones[:4] == ["n", "i2", "h", "ao3"]  # third-tone sandhi
+
+
+def test_zh_special_pause_marks():
+    assert "SP2" in clean_text("花了￥5000，多了", "zh", "v2").phones
+    assert "SP3" in clean_text("安静^开始", "zh", "v2").phones
+
+
+@pytest.mark.parametrize("pinyin,pair", [
+    ("a", ("AA", "a")), ("er", ("EE", "er")), ("ou", ("OO", "ou")), ("yan", ("y", "En")),
+    ("ye", ("y", "E")), ("yuan", ("y", "van")), ("wu", ("w", "u")), ("zhi", ("zh", "ir")),
+    ("si", ("s", "i0")), ("ju", ("j", "v")), ("xue", ("x", "ve")), ("lve", ("l", "ve")),
+    ("gui", ("g", "ui")), ("jiu", ("j", "iu")),
+])
+def test_syllable_symbols(pinyin, pair):
+    assert syllable_symbols(pinyin) == pair
+
+
+def test_english_short_line_gets_a_leading_pause():
+    assert clean_text("Oh!", "en", "v2").phones == [",", "OW1", "!"]
+
+
+def test_japanese_accent_boundary_becomes_unk():
+    got = clean_text("私は学生です。", "ja", "v2")
+    assert got.word2ph is None and "UNK" in got.phones and got.phones[-1] == "."
