@@ -1,0 +1,95 @@
+"""Tokens per second of full-size GPT v2 greedy decoding, with and without the KV cache.
+
+Setting from the issue: 30 phonemes, a 150-token prompt, 300 new tokens, one thread (CPU).
+Weights are random (seeded); EOS is kept out of the candidates so every run makes exactly
+the requested number of tokens. Usage:
+    .venv/bin/python bench/gpt_decode.py [--threads 1] [--tokens 300] [--device cpu]
+        [--no-cache-tokens 40] [--out bench/results/gpt.md]
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import resource
+import time
+
+import torch
+
+from engine.models.gpt import DecodeOptions, GptConfig, Sampling, Text2Semantic, decode
+
+
+def no_cache_decode(model: Text2Semantic, phones, bert, prompt, n: int, penalty: float):
+    """Reference loop: rerun the whole sequence every step (what a cache saves)."""
+    from engine.models.gpt.sampling import penalise
+    y = prompt.clone()
+    x = model.embed_text(phones, bert)
+    for _ in range(n):
+        xy = torch.cat([x, model.embed_audio(y)], dim=1)
+        s, xl = xy.shape[1], x.shape[1]
+        allow = torch.ones(s, s, dtype=torch.bool)
+        allow[:xl, xl:] = False
+        allow[xl:, xl:] = torch.ones(s - xl, s - xl, dtype=torch.bool).tril()
+        h = xy
+        for layer in model.h.layers:
+            h = layer(h, allow.view(1, 1, s, s))
+        logits = model.logits(h[:, -1])[:, :-1]
+        penalise(logits, y, penalty)
+        y = torch.cat([y, logits.argmax(-1, keepdim=True)], dim=1)
+    return y[0, prompt.shape[1]:]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--tokens", type=int, default=300)
+    ap.add_argument("--no-cache-tokens", type=int, default=40)
+    ap.add_argument("--device", default="cpu")
+    ap.add_argument("--dtype", default="float32", choices=["float32", "float16", "bfloat16"])
+    ap.add_argument("--out", default="")
+    a = ap.parse_args()
+    torch.set_num_threads(a.threads)
+    torch.manual_seed(0)
+    dtype = getattr(torch, a.dtype)
+    model = Text2Semantic(GptConfig()).to(a.device, dtype).eval()
+    g = torch.Generator().manual_seed(1)
+    phones = torch.randint(0, 732, (1, 30), generator=g)
+    bert = torch.randn(1, 1024, 30, generator=g) * 0.1
+    prompt = torch.randint(0, 1024, (1, 150), generator=g)
+    opts = DecodeOptions(sampling=Sampling(top_k=1, repetition_penalty=1.35),
+                         max_new_tokens=a.tokens, min_steps_before_eos=a.tokens)
+    decode(model, phones[:, :8], bert[:, :, :8], prompt[:, :8],
+           DecodeOptions(sampling=opts.sampling, max_new_tokens=5, min_steps_before_eos=5))
+    sync = torch.cuda.synchronize if a.device.startswith("cuda") else (lambda: None)
+    sync()
+    w0, c0 = time.perf_counter(), time.process_time()
+    r = decode(model, phones, bert, prompt, opts)
+    sync()
+    wall, cpu = time.perf_counter() - w0, time.process_time() - c0
+    n = len(r.tokens)
+    lines = [f"full-size v2 GPT, {a.device} {a.dtype}, {a.threads} thread(s), 30 phonemes + "
+             f"150-token prompt: KV cache {n} tokens in {wall:.2f} s = **{n / wall:.1f} tok/s** "
+             f"(by CPU time {n / cpu:.1f} tok/s)"]
+    if a.no_cache_tokens and a.dtype == "float32":
+        with torch.inference_mode():
+            k = a.no_cache_tokens
+            w0 = time.perf_counter()
+            ref = no_cache_decode(model.cpu() if a.device == "cpu" else model, phones.to(a.device),
+                                  bert.to(a.device), prompt.to(a.device), k, 1.35)
+            sync()
+            nc = time.perf_counter() - w0
+        same = torch.equal(ref.cpu(), r.tokens[:k].cpu())
+        lines.append(f"  no cache: {k} tokens in {nc:.2f} s = {k / nc:.1f} tok/s "
+                     f"(tokens identical to the cached run: {same})")
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    lines.append(f"  peak RSS {rss:.0f} MiB; torch {torch.__version__}; {platform.processor() or platform.machine()}, "
+                 f"{os.cpu_count()} cores; load avg {os.getloadavg()[0]:.1f}")
+    text = "\n".join(lines)
+    print(text)
+    if a.out:
+        with open(a.out, "a", encoding="utf-8") as f:
+            f.write(f"- {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}: {text}\n")
+
+
+if __name__ == "__main__":
+    main()
