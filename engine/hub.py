@@ -68,6 +68,7 @@ def _hf_cached(spec: ModelSpec) -> Path | None:
         from huggingface_hub import snapshot_download
 
         path = Path(snapshot_download(spec.repo_id, revision=spec.revision,
+                                      cache_dir=os.environ.get("HF_HUB_CACHE") or None,
                                       local_files_only=True))
     except Exception:  # not cached, or a partial cache: huggingface_hub raises various
         return None

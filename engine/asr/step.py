@@ -1,0 +1,222 @@
+"""The ASR step: clips in ``audio/slices`` → ``asr/<slug>.list`` + ``asr/records.jsonl``.
+
+Records double as the cache: a clip whose audio hash and settings key match its record is
+not transcribed again, so a re-run only handles new or changed clips. Records and the list
+are rewritten after every group of clips, so a stopped run resumes where it left off.
+"""
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Generator, Iterator
+
+from engine.asr.audio import CLIP_EXTS, ClipDecodeError, load_clip
+from engine.asr.backend import Backend, ClipAudio, ClipResult, compression_ratio
+from engine.asr.models import (FUNASR_MODELS, WHISPER_MODELS, backend_of, funasr_spec,
+                               recommend, whisper_spec)
+from engine.asr.records import AsrRecord, file_sha256, read_records, settings_key, write_records
+from engine.asr.request import AsrRequest
+from engine.dataset.listfile import ListEntry, write_list
+from engine.events import Artifact, Event, Log, Progress, Result, StepError, StopToken
+from engine.layout import Layout
+from engine.settings import validate
+
+STEP = "asr"
+
+
+def project_layout(root: Path) -> Layout:
+    """The project's layout; a bare folder (no project.toml) gets a slug from its name."""
+    try:
+        from engine.project import load_project
+
+        return load_project(root).layout
+    except Exception:  # noqa: BLE001 -- no/odd project file: still usable on a plain folder
+        from engine.slug import slugify
+
+        return Layout(root, slugify(root.resolve().name) or "voice")
+
+
+def choose_model(req: AsrRequest, device: str) -> tuple[str, str]:
+    """(backend, model): the request's, or the recommendation for its language."""
+    if req.model_dir and req.backend != "auto":
+        return req.backend, req.model or Path(req.model_dir).name
+    if req.model:
+        backend = req.backend if req.backend != "auto" else backend_of(req.model)
+        return backend, req.model
+    rec = recommend(req.language, device)
+    if req.backend not in ("auto", rec.backend):
+        return req.backend, ("small" if req.backend == "faster-whisper" else "sensevoice")
+    return rec.backend, rec.model
+
+
+def list_clips(folder: Path) -> list[Path]:
+    if not folder.is_dir():
+        return []
+    return sorted(p for p in folder.iterdir()
+                  if p.is_file() and p.suffix.lower() in CLIP_EXTS and not p.name.startswith("."))
+
+
+def open_backend(req: AsrRequest, backend: str, model: str, device: str
+                 ) -> Generator[Event, None, Backend]:
+    from engine.hub import ensure_model
+
+    explicit = req.model_dir or None
+    if backend == "faster-whisper":
+        from engine.asr.whisper import WhisperBackend, WhisperSettings, resolve_compute_type
+
+        if not explicit and model not in WHISPER_MODELS:
+            raise StepError(f"Unknown Whisper model {model!r}.",
+                            f"Pick one of {', '.join(WHISPER_MODELS)}, or set model_dir.")
+        path = yield from ensure_model(whisper_spec(model) if not explicit else
+                                       _any_spec(model, explicit),
+                                       explicit, allow_download=req.allow_download, step=STEP)
+        settings = WhisperSettings(
+            device=device, compute_type=resolve_compute_type(req.compute_type, device),
+            language=None if req.language == "auto" else req.language,
+            beam_size=req.beam_size, vad_filter=req.vad_filter,
+            vad_min_silence_ms=req.vad_min_silence_ms, batch_size=req.batch_size,
+            pack_clips=req.pack_clips, threads=req.threads)
+        yield Log(f"Loading faster-whisper {model} from {path} ({device}, "
+                  f"{settings.compute_type})")
+        return WhisperBackend(path, settings, model_id=model)
+    if backend == "funasr":
+        from engine.asr.funasr_backend import FunAsrBackend, companions
+
+        if not explicit and model not in FUNASR_MODELS:
+            raise StepError(f"Unknown FunASR model {model!r}.",
+                            f"Pick one of {', '.join(FUNASR_MODELS)}, or set model_dir.")
+        spec = funasr_spec(model) if not explicit else _any_spec(model, explicit, funasr=True)
+        path = yield from ensure_model(spec, explicit, allow_download=req.allow_download,
+                                       step=STEP)
+        extra: dict[str, Path] = {}
+        if not explicit:  # a user's own folder is taken as the whole model
+            for role, name in companions(model).items():
+                extra[role] = yield from ensure_model(funasr_spec(name),
+                                                      allow_download=req.allow_download,
+                                                      step=STEP)
+        yield Log(f"Loading FunASR {model} from {path} ({device})")
+        return FunAsrBackend(path, model_id=model, device=device, language=req.language,
+                             batch_size=req.batch_size, **extra)
+    raise StepError(f"Unknown ASR backend {backend!r}.", "Use faster-whisper or funasr.")
+
+
+def _any_spec(model: str, folder: str, funasr: bool = False):
+    from engine.asr.models import FUNASR_FILES, WHISPER_FILES
+    from engine.hub import ModelSpec
+
+    return ModelSpec(model or Path(folder).name, "(your own folder)",
+                     FUNASR_FILES if funasr else WHISPER_FILES)
+
+
+def _record(res: ClipResult, clip: str, sha: str, key: str, duration: float, backend: str,
+            model: str, language: str) -> AsrRecord:
+    return AsrRecord(clip=clip, sha256=sha, key=key, text=res.text,
+                     language=res.language or ("" if language == "auto" else language),
+                     language_prob=res.language_prob, avg_logprob=res.avg_logprob,
+                     no_speech_prob=res.no_speech_prob,
+                     compression_ratio=compression_ratio(res.text), duration_s=round(duration, 3),
+                     speech_s=res.speech_s, backend=backend, model=model, packed=res.packed,
+                     error=res.error)
+
+
+def write_outputs(layout: Layout, records: dict[str, AsrRecord], speaker: str) -> int:
+    """Records file (everything) and the upstream .list (clips with text, no errors)."""
+    ordered = [records[k] for k in sorted(records)]
+    write_records(layout.asr_records, ordered)
+    entries = [ListEntry(str(layout.abs(r.clip).resolve()), speaker,
+                         (r.language or "auto").upper(), " ".join(r.text.replace("|", " ").split()))
+               for r in ordered if r.ok and r.text.strip()]
+    write_list(layout.list_file, entries)
+    return len(entries)
+
+
+def run_asr(request: AsrRequest, stop: StopToken | None = None) -> Iterator[Event]:
+    validate(request)
+    layout = project_layout(Path(request.project_root))
+    clips_dir = layout.abs(request.clips_dir) if request.clips_dir else layout.slices_dir
+    clips = list_clips(clips_dir)
+    if not clips:
+        raise StepError(f"No clips to transcribe in {clips_dir}.",
+                        "Run the slice step first (gsv slice), or point clips_dir at a folder "
+                        "of wav files.")
+    from engine.asr.whisper import resolve_device
+
+    device = resolve_device(request.device)
+    backend_name, model = choose_model(request, device)
+    speaker = request.speaker or layout.slug
+    key = settings_key(backend=backend_name, model=request.model_dir or model,
+                       language=request.language,
+                       compute_type=request.compute_type if backend_name == "faster-whisper"
+                       else "", beam=request.beam_size, vad=request.vad_filter,
+                       vad_ms=request.vad_min_silence_ms, pack=request.pack_clips)
+    yield Log(f"ASR: {backend_name} {model}, language {request.language}, {len(clips)} clips "
+              f"in {layout.rel(clips_dir)}")
+
+    old = read_records(layout.asr_records)
+    records: dict[str, AsrRecord] = {}
+    todo: list[tuple[str, Path, str]] = []
+    for path in clips:
+        rel = layout.rel(path)
+        sha = file_sha256(path)
+        rec = old.get(rel)
+        if rec is not None and rec.ok and rec.sha256 == sha and rec.key == key:
+            records[rel] = rec
+        else:
+            todo.append((rel, path, sha))
+    total = len(clips)
+    yield Log(f"{len(records)} clip(s) cached, {len(todo)} to transcribe")
+    yield Progress(STEP, len(records), total, message="cached")
+
+    failed = 0
+    t0 = time.monotonic()
+    if todo:
+        backend = yield from open_backend(request, backend_name, model, device)
+        group = max(1, getattr(backend, "group_size", request.batch_size))
+        for g in range(0, len(todo), group):
+            if stop is not None and stop.requested:
+                yield Log("Stopped; run asr again to finish the remaining clips", level="warning")
+                break
+            batch, meta = [], {}
+            for rel, path, sha in todo[g:g + group]:
+                try:
+                    audio = load_clip(path)
+                except ClipDecodeError as e:
+                    records[rel] = AsrRecord(rel, sha, key, backend=backend_name, model=model,
+                                             error=str(e))
+                    failed += 1
+                    yield Log(f"{path.name}: {e}; skipped", level="warning")
+                    continue
+                batch.append(ClipAudio(rel, audio))
+                meta[rel] = (sha, len(audio) / 16000)
+            for res in backend.transcribe(batch):
+                sha, dur = meta[res.key]
+                records[res.key] = _record(res, res.key, sha, key, dur, backend_name, model,
+                                           request.language)
+                if res.error:
+                    failed += 1
+                    yield Log(f"{Path(res.key).name}: {res.error}; skipped", level="warning")
+                done = len(records)
+                rate = (done - (total - len(todo))) / max(time.monotonic() - t0, 1e-6)
+                yield Progress(STEP, done, total, eta_s=(total - done) / rate if rate else None,
+                               message=f"{Path(res.key).name}: {res.text[:60]}",
+                               metrics={"clips_per_s": round(rate, 3)})
+            write_outputs(layout, records, speaker)
+
+    listed = write_outputs(layout, records, speaker)
+    empty = sum(1 for r in records.values() if r.ok and not r.text.strip())
+    if empty:
+        yield Log(f"{empty} clip(s) had no speech or no text; left out of the .list",
+                  level="warning")
+    yield Artifact(layout.rel(layout.list_file), kind="list")
+    yield Artifact(layout.rel(layout.asr_records), kind="records")
+    if listed == 0:
+        raise StepError("No clip produced a transcript.",
+                        "Check the clips hold speech, the language setting, or try another "
+                        "model.")
+    dt = time.monotonic() - t0
+    yield Result(f"{listed} clips transcribed ({len(todo)} new, {total - len(todo)} cached, "
+                 f"{failed} failed) in {dt:.1f} s",
+                 data={"listed": listed, "new": len(todo), "cached": total - len(todo),
+                       "failed": failed, "empty": empty, "backend": backend_name,
+                       "model": model, "list": layout.rel(layout.list_file),
+                       "records": layout.rel(layout.asr_records)})
