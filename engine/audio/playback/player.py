@@ -49,6 +49,10 @@ class Player:
             self._backend = choose_backend(self.preferred)
         return self._backend
 
+    def set_backend(self, name: str) -> None:
+        """Use ``name`` (e.g. chosen by :func:`choose_backend` in a worker thread)."""
+        self._backend = name
+
     def play(self, path: Path | str, *, start: float = 0.0, end: float | None = None,
              speed: float = 1.0) -> PlayStart:
         self.stop()

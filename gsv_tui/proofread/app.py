@@ -1,0 +1,27 @@
+"""A small App hosting only the editor: ``gsv proofread`` and the Pilot tests use it."""
+from __future__ import annotations
+
+from textual.app import App
+
+from engine.appconfig import load_config
+from engine.dataset.proofread.session import ProofSession
+from gsv_tui.proofread.screen import ProofreadScreen
+
+
+class ProofreadApp(App[None]):
+    TITLE = "gsv proofread"
+    exit_on_close = True  # closing the editor ends this app (the wizard pops it instead)
+
+    def __init__(self, session: ProofSession, *, backend: str | None = None) -> None:
+        super().__init__()
+        cfg = load_config()
+        self.session = session
+        self.keymap = dict(cfg.keymap)
+        self.backend = backend or cfg.playback_backend
+
+    def on_mount(self) -> None:
+        self.set_keymap(self.keymap)
+        self.push_screen(ProofreadScreen(self.session, backend=self.backend, keymap=self.keymap))
+
+    def on_unmount(self) -> None:
+        self.session.close()

@@ -1,0 +1,118 @@
+"""The clip list: one line per clip, only the visible lines are ever rendered.
+
+A ScrollView with the line API, so a key press costs the ~30 lines on screen whatever the
+number of clips. The widget is a view: the screen hands it rows and a cursor; it reports
+nothing but clicks.
+"""
+from __future__ import annotations
+
+from typing import Callable, Sequence
+
+from rich.segment import Segment
+from rich.style import Style
+from textual.geometry import Region, Size
+from textual.message import Message
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+from engine.dataset.proofread.clips import Clip
+from engine.dataset.proofread.info import ClipInfo
+
+
+def fmt_duration(seconds: float | None) -> str:
+    return "  ?  " if seconds is None else f"{seconds:5.1f}"
+
+
+def status_glyph(c: Clip, info: ClipInfo) -> str:
+    if c.malformed:
+        return "!"
+    if c.deleted:
+        return "x"
+    if c.entry is not None and info.duration is None:
+        return "?"
+    return "✓" if c.reviewed else "·"
+
+
+class ClipList(ScrollView, can_focus=True):
+    COMPONENT_CLASSES = {"cliplist--cursor", "cliplist--reviewed", "cliplist--deleted",
+                         "cliplist--malformed", "cliplist--muted", "cliplist--lowconf"}
+    DEFAULT_CSS = """
+    ClipList { height: 1fr; background: $surface; }
+    ClipList > .cliplist--cursor { background: $primary 45%; text-style: bold; }
+    ClipList > .cliplist--reviewed { color: $success; }
+    ClipList > .cliplist--deleted { color: $text-muted; text-style: strike; }
+    ClipList > .cliplist--malformed { color: $error; }
+    ClipList > .cliplist--muted { color: $text-muted; }
+    ClipList > .cliplist--lowconf { color: $warning; }
+    """
+
+    class Clicked(Message):
+        def __init__(self, row: int) -> None:
+            super().__init__()
+            self.row = row
+
+    def __init__(self, clips: Callable[[], Sequence[Clip]], info: Callable[[Clip], ClipInfo],
+                 **kw) -> None:
+        super().__init__(**kw)
+        self._clips = clips
+        self._info = info
+        self.rows: list[int] = []
+        self.cursor = 0
+
+    def set_rows(self, rows: list[int], cursor: int) -> None:
+        self.rows = rows
+        self.virtual_size = Size(self.size.width, len(rows))
+        self.move_cursor(cursor, force=True)
+        self.refresh()
+
+    def move_cursor(self, row: int, force: bool = False) -> None:
+        row = max(0, min(row, len(self.rows) - 1)) if self.rows else 0
+        if row == self.cursor and not force:
+            return
+        old, self.cursor = self.cursor, row
+        self.scroll_to_region(Region(0, row, 1, 1), animate=False, immediate=True)
+        self._refresh_row(old)
+        self._refresh_row(row)
+
+    def _refresh_row(self, row: int) -> None:
+        y = row - int(self.scroll_offset.y)
+        if 0 <= y < self.size.height:
+            self.refresh_line(y)
+
+    def render_line(self, y: int) -> Strip:
+        row = y + int(self.scroll_offset.y)
+        width = self.size.width
+        if row >= len(self.rows):
+            return Strip.blank(width, self.rich_style)
+        clips = self._clips()
+        pos = self.rows[row]
+        c = clips[pos]
+        info = self._info(c)
+        base = self.rich_style
+        if c.malformed:
+            st = self.get_component_rich_style("cliplist--malformed")
+        elif c.deleted:
+            st = self.get_component_rich_style("cliplist--deleted")
+        elif c.reviewed:
+            st = self.get_component_rich_style("cliplist--reviewed")
+        else:
+            st = Style()
+        muted = self.get_component_rich_style("cliplist--muted")
+        conf = info.confidence
+        conf_txt = "    " if conf is None else f"{conf * 100:3.0f}%"
+        conf_st = self.get_component_rich_style("cliplist--lowconf") if info.low_confidence \
+            else muted
+        segs = [Segment(f"{pos + 1:>6} ", base + muted),
+                Segment(f"{status_glyph(c, info)} ", base + st),
+                Segment(fmt_duration(info.duration) + " ", base + muted),
+                Segment(conf_txt + " ", base + conf_st),
+                Segment(c.text.replace("\t", " "), base + st)]
+        strip = Strip(segs).adjust_cell_length(width, base)
+        if row == self.cursor:
+            strip = strip.apply_style(self.get_component_rich_style("cliplist--cursor"))
+        return strip.crop(0, width)
+
+    def on_click(self, event) -> None:  # type: ignore[no-untyped-def]
+        row = int(event.y + self.scroll_offset.y)
+        if 0 <= row < len(self.rows):
+            self.post_message(self.Clicked(row))
