@@ -13,28 +13,25 @@ REL_GATE_LU = -10.0
 
 
 def _high_shelf(sr: float) -> tuple[np.ndarray, np.ndarray]:
-    # BS.1770 stage 1 (head effects), as the usual RBJ shelf with the standard's constants
+    # BS.1770 stage 1 (head effects) in the bilinear form that reproduces the standard's
+    # published 48 kHz coefficients at any rate
     gain_db, q, fc = 3.999843853973347, 0.7071752369554196, 1681.974450955533
-    a = 10 ** (gain_db / 40)
-    w0 = 2 * math.pi * fc / sr
-    alpha, cw = math.sin(w0) / (2 * q), math.cos(w0)
-    b = [a * ((a + 1) + (a - 1) * cw + 2 * math.sqrt(a) * alpha),
-         -2 * a * ((a - 1) + (a + 1) * cw),
-         a * ((a + 1) + (a - 1) * cw - 2 * math.sqrt(a) * alpha)]
-    den = [(a + 1) - (a - 1) * cw + 2 * math.sqrt(a) * alpha,
-           2 * ((a - 1) - (a + 1) * cw),
-           (a + 1) - (a - 1) * cw - 2 * math.sqrt(a) * alpha]
-    return np.array(b) / den[0], np.array(den) / den[0]
+    k = math.tan(math.pi * fc / sr)
+    vh = 10 ** (gain_db / 20)
+    vb = vh ** 0.4996667741545416
+    a0 = 1 + k / q + k * k
+    b = [(vh + vb * k / q + k * k) / a0, 2 * (k * k - vh) / a0, (vh - vb * k / q + k * k) / a0]
+    a = [1.0, 2 * (k * k - 1) / a0, (1 - k / q + k * k) / a0]
+    return np.array(b), np.array(a)
 
 
 def _high_pass(sr: float) -> tuple[np.ndarray, np.ndarray]:
-    # BS.1770 stage 2 (RLB weighting)
+    # BS.1770 stage 2 (RLB weighting); numerator fixed at [1, -2, 1] as in the standard
     q, fc = 0.5003270373238773, 38.13547087602444
-    w0 = 2 * math.pi * fc / sr
-    alpha, cw = math.sin(w0) / (2 * q), math.cos(w0)
-    b = [(1 + cw) / 2, -(1 + cw), (1 + cw) / 2]
-    den = [1 + alpha, -2 * cw, 1 - alpha]
-    return np.array(b) / den[0], np.array(den) / den[0]
+    k = math.tan(math.pi * fc / sr)
+    a0 = 1 + k / q + k * k
+    return np.array([1.0, -2.0, 1.0]), np.array([1.0, 2 * (k * k - 1) / a0,
+                                                 (1 - k / q + k * k) / a0])
 
 
 def k_weighting(sr: float) -> list[tuple[np.ndarray, np.ndarray]]:
