@@ -1,0 +1,153 @@
+"""The editor driven by keys; after every step the .list and the journal on disk are checked."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import soundfile as sf
+
+from engine.dataset.proofread.source import open_session
+from engine.dataset.proofread.journal import read_records
+from gsv_tui.proofread.app import ProofreadApp
+from gsv_tui.proofread.cliplist import ClipList
+from gsv_tui.proofread.dialogs import TextPanel
+from tests.tui.proofread.conftest import TEXTS, journal_kinds, list_texts
+
+MALFORMED = "a malformed line | with two pipes |"
+SIZE = (110, 32)
+
+
+def app_for(lay) -> ProofreadApp:
+    return ProofreadApp(open_session(lay.root), backend="http")
+
+
+def cursor_text(app) -> str:
+    scr = app.screen
+    return scr.current().text
+
+
+async def test_edit_accept_undo_redo(project):
+    app = app_for(project)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("down", "e", "ctrl+u", *"second clip, fixed", "enter")
+        await pilot.pause()
+        assert list_texts(project)[1] == "second clip, fixed"
+        assert journal_kinds(project) == ["base", "edit"]
+        last = read_records(project.proofread_journal)[-1]
+        assert last["patches"][0]["new"][0]["reviewed"] is True
+        assert cursor_text(app) == MALFORMED  # accepted, moved to the next row
+        assert MALFORMED in list_texts(project)  # the malformed line survived the save
+        counter = str(app.screen.query_one("#counter").render())
+        assert "reviewed 1/5" in counter
+
+        await pilot.press("down", "enter")  # accept without editing
+        assert journal_kinds(project)[-1] == "edit"
+        assert app.screen.session.clips[3].reviewed and cursor_text(app) == "fourth"
+
+        await pilot.press("u")
+        assert journal_kinds(project)[-1] == "undo" and not app.screen.session.clips[3].reviewed
+        await pilot.press("u")
+        assert list_texts(project)[1] == "second clip" and cursor_text(app) == "second clip"
+        await pilot.press("U")
+        assert list_texts(project)[1] == "second clip, fixed"
+        assert journal_kinds(project)[-3:] == ["undo", "undo", "redo"]
+
+
+async def test_delete_merge_split(project):
+    app = app_for(project)
+    slices = sorted(p.name for p in project.slices_dir.iterdir())
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("d")
+        assert "hello there" not in list_texts(project)
+        assert (project.slices_dir / "c0.wav").exists()  # soft: the file stays
+        assert "deleted 1" not in journal_kinds(project) and journal_kinds(project)[-1] == "edit"
+        await pilot.press("u", "m")  # restore, then merge clip 1 with clip 2
+        await pilot.pause()
+        texts = list_texts(project)
+        assert texts[0] == "hello there second clip" and texts[1] == MALFORMED
+        merged = project.root / open_session_clip_wav(project, 0)
+        assert merged.parent == project.edits_dir
+        assert abs(sf.info(str(merged)).duration - 2.5) < 0.01
+        assert sorted(p.name for p in project.slices_dir.iterdir()) == slices  # originals kept
+
+        await pilot.press("u")
+        assert list_texts(project)[:2] == ["hello there", "second clip"]
+        # split "third one here" (2.0 s): marker moved to 1.0 s, text cursor after "third"
+        await pilot.press("down", "down", "down", "e", "home", *["right"] * 5, "escape")
+        scr = app.screen
+        scr.marker = 0.8
+        await pilot.press("full_stop", "full_stop")
+        assert abs(scr.marker - 1.0) < 1e-6
+        await pilot.press("s")
+        await pilot.pause()
+        texts = list_texts(project)
+        assert texts[3:5] == ["third", "one here"]
+        parts = [project.root / open_session_clip_wav(project, i) for i in (3, 4)]
+        assert [round(sf.info(str(p)).duration, 2) for p in parts] == [1.0, 1.0]
+        assert journal_kinds(project)[-1] == "edit" and read_records(
+            project.proofread_journal)[-1]["label"] == "split"
+
+
+def open_session_clip_wav(project, line: int) -> Path:
+    from engine.dataset.listfile import read_document
+    return Path(read_document(project.list_file).lines[line].entry.wav)
+
+
+async def test_filters_search_replace_jump(project):
+    app = app_for(project)
+    async with app.run_test(size=SIZE) as pilot:
+        scr = app.screen
+        cl = scr.query_one(ClipList)
+        assert len(cl.rows) == 6
+        await pilot.press("f")  # unreviewed
+        assert scr.filter == "unreviewed" and len(cl.rows) == 5
+        await pilot.press("enter", "enter")  # accept two: they leave this view
+        assert len(cl.rows) == 3 and cursor_text(app) == "third one here"
+        assert [c.reviewed for c in scr.session.clips[:2]] == [True, True]
+        await pilot.press("f")  # low confidence: avg_logprob < -1
+        assert [scr.session.clips[p].text for p in cl.rows] == ["third one here", "fourth",
+                                                               "the last clip"]
+        for _ in range(6):
+            await pilot.press("f")  # cycles back to all
+        assert scr.filter == "all" and len(cl.rows) == 6
+
+        await pilot.press("slash", *"clip", "enter")
+        assert [scr.session.clips[p].text for p in cl.rows] == ["second clip", "the last clip"]
+        await pilot.press("R", *"clip", "enter", *"take", "enter")
+        await pilot.pause()
+        assert list_texts(project)[1] == "second take" and list_texts(project)[5] == "the last take"
+        assert read_records(project.proofread_journal)[-1]["label"].startswith("replace")
+        await pilot.press("u")
+        assert list_texts(project)[5] == "the last clip"
+        await pilot.press("slash", "ctrl+u", "enter")  # empty search: everything again
+        assert len(cl.rows) == 6
+        await pilot.press("g", "5", "enter")
+        assert cursor_text(app) == "fourth"  # line 5 of the list
+        await pilot.press("n")  # next unreviewed after "fourth"
+        assert cursor_text(app) == "the last clip"
+        await pilot.press("o")
+        assert scr.sort == "duration"
+
+
+async def test_help_overlay_and_keymap(project, gsv_home):
+    from engine.appconfig import AppConfig, save_config
+    save_config(AppConfig(keymap={"proofread.accept": "x"}))
+    app = app_for(project)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("x")
+        assert app.screen.session.clips[0].reviewed
+        await pilot.press("question_mark")
+        assert isinstance(app.screen, TextPanel)
+        body = str(app.screen.query_one("#panel-body").render())
+        assert "Merge with next clip" in body and "x " in body and "Replay the last 2 s" in body
+        await pilot.press("escape", "q")
+    assert app.return_code == 0
+
+
+async def test_malformed_line_can_be_fixed_in_place(project):
+    app = app_for(project)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("down", "down", "e", "ctrl+u", *"audio/slices/c0.wav|voice|EN|fixed",
+                          "enter")
+        await pilot.pause()
+        assert list_texts(project)[2] == "fixed"
+        assert app.screen.session.clips[2].entry is not None
