@@ -166,16 +166,20 @@ def _restore_hint(file: Path) -> str:
     return "Fix the line shown in a text editor."
 
 
-_LINE_COL = re.compile(r"at line (\d+), column (\d+)")
+_WHERE = re.compile(r"\s*\(at (?:line (\d+), column (\d+)|end of document)\)")
 
 
 def parse_project_text(root: Path, text: str, file: Path) -> Project:
     try:
         doc = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        m = _LINE_COL.search(str(exc))
-        where = f"line {m.group(1)}, column {m.group(2)}" if m else "an unknown place"
-        reason = _LINE_COL.sub("", str(exc)).strip(" ()")
+        m = _WHERE.search(str(exc))
+        if m and m.group(1):
+            where = f"line {m.group(1)}, column {m.group(2)}"
+        else:  # "at end of document": point at the last line
+            lines = text.splitlines() or [""]
+            where = f"line {len(lines)}, column {len(lines[-1]) + 1} (the end of the file)"
+        reason = _WHERE.sub("", str(exc)).strip()
         raise ProjectError(f"{file} is not valid TOML at {where}: {reason}.",
                            _restore_hint(file), _backup_if_any(file)) from None
     return _from_toml(root, doc, file)

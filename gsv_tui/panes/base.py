@@ -68,13 +68,14 @@ class StepPane(VerticalScroll):
         if self.request_cls is not None:
             yield SettingsForm(self.request_cls, self.project.step_settings(self.step_id),
                                skip=self.hidden_fields, id="settings")
-        if self.target:
-            with Horizontal(classes="pane-controls"):
+        with Horizontal(classes="pane-controls"):
+            if self.target:
                 yield Button("Run", id="run", variant="primary")
-                yield Button("Stop", id="stop", variant="error", disabled=True)
-            yield ProgressBar(id="progress", show_eta=False)
-            yield Label("", classes="pane-progress-text", id="progress-text", markup=False)
-            yield RichLog(id="log", max_lines=500, wrap=True, markup=False)
+            # Stop works for any job of this step, also one started from the CLI.
+            yield Button("Stop", id="stop", variant="error", disabled=True)
+        yield ProgressBar(id="progress", show_eta=False)
+        yield Label("", classes="pane-progress-text", id="progress-text", markup=False)
+        yield RichLog(id="log", max_lines=500, wrap=True, markup=False)
         yield Static("", classes="pane-result", id="result", markup=False)
 
     def compose_extra(self) -> ComposeResult:
@@ -137,15 +138,13 @@ class StepPane(VerticalScroll):
     def _set_running(self, running: bool) -> None:
         if self.target:
             self.query_one("#run", Button).disabled = running
-            self.query_one("#stop", Button).disabled = not running
+        self.query_one("#stop", Button).disabled = not running
 
     # --- job events ----------------------------------------------------------------------
     @on(JobUpdate)
     def _job_update(self, message: JobUpdate) -> None:
         message.stop()
         self.job = message.job
-        if not self.target:
-            return
         log = self.query_one("#log", RichLog)
         for ev in message.events:
             if isinstance(ev, Progress):

@@ -15,7 +15,7 @@ from engine.settings import knob
 class CountRequest:
     project_root: str = ""
     n: int = knob(10, "how many ticks", min=1, max=100000)
-    tick_s: float = knob(0.05, "seconds per tick", min=0.0, max=10.0)
+    tick_s: float = knob(0.05, "seconds per tick", min=0.0, max=60.0)
     crash_at: int = -1  # hard crash (os._exit) at this tick, like an OOM kill
     raise_at: int = -1  # raise an exception at this tick
     out: str = ""  # write the final count here

@@ -1,0 +1,150 @@
+"""``gsv doctor``: what this machine offers the wizard, each problem with its fix.
+
+Never imports torch (it shells out to nvidia-smi), so it answers in well under a second."""
+from __future__ import annotations
+
+import importlib
+import os
+import shutil
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+from engine.appconfig import load_config
+
+# Files the v2 pipeline needs, relative to <models dir>/pretrained_models (upstream's layout).
+PRETRAINED_V2 = (
+    "chinese-roberta-wwm-ext-large/config.json",
+    "chinese-hubert-base/config.json",
+    "gsv-v2final-pretrained/s2G2333k.pth",
+    "gsv-v2final-pretrained/s2D2333k.pth",
+    "gsv-v2final-pretrained/s1bert25hz-5kh-longer-epoch=12-step=369668.ckpt",
+)
+MIN_FREE_GB = 10.0
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    status: str  # ok | warn | fail
+    detail: str
+    fix: str = ""
+
+
+@dataclass(frozen=True)
+class GpuInfo:
+    name: str
+    memory_gb: float
+    free_gb: float
+
+
+def detect_gpus() -> list[GpuInfo]:
+    exe = shutil.which("nvidia-smi")
+    if not exe:
+        return []
+    try:
+        out = subprocess.run([exe, "--query-gpu=name,memory.total,memory.free",
+                              "--format=csv,noheader,nounits"], capture_output=True,
+                             text=True, timeout=10).stdout
+    except (OSError, subprocess.TimeoutExpired):
+        return []
+    gpus = []
+    for line in out.strip().splitlines():
+        parts = [p.strip() for p in line.split(",")]
+        if len(parts) == 3:
+            try:
+                gpus.append(GpuInfo(parts[0], float(parts[1]) / 1024, float(parts[2]) / 1024))
+            except ValueError:
+                continue
+    return gpus
+
+
+def check_gpu() -> Check:
+    gpus = detect_gpus()
+    if not gpus:
+        return Check("GPU", "warn", "no NVIDIA GPU found: data steps work, training on CPU is very slow",
+                     "Use a machine with an NVIDIA GPU (driver + nvidia-smi) for training.")
+    g = gpus[0]
+    detail = f"{g.name}, {g.memory_gb:.0f} GB ({g.free_gb:.0f} GB free)"
+    if len(gpus) > 1:
+        detail += f" (+{len(gpus) - 1} more)"
+    if g.memory_gb < 6:
+        return Check("GPU", "warn", detail + ": under 6 GB, use batch size 1–2",
+                     "Lower the training batch size in the Train step.")
+    return Check("GPU", "ok", detail)
+
+
+def check_ffmpeg() -> Check:
+    if shutil.which("ffmpeg"):
+        return Check("ffmpeg", "ok", shutil.which("ffmpeg") or "")
+    return Check("ffmpeg", "warn", "not found: m4a/aac/opus/video import falls back to PyAV",
+                 "sudo apt-get install ffmpeg")
+
+
+def check_players() -> list[Check]:
+    try:
+        playback = importlib.import_module("engine.audio.playback")
+        diagnose = getattr(playback, "diagnose")
+    except (ImportError, AttributeError):
+        diagnose = None
+    if diagnose is not None:
+        out = []
+        for item in diagnose():
+            status = getattr(item, "status", None) or ("ok" if getattr(item, "ok", False) else "warn")
+            out.append(Check(f"playback: {getattr(item, 'name', 'audio')}", status,
+                             getattr(item, "detail", str(item)), getattr(item, "fix", "")))
+        return out
+    found = [p for p in ("paplay", "pacat", "aplay", "ffplay") if shutil.which(p)]
+    if not found:
+        return [Check("playback", "warn", "no audio player found",
+                      "sudo apt-get install pulseaudio-utils   (then see `ssh -R` below to hear clips)")]
+    pulse = os.environ.get("PULSE_SERVER", "")
+    detail = f"players: {', '.join(found)}" + (f"; PULSE_SERVER={pulse}" if pulse else "")
+    fix = "" if pulse else ("On a remote box: on your laptop run `pactl load-module module-native-protocol-tcp "
+                            "port=4713 listen=127.0.0.1 auth-anonymous=1`, connect with "
+                            "`ssh -R 24713:127.0.0.1:4713 box`, then `export PULSE_SERVER=tcp:127.0.0.1:24713`.")
+    return [Check("playback", "ok" if pulse or Path("/dev/snd").exists() else "warn", detail, fix)]
+
+
+def check_disk(path: Path) -> Check:
+    path = path if path.exists() else Path.home()
+    free = shutil.disk_usage(path).free / 1e9
+    if free < MIN_FREE_GB:
+        return Check("disk", "warn", f"{free:.1f} GB free at {path}",
+                     f"Free at least {MIN_FREE_GB:.0f} GB (models ~5 GB, training checkpoints ~1 GB each).")
+    return Check("disk", "ok", f"{free:.0f} GB free at {path}")
+
+
+def check_models() -> Check:
+    base = load_config().models_path() / "pretrained_models"
+    missing = [p for p in PRETRAINED_V2 if not (base / p).exists()]
+    if not missing:
+        return Check("pretrained models", "ok", f"v2 bases found in {base}")
+    return Check("pretrained models", "warn",
+                 f"{len(missing)} of {len(PRETRAINED_V2)} v2 files missing in {base}",
+                 "They download on first use (Hugging Face lj1995/GPT-SoVITS; set HF_ENDPOINT for a "
+                 f"mirror), or copy upstream's pretrained_models folder to {base}.")
+
+
+def check_text_data() -> list[Check]:
+    out = []
+    paths = [Path(p) for p in os.environ.get("NLTK_DATA", "").split(os.pathsep) if p]
+    paths += [Path.home() / "nltk_data", Path("/usr/share/nltk_data"), Path("/usr/local/share/nltk_data")]
+    if any((p / "corpora" / "cmudict.zip").exists() or (p / "corpora" / "cmudict").exists() for p in paths):
+        out.append(Check("English G2P data", "ok", "NLTK cmudict and tagger found"))
+    else:
+        out.append(Check("English G2P data", "warn", "NLTK cmudict/tagger not found (English text needs them)",
+                         "python -m nltk.downloader cmudict averaged_perceptron_tagger_eng"))
+    dic = os.environ.get("OPEN_JTALK_DICT_DIR", "/var/lib/mecab/dic/open-jtalk/naist-jdic")
+    if Path(dic).exists():
+        out.append(Check("Japanese dictionary", "ok", dic))
+    else:
+        out.append(Check("Japanese dictionary", "warn", "Open JTalk dictionary not found (Japanese text needs it)",
+                         "sudo apt-get install open-jtalk-mecab-naist-jdic"))
+    return out
+
+
+def run_checks(project_root: Path | None = None) -> list[Check]:
+    checks = [check_gpu(), check_ffmpeg(), *check_players(),
+              check_disk(project_root or Path.cwd()), check_models(), *check_text_data()]
+    return checks

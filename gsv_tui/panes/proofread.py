@@ -1,0 +1,89 @@
+"""The wizard's Proofread pane: where the transcript stands, and the key to open the editor.
+
+The editor itself is :class:`gsv_tui.proofread.screen.ProofreadScreen`, pushed over the
+wizard. Every edit is already on disk when it closes; closing records the step: ``done`` once
+every clip is reviewed (later steps go stale when the list changed), else ``pending`` with
+the count.
+"""
+from __future__ import annotations
+
+from typing import ClassVar
+
+from textual import on
+from textual.app import ComposeResult
+from textual.widgets import Button, Static
+
+from engine.appconfig import load_config
+from engine.project import hash_path, mark_stale_after, record_step, update_project
+from gsv_tui.panes.base import StepPane
+
+
+class Pane(StepPane):
+    step_id: ClassVar[str] = "proofread"
+
+    def compose_extra(self) -> ComposeResult:
+        yield Static("", id="proofread-summary", markup=False)
+        yield Button("Open the editor", id="open-editor", variant="primary")
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self._summarise()
+
+    def _summarise(self) -> None:
+        lay = self.project.layout
+        box = self.query_one("#proofread-summary", Static)
+        if not lay.list_file.exists():
+            box.update("No transcript yet: run Transcribe first.")
+            self.query_one("#open-editor", Button).disabled = True
+            return
+        from engine.dataset.listfile import read_document
+        doc = read_document(lay.list_file)
+        bad = len(doc.malformed)
+        box.update(f"{len(doc.entries)} clips in {lay.rel(lay.list_file)}"
+                   + (f", {bad} malformed line(s) (kept, flagged in the editor)" if bad else "")
+                   + ".\nPress the button (or the run-step key) to listen and fix texts; "
+                   "every change is saved at once.")
+
+    @on(Button.Pressed, "#open-editor")
+    def _open_pressed(self) -> None:
+        self.run_step()
+
+    def run_step(self) -> None:  # the wizard's "run" key opens the editor
+        from engine.dataset.proofread.source import SourceError, open_session
+        from gsv_tui.proofread.screen import ProofreadScreen
+
+        try:
+            session = open_session(self.project.root)
+        except (SourceError, OSError) as e:
+            self.app.notify(str(e), title="Cannot open the transcript", severity="error")
+            return
+        before = hash_path(session.paths.list_file)
+        cfg = load_config()
+
+        def closed(_: object) -> None:
+            import traceback
+            try:
+                self._record(session, before)
+            except Exception:
+                traceback.print_exc()
+
+        self.app.push_screen(ProofreadScreen(session, backend=cfg.playback_backend,
+                                             keymap=dict(cfg.keymap)), closed)
+
+    def stop_step(self) -> None:
+        pass
+
+    def _record(self, session, before: str) -> None:  # type: ignore[no-untyped-def]
+        session.close()
+        reviewed, total, secs = session.stats()
+        msg = f"{reviewed}/{total} clips reviewed, {secs / 60:.1f} min kept"
+        root = self.project.root
+        lst = session.paths.list_file
+        if total and reviewed == total:
+            record_step(root, self.step_id, "done", message=msg, artifacts=[(str(lst), "list")])
+        else:
+            record_step(root, self.step_id, "pending", message=msg)
+            if hash_path(lst) != before:
+                update_project(root, lambda p: mark_stale_after(p, self.step_id))
+        self.refresh_status()
+        self._summarise()
