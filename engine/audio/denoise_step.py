@@ -1,0 +1,183 @@
+"""The denoise step: audio/raw → audio/clean, by spectral gating (default, no weights) or by
+a chain of the user's MDX-Net ONNX models (e.g. dereverb then de-echo). Inputs untouched;
+the removed part is written only when asked."""
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterator
+
+import numpy as np
+
+from engine.audio.decode import AUDIO_EXTS, DecodeError, iter_blocks, probe
+from engine.events import Artifact, Event, Log, Progress, Result, StepError, StopToken
+from engine.layout import Layout
+from engine.settings import knob
+
+PRESETS = {"dereverb-deecho": (("dereverb", "foxjoy"), ("deecho", "de-echo", "echo"))}
+
+
+@dataclass
+class DenoiseRequest:
+    project_root: str
+    source: str = ""  # file or folder; empty: audio/raw
+    method: str = knob("spectral", "spectral: built-in gate (CPU, no weights); mdx: your "
+                       "MDX-Net ONNX models", choices=("spectral", "mdx"))
+    models: list[str] = field(default_factory=list)  # ONNX files, applied in order
+    preset: str = knob("", "Pick models by name from the models folder, in upstream's "
+                       "recommended order", choices=("", "dereverb-deecho"))
+    strength: float = knob(0.9, "How much of the noise to remove (spectral)", min=0.0, max=1.0)
+    noise_std: float = knob(1.5, "Gate threshold above the noise floor, in its spreads "
+                            "(spectral)", min=0.0, max=6.0)
+    keep_other: bool = knob(False, "Also write what was removed, under audio/clean/other")
+    mdx_n_fft: int = knob(0, "FFT size of the MDX models (0: guess from the name)", min=0,
+                          max=16384)
+    mdx_hop: int = knob(1024, "STFT hop of the MDX models", min=16, max=4096)
+    mdx_output: str = knob("auto", "Whether a model predicts the voice (target) or what to "
+                           "remove (residual)", choices=("auto", "target", "residual"))
+
+
+def uvr_dir() -> Path:
+    from engine.appconfig import models_dir
+
+    return models_dir() / "uvr5"
+
+
+def resolve_models(req: DenoiseRequest) -> list[Path]:
+    folder = uvr_dir()
+    found = sorted(folder.rglob("*.onnx")) if folder.is_dir() else []
+    paths: list[Path] = []
+    for name in req.models:
+        p = Path(name).expanduser()
+        for cand in (p, folder / name):
+            if cand.is_file():
+                paths.append(cand)
+                break
+        else:
+            raise StepError(f"Model not found: {name}",
+                            f"Put MDX-Net .onnx files under {folder} or give a full path.")
+    if req.preset:
+        for keys in PRESETS[req.preset]:
+            match = [f for f in found if any(k in str(f.relative_to(folder)).lower()
+                                             for k in keys)]
+            if match:
+                paths.append(match[0])
+        if not paths:
+            raise StepError(f"No model for preset {req.preset} in {folder}",
+                            "Copy onnx_dereverb_By_FoxJoy (and a de-echo ONNX model) there.")
+    if not paths:
+        raise StepError("method mdx needs at least one ONNX model",
+                        f"Name models, or use preset dereverb-deecho with models in {folder}.")
+    return paths
+
+
+def find_inputs(req: DenoiseRequest, layout: Layout) -> list[Path]:
+    src = layout.abs(req.source) if req.source else layout.raw_dir
+    if src.is_file():
+        return [src]
+    files = sorted(p for p in src.iterdir() if p.is_file() and p.suffix.lower() in AUDIO_EXTS) \
+        if src.is_dir() else []
+    if not files:
+        raise StepError(f"No recordings in {layout.rel(src)}", "Run the import step first.")
+    return files
+
+
+def _pipeline(req: DenoiseRequest, models: list) -> Callable:
+    """(path, info) → (voice blocks, their sample rate, the matching input blocks)."""
+    from engine.audio.mdx import MDX_SR, to_stereo_44k
+    from engine.audio.spectral_gate import GateParams, gate_blocks, learn_noise
+
+    def build(path: Path, info):
+        if req.method == "spectral":
+            params = GateParams(strength=req.strength, n_std=req.noise_std)
+            profile = learn_noise(lambda: iter_blocks(path, info), info.sample_rate, params)
+            return (gate_blocks(iter_blocks(path, info), info.sample_rate, profile, params),
+                    info.sample_rate, lambda: iter_blocks(path, info))
+        stream = to_stereo_44k(iter_blocks(path, info), info.sample_rate)
+        for m in models:
+            stream = m.stream(stream)
+        if info.channels == 1:  # give a mono recording back as mono
+            stream = (b.mean(axis=1, keepdims=True) for b in stream)
+            mix = lambda: (b.mean(axis=1, keepdims=True)  # noqa: E731
+                           for b in to_stereo_44k(iter_blocks(path, info), info.sample_rate))
+        else:
+            mix = lambda: to_stereo_44k(iter_blocks(path, info), info.sample_rate)  # noqa: E731
+        return stream, MDX_SR, mix
+
+    return build
+
+
+def _write_other(mix_blocks: Iterator[np.ndarray], voice: Path, other: Path) -> None:
+    """What was removed = input − voice, read back block by block."""
+    import soundfile as sf
+
+    other.parent.mkdir(parents=True, exist_ok=True)
+    with sf.SoundFile(str(voice)) as v, sf.SoundFile(str(other), "w", v.samplerate, v.channels,
+                                                      "PCM_16") as out:
+        for block in mix_blocks:
+            got = v.read(block.shape[0], dtype="float32", always_2d=True)
+            out.write(block[:got.shape[0]] - got)
+
+
+def run_denoise(request: DenoiseRequest, stop: StopToken | None = None) -> Iterator[Event]:
+    import soundfile as sf
+
+    from engine.audio.mdx import MdxModel
+
+    layout = Layout(Path(request.project_root), "")
+    inputs = find_inputs(request, layout)
+    models = []
+    if request.method == "mdx":
+        models = [MdxModel(p, n_fft=request.mdx_n_fft, hop=request.mdx_hop,
+                           output=request.mdx_output) for p in resolve_models(request)]
+        yield Log("Models, in order: " + ", ".join(
+            f"{m.name} ({'removes' if m.spec.residual else 'keeps'} its target)" for m in models))
+    build = _pipeline(request, models)
+    out_dir = layout.clean_dir
+    out_dir.mkdir(parents=True, exist_ok=True)
+    done_files, failed = [], []
+    t0 = time.monotonic()
+    for k, path in enumerate(inputs):
+        if stop is not None and stop.requested:
+            yield Log("Stopped; finished files are kept", level="warning")
+            break
+        yield Progress("denoise", k, len(inputs), message=path.name)
+        dest = out_dir / f"{path.stem}.wav"
+        tmp = dest.with_name(f".{dest.name}.part")
+        try:
+            info = probe(path)
+            stream, sr, mix = build(path, info)
+            total = (info.duration_s or 0) * sr
+            written, last = 0, time.monotonic()
+            channels = 1 if info.channels == 1 else (2 if request.method == "mdx"
+                                                     else info.channels)
+            with sf.SoundFile(str(tmp), "w", sr, channels, "PCM_16", format="WAV") as out:
+                for block in stream:
+                    out.write(np.clip(block, -1.0, 1.0))
+                    written += block.shape[0]
+                    if time.monotonic() - last > 2 and total:
+                        last = time.monotonic()
+                        yield Progress("denoise", k + min(0.99, written / total), len(inputs),
+                                       message=path.name)
+                    if stop is not None and stop.requested:
+                        raise DecodeError("stopped")
+            os.replace(tmp, dest)
+            if request.keep_other:
+                _write_other(mix(), dest, out_dir / "other" / dest.name)
+            done_files.append(dest.name)
+        except DecodeError as exc:
+            failed.append({"source": path.name, "reason": exc.reason})
+            yield Log(f"{path.name}: {exc.reason}", level="warning")
+        finally:
+            tmp.unlink(missing_ok=True)
+    yield Progress("denoise", len(inputs), len(inputs))
+    yield Artifact(layout.rel(out_dir), kind="folder")
+    if not done_files:
+        raise StepError("No file could be cleaned",
+                        "; ".join(f"{f['source']}: {f['reason']}" for f in failed)[:300])
+    yield Result(f"{len(done_files)} file(s) cleaned with {request.method} in "
+                 f"{time.monotonic() - t0:.1f} s",
+                 data={"files": done_files, "failed": failed, "method": request.method,
+                       "models": [m.name for m in models], "folder": layout.rel(out_dir)})
