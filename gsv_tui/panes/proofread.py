@@ -61,11 +61,7 @@ class Pane(StepPane):
         cfg = load_config()
 
         def closed(_: object) -> None:
-            import traceback
-            try:
-                self._record(session, before)
-            except Exception:
-                traceback.print_exc()
+            self._record(session, before)
 
         self.app.push_screen(ProofreadScreen(session, backend=cfg.playback_backend,
                                              keymap=dict(cfg.keymap)), closed)
@@ -82,7 +78,7 @@ class Pane(StepPane):
         if total and reviewed == total:
             record_step(root, self.step_id, "done", message=msg, artifacts=[(str(lst), "list")])
         else:
-            record_step(root, self.step_id, "pending", message=msg)
+            record_step(root, self.step_id, "pending", message=msg)  # (not stored by design)
             if hash_path(lst) != before:
                 update_project(root, lambda p: mark_stale_after(p, self.step_id))
         self.refresh_status()

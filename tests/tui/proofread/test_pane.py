@@ -1,0 +1,43 @@
+"""The wizard pane opens the editor over itself and records the step when it closes."""
+from __future__ import annotations
+
+from textual.app import App, ComposeResult
+
+from engine.project import create_project, load_project
+from gsv_tui.panes.proofread import Pane
+from gsv_tui.proofread.screen import ProofreadScreen
+from tests.engine.proofread.conftest import tone
+
+
+class Host(App[None]):
+    def __init__(self, project) -> None:
+        super().__init__()
+        self.project = project
+
+    def compose(self) -> ComposeResult:
+        yield Pane(self.project)
+
+
+async def test_pane_opens_editor_and_records_step(tmp_path):
+    p = create_project(tmp_path / "p", "Pane test")
+    lay = p.layout
+    wavs = [tone(lay.slices_dir / f"c{i}.wav", 1.0) for i in range(2)]
+    lay.list_file.parent.mkdir(parents=True, exist_ok=True)
+    lay.list_file.write_text("".join(f"{w}|x|EN|clip {i}\n" for i, w in enumerate(wavs)))
+    app = Host(p)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.click("#open-editor")
+        await pilot.pause()
+        assert isinstance(app.screen, ProofreadScreen)
+        await pilot.press("enter", "q")
+        await pilot.pause()
+        assert not isinstance(app.screen, ProofreadScreen)
+        st = load_project(p.root).step("proofread")
+        assert st.status == "pending"
+        await pilot.click("#open-editor")
+        await pilot.pause()
+        await pilot.press("n", "enter", "q")
+        await pilot.pause()
+        st = load_project(p.root).step("proofread")
+        assert st.status == "done" and st.artifacts
+        assert st.message.startswith("2/2 clips reviewed")
