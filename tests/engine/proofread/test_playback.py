@@ -1,63 +1,15 @@
 """Playback through a real PulseAudio server with a null sink, started by the test."""
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
 import time
+import urllib.error
 import urllib.request
-from pathlib import Path
 
-import numpy as np
 import pytest
 
 from engine.audio.playback import Player, choose_backend, diagnose
+from tests.engine.proofread.pulse import needs_pulse, pulse, record_while, rms  # noqa: F401
 from tests.helpers.speech import speak
-
-needs_pulse = pytest.mark.skipif(not (shutil.which("pulseaudio") and shutil.which("parec")),
-                                 reason="Debian pulseaudio + pulseaudio-utils not installed")
-
-
-@pytest.fixture
-def pulse(tmp_path, monkeypatch):
-    """A private PulseAudio daemon: own runtime dir, unix socket, one null sink."""
-    run = tmp_path / "pulse"
-    run.mkdir()
-    sock = run / "native"
-    env = {**os.environ, "XDG_RUNTIME_DIR": str(run), "HOME": str(run),
-           "PULSE_RUNTIME_PATH": str(run)}
-    proc = subprocess.Popen(
-        ["pulseaudio", "--daemonize=no", "-n", "--exit-idle-time=-1", "--use-pid-file=no",
-         "--disable-shm=yes", f"--load=module-native-protocol-unix socket={sock} "
-         "auth-anonymous=1", "--load=module-null-sink sink_name=gsvnull rate=32000 channels=1"],
-        env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL, start_new_session=True)
-    monkeypatch.setenv("PULSE_SERVER", f"unix:{sock}")
-    monkeypatch.setenv("HOME", str(run))  # no cookie lookups in the real home
-    deadline = time.monotonic() + 10
-    while subprocess.run(["pactl", "info"], stdout=subprocess.DEVNULL,
-                         stderr=subprocess.DEVNULL).returncode != 0:
-        assert time.monotonic() < deadline and proc.poll() is None, "pulseaudio did not start"
-        time.sleep(0.1)
-    yield sock
-    proc.terminate()
-    proc.wait(5)
-
-
-def record_while(fn, seconds: float, out: Path) -> np.ndarray:
-    rec = subprocess.Popen(["parec", "--device=gsvnull.monitor", "--format=s16le",
-                            "--rate=32000", "--channels=1", str(out.with_suffix(".raw"))],
-                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    time.sleep(0.3)
-    fn()
-    time.sleep(seconds)
-    rec.terminate()
-    rec.wait(5)
-    return np.fromfile(out.with_suffix(".raw"), dtype=np.int16).astype(np.float32) / 32768
-
-
-def rms(x: np.ndarray) -> float:
-    return float(np.sqrt(np.mean(x ** 2))) if len(x) else 0.0
 
 
 @needs_pulse

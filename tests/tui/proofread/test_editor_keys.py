@@ -10,7 +10,8 @@ from engine.dataset.proofread.journal import read_records
 from gsv_tui.proofread.app import ProofreadApp
 from gsv_tui.proofread.cliplist import ClipList
 from gsv_tui.proofread.dialogs import TextPanel
-from tests.tui.proofread.conftest import TEXTS, journal_kinds, list_texts
+from tests.engine.proofread.pulse import needs_pulse, pulse  # noqa: F401
+from tests.tui.proofread.conftest import TEXTS, journal_kinds, list_texts  # noqa: F401
 
 MALFORMED = "a malformed line | with two pipes |"
 SIZE = (110, 32)
@@ -151,3 +152,28 @@ async def test_malformed_line_can_be_fixed_in_place(project):
         await pilot.pause()
         assert list_texts(project)[2] == "fixed"
         assert app.screen.session.clips[2].entry is not None
+
+
+@needs_pulse
+async def test_space_plays_the_clip_into_a_real_pulse_sink(project, tmp_path, pulse):
+    """The editor's play key, through the app's player, into a private PulseAudio null sink."""
+    from tests.engine.proofread.pulse import record_while, rms
+    from tests.helpers.speech import speak
+
+    speak("the editor plays this clip", project.slices_dir / "c0.wav")
+    app = ProofreadApp(open_session(project.root), backend="pulse")
+    async with app.run_test(size=SIZE) as pilot:
+        scr = app.screen
+        await pilot.pause()
+        heads = []
+
+        def press_play() -> None:
+            scr.action_play()
+
+        heard = record_while(press_play, 0.6, tmp_path / "ui")
+        await pilot.pause(0.3)
+        heads.append(scr.query_one("#detail-strip").head)
+        scr.player.wait(5)
+        assert scr.player.backend == "pulse"
+        assert any(h is not None and h > 0 for h in heads)  # the play head moved
+    assert rms(heard) > 0.02
