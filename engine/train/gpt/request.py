@@ -1,0 +1,32 @@
+"""The GPT training request: every knob declared once (no heavy imports here; the TUI reads it)."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from engine.settings import knob
+
+
+@dataclass
+class GptTrainRequest:
+    project_root: str
+    slug: str  # experiment name: reads logs/<slug>/, writes GPT_weights/<slug>-e<E>.ckpt
+    pretrained: str = knob("", "GPT weights to fine-tune (the pretrained s1*.ckpt); empty starts "
+                               "from random weights, which only makes sense for tests")
+    epochs: int = knob(15, "Passes over the data set", min=1, max=50)
+    batch_size: int = knob(8, "Utterances per batch (about 2 per GB of GPU memory)", min=1, max=40)
+    save_every: int = knob(5, "Export usable weights every N epochs (and after the last)",
+                           min=1, max=50, unit="epochs")
+    dpo: bool = knob(False, "Also train against made-up bad readings (repeats/skips); "
+                            "experimental, halves the batch")
+    learning_rate: float = knob(0.002, "Relative step size (the rate upstream really trains with)",
+                                min=1e-5, max=0.05)
+    accumulate: int = knob(4, "Batches per optimizer step", min=1, max=64, unit="batches")
+    precision: str = knob("auto", "Arithmetic: auto = 16-bit mixed on a GPU, 32-bit on CPU",
+                          choices=("auto", "32", "16-mixed", "bf16-mixed"))
+    device: str = knob("auto", "Where to train", choices=("auto", "cpu", "cuda"))
+    seed: int = knob(1234, "Random seed (data order, dropout, DPO)", min=0, max=2**31 - 1)
+    max_sec: int = knob(54, "Skip clips longer than this", min=5, max=60, unit="s")
+    # Not user knobs: architecture for a from-scratch run (tests) and a step cap.
+    model: dict[str, Any] = field(default_factory=dict)
+    max_batches: int = 0  # stop (resumably) after this many batches in this call; 0 = no cap

@@ -1,0 +1,195 @@
+"""``run_gpt_training``: fine-tune the GPT on the 1A folder as upstream's s1_train does (spec
+§6.2), yielding typed progress, exporting ``GPT_weights/<slug>-e<E>.ckpt`` every
+``save_every`` epochs, resuming automatically from the newest saved state, and stopping
+gracefully (state saved) when asked.
+
+Loop shape: backward every batch; an optimizer step every ``accumulate`` batches (upstream:
+4) and at the end of each epoch, so a saved state never holds half-accumulated gradients.
+Each batch reseeds torch from (seed, batch number), so dropout and DPO draws do not depend
+on where a run was stopped and resumed.
+"""
+from __future__ import annotations
+
+import contextlib
+import math
+import time
+from pathlib import Path
+from typing import Iterator
+
+import torch
+
+from engine.events import Artifact, Event, Log, Progress, Result, StepError, StopToken
+from engine.layout import Layout
+from engine.models.gpt.config import GptConfig, upstream_config
+from engine.models.gpt.model import Text2Semantic
+from engine.models.gpt.weights import export_gpt, load_gpt
+from engine.settings import validate
+from engine.train.gpt import losses
+from engine.train.gpt.data import Batch, collate, effective_batch_size, epoch_batches, read_items
+from engine.train.gpt.optim import ScaledAdamLite
+from engine.train.gpt.request import GptTrainRequest
+from engine.train.gpt.state import TrainState, latest_state, load_state, save_state, state_dir
+
+STEP = "train"
+
+
+def _device(req: GptTrainRequest) -> torch.device:
+    if req.device == "cuda" and not torch.cuda.is_available():
+        raise StepError("Training on the GPU was asked for, but torch sees no CUDA GPU.",
+                        "Set device to auto or cpu, or check the NVIDIA driver (nvidia-smi).")
+    if req.device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(req.device)
+
+
+def _autocast(req: GptTrainRequest, device: torch.device):
+    mode = req.precision
+    if mode == "auto":
+        mode = "16-mixed" if device.type == "cuda" else "32"
+    if mode == "32":
+        return contextlib.nullcontext, None
+    dtype = torch.float16 if mode == "16-mixed" else torch.bfloat16
+    scaler = torch.amp.GradScaler(device.type) if dtype == torch.float16 and device.type == "cuda" else None
+    return (lambda: torch.autocast(device.type, dtype=dtype)), scaler
+
+
+def _initial_model(req: GptTrainRequest) -> tuple[Text2Semantic, dict]:
+    if req.pretrained:
+        w = load_gpt(req.pretrained)
+        return w.model, w.full_config
+    cfg = GptConfig.from_upstream({**GptConfig().to_upstream(), **req.model})
+    torch.manual_seed(req.seed)
+    return Text2Semantic(cfg), upstream_config(cfg)
+
+
+def _shape(req: GptTrainRequest, batch_size: int) -> dict:
+    return {"batch_size": batch_size, "dpo": req.dpo, "accumulate": req.accumulate,
+            "seed": req.seed}
+
+
+def _batch_loss(model: Text2Semantic, batch: Batch, dpo: bool, gen: torch.Generator
+                ) -> tuple[torch.Tensor, dict[str, float]]:
+    eos = model.cfg.EOS
+    logits, targets, valid = model.forward_train(batch.phones, batch.phone_lens, batch.codes,
+                                                 batch.code_lens, batch.bert)
+    ce = losses.ce_sum(logits, targets, valid)
+    tokens = float(valid.sum())
+    metrics = {"loss": float(ce.detach()), "loss_per_token": float(ce.detach()) / tokens,
+               "top3_acc": losses.top3_accuracy(logits, targets, valid, eos)}
+    if not dpo:
+        return ce, metrics
+    rej, rej_lens = losses.make_rejected(batch.codes, batch.code_lens, eos, gen)
+    r_logits, r_targets, r_valid = model.forward_train(batch.phones, batch.phone_lens, rej,
+                                                       rej_lens, batch.bert)
+    d = losses.dpo_loss(losses.sequence_logp(logits, targets, valid),
+                        losses.sequence_logp(r_logits, r_targets, r_valid))
+    metrics["dpo_loss"] = float(d.detach())
+    metrics["loss"] = float((ce + d).detach())
+    return ce + d, metrics
+
+
+def run_gpt_training(req: GptTrainRequest, stop: StopToken | None = None) -> Iterator[Event]:
+    validate(req)
+    layout = Layout(Path(req.project_root), req.slug)
+    device = _device(req)
+    model, full_cfg = _initial_model(req)
+    version = "v1" if model.cfg.phoneme_vocab_size == 512 else "v2"
+    items, report = read_items(layout.exp_dir, version, req.max_sec)
+    yield Log(f"GPT data: {report.usable} usable clips ({report.missing_text} without text, "
+              f"{report.too_long} too long, {report.bad_rate} implausible rate, "
+              f"{report.unknown_phone} unknown phonemes); {len(items)} items per epoch.")
+    bs = effective_batch_size(req.batch_size, len(items), req.dpo)
+    shape = _shape(req, bs)
+    optimizer = ScaledAdamLite(model.parameters(), lr=req.learning_rate)
+    folder = state_dir(layout.exp_dir, version)
+    epoch, first_batch, gbatch, opt_steps = 0, 0, 0, 0
+    if (saved := latest_state(folder)) is not None:
+        st = load_state(saved)
+        if st.config.get("model") != model.cfg.to_upstream():
+            raise StepError(f"The saved GPT training in {saved.parent} is for a different model "
+                            "architecture than the one chosen now.",
+                            f"Pick the same pretrained GPT, or delete {saved.parent} to start over.")
+        if st.shape != shape:
+            changed = ", ".join(k for k in shape if st.shape.get(k) != shape[k])
+            raise StepError(f"The saved GPT training used different settings ({changed}).",
+                            f"Set them back to continue, or delete {saved.parent} to start over.")
+        model.load_state_dict(st.model)
+        optimizer.load_state_dict(st.optimizer)
+        full_cfg = st.config
+        epoch, first_batch, gbatch, opt_steps = st.epoch, st.batch, st.global_batch, st.opt_steps
+        yield Log(f"Resuming GPT training from {saved.name} (epoch {epoch + 1}, batch "
+                  f"{first_batch + 1}).")
+    full_cfg = {**full_cfg, "train": {**full_cfg.get("train", {}), "exp_name": req.slug,
+                                      "epochs": req.epochs, "batch_size": req.batch_size,
+                                      "save_every_n_epoch": req.save_every, "if_dpo": req.dpo}}
+    if epoch >= req.epochs:
+        yield Result(f"GPT training already finished ({epoch} epochs).", {"epochs": epoch})
+        return
+    model.to(device).train()
+    optimizer.load_state_dict(optimizer.state_dict())  # moves moments next to the parameters
+    autocast, scaler = _autocast(req, device)
+    per_epoch = math.ceil(len(items) / bs)
+    total = req.epochs * per_epoch
+    exports: list[str] = []
+    pending, done_here, t_start = 0, 0, time.perf_counter()
+
+    def opt_step() -> None:
+        nonlocal pending, opt_steps
+        if pending == 0:
+            return
+        if scaler is not None:
+            scaler.step(optimizer)
+            scaler.update()
+        else:
+            optimizer.step()
+        optimizer.zero_grad(set_to_none=True)
+        pending, opt_steps = 0, opt_steps + 1
+
+    def snapshot(ep: int, b: int) -> Path:
+        return save_state(folder, TrainState(ep, b, gbatch, opt_steps, model.state_dict(),
+                                             optimizer.state_dict(), full_cfg, shape))
+
+    for ep in range(epoch, req.epochs):
+        batches = epoch_batches(items, bs, req.seed, ep)
+        for bi in range(first_batch if ep == epoch else 0, len(batches)):
+            if (stop is not None and stop.requested) or (req.max_batches and done_here >= req.max_batches):
+                opt_step()
+                path = snapshot(ep, bi)
+                yield Log(f"GPT training paused at epoch {ep + 1}, batch {bi + 1}; state saved "
+                          f"to {layout.rel(path)}. Run it again to continue.")
+                yield Result("GPT training stopped; it resumes where it stopped.",
+                             {"stopped": True, "epoch": ep, "batch": bi, "exports": exports})
+                return
+            t0 = time.perf_counter()
+            torch.manual_seed(req.seed * 1_000_003 + gbatch)
+            gen = torch.Generator().manual_seed(req.seed * 7_919 + gbatch)
+            batch = collate([items[i] for i in batches[bi]], layout.exp_dir / "3-bert",
+                            model.cfg.EOS).to(device)
+            with autocast():
+                loss, metrics = _batch_loss(model, batch, req.dpo, gen)
+            if not math.isfinite(metrics["loss"]):
+                raise StepError(f"GPT training diverged at epoch {ep + 1} (loss is not a number).",
+                                "Lower the learning rate or use precision 32, then train again.")
+            (scaler.scale(loss) if scaler is not None else loss).backward()
+            pending, gbatch, done_here = pending + 1, gbatch + 1, done_here + 1
+            if pending >= req.accumulate:
+                opt_step()
+            sec = time.perf_counter() - t0
+            done = ep * per_epoch + bi + 1
+            rate = (time.perf_counter() - t_start) / done_here
+            yield Progress(STEP, done, total, eta_s=rate * (total - done),
+                           message=f"GPT epoch {ep + 1}/{req.epochs}",
+                           metrics={**metrics, "epoch": ep + 1, "step": gbatch,
+                                    "lr": req.learning_rate, "s_per_step": sec})
+        opt_step()
+        snapshot(ep + 1, 0)
+        if (ep + 1) % req.save_every == 0 or ep + 1 == req.epochs:
+            path = export_gpt(model, layout.gpt_weights_dir, req.slug, ep + 1, full_cfg)
+            exports.append(layout.rel(path))
+            yield Artifact(layout.rel(path), kind="gpt_weights")
+            yield Log(f"Exported GPT weights {layout.rel(path)}.")
+    yield Result(f"GPT trained for {req.epochs} epochs; weights in {layout.rel(layout.gpt_weights_dir)}.",
+                 {"epochs": req.epochs, "exports": exports, "steps": gbatch})
+
+
+__all__ = ["run_gpt_training", "GptTrainRequest"]
