@@ -45,3 +45,15 @@ def assert_close(ours, theirs, atol: float = ATOL, rtol: float = ATOL) -> None:
     ours = np.asarray(ours.detach() if hasattr(ours, "detach") else ours)
     assert ours.shape == theirs.shape
     np.testing.assert_allclose(ours, theirs, atol=atol, rtol=rtol)
+
+
+@pytest.fixture(autouse=True)
+def one_torch_thread():
+    """On a shared 2-core machine, torch's spinning worker threads make small ops ~15x slower;
+    these tests run single-threaded and restore the setting afterwards."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)

@@ -1,0 +1,221 @@
+"""SoVITS fine-tuning (upstream's s2_train for v1/v2): AdamW with the text modules at a lower
+rate, per-epoch exponential decay, LSGAN + feature matching + mel-L1 x45 + KL, 32-frame slices,
+frozen quantizer and ssl_proj, bucketed batches, fp16 autocast on GPU. Resumes from the newest
+checkpoint in ``logs/<slug>/logs_s2_<ver>/`` by itself; stops after the current step on request.
+Unlike upstream, the last epoch is always saved even when it is not a multiple of
+``save_every_epoch`` (otherwise its training would be lost)."""
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Iterator
+
+import torch
+import torch.nn.functional as F
+
+from engine.events import Artifact, Event, Log, Progress, Result, StepError, StopToken
+from engine.layout import Layout
+from engine.models.sovits.audio import mel_spectrogram, spec_to_mel
+from engine.models.sovits.checkpoint import export_sovits, load_weights, read_sovits_file
+from engine.models.sovits.config import HOP, SovitsConfig
+from engine.models.sovits.discriminator import MultiPeriodDiscriminator
+from engine.models.sovits.synthesizer import Synthesizer
+from engine.settings import non_defaults, validate
+from engine.train.sovits import checkpoints as ck
+from engine.train.sovits.data import ClipDataset, collate, epoch_batches, scan_experiment
+from engine.train.sovits.losses import discriminator_loss, feature_loss, generator_loss, kl_loss
+from engine.train.sovits.request import SovitsTrainRequest
+
+STEP_ID = "train"
+C_MEL, C_KL = 45.0, 1.0
+
+
+def _device(req: SovitsTrainRequest) -> torch.device:
+    if req.device == "cuda" or (req.device == "auto" and torch.cuda.is_available()):
+        if not torch.cuda.is_available():
+            raise StepError("device = cuda but no CUDA GPU is visible.", "Set device to auto or cpu.")
+        return torch.device("cuda")
+    return torch.device("cpu")
+
+
+def _optimizers(net_g: Synthesizer, net_d: torch.nn.Module, req: SovitsTrainRequest):
+    slow = [net_g.enc_p.text_embedding, net_g.enc_p.encoder_text, net_g.enc_p.mrte]
+    slow_ids = {id(p) for m in slow for p in m.parameters()}
+    base = [p for p in net_g.parameters() if id(p) not in slow_ids and p.requires_grad]
+    lr, low = req.learning_rate, req.learning_rate * req.text_low_lr_rate
+    groups = [{"params": base, "lr": lr}] + [{"params": list(m.parameters()), "lr": low} for m in slow]
+    kw = dict(betas=(0.8, 0.99), eps=1e-9)
+    optim_g = torch.optim.AdamW(groups, lr, **kw)
+    optim_d = torch.optim.AdamW(net_d.parameters(), lr, **kw)
+    bases = ([g["lr"] for g in optim_g.param_groups], [g["lr"] for g in optim_d.param_groups])
+    return optim_g, optim_d, bases
+
+
+def _set_lr(opt: torch.optim.Optimizer, bases: list[float], decay: float, epoch: int) -> None:
+    # upstream's ExponentialLR is stepped once before epoch 1, so epoch e runs at base*decay^e
+    for g, b in zip(opt.param_groups, bases):
+        g["lr"] = b * decay ** epoch
+
+
+def _model_config(req: SovitsTrainRequest, pretrained_cfg: SovitsConfig | None) -> SovitsConfig:
+    cfg = pretrained_cfg or SovitsConfig(version=req.version)
+    cfg = SovitsConfig.from_dict({**cfg.to_dict(), **req.model_config}, version=req.version)
+    cfg.check()
+    return cfg
+
+
+def _slice(x: torch.Tensor, starts: torch.Tensor, size: int) -> torch.Tensor:
+    return torch.stack([x[i, :, s: s + size] for i, s in enumerate(starts.tolist())])
+
+
+def run_sovits_training(req: SovitsTrainRequest, stop: StopToken | None = None) -> Iterator[Event]:
+    validate(req)
+    if req.threads:
+        torch.set_num_threads(req.threads)
+    layout = Layout(Path(req.project_root), req.slug)
+    device = _device(req)
+    use_amp = req.fp16 and device.type == "cuda"
+    torch.manual_seed(req.seed)
+
+    clips, skipped = scan_experiment(layout.exp_dir, req.version)
+    for line in skipped:
+        yield Log(f"skipped {line}", "warning")
+    dataset = ClipDataset(clips)
+    steps_per_epoch = len(epoch_batches(clips, req.batch_size, 1, req.seed, req.min_items_per_epoch))
+    total = steps_per_epoch * req.epochs
+
+    folder = ck.ckpt_dir(layout.exp_dir, req.version)
+    pair = ck.latest_pair(folder) if folder.exists() else None
+    pre_g = read_sovits_file(req.pretrained_g, req.version) if (req.pretrained_g and not pair) else None
+    cfg = _model_config(req, pre_g.config if pre_g else None)
+    net_g = Synthesizer(cfg).to(device)
+    net_d = MultiPeriodDiscriminator(width=req.disc_width).to(device)
+    optim_g, optim_d, bases = _optimizers(net_g, net_d, req)
+    scaler = torch.amp.GradScaler("cuda", enabled=use_amp)
+    state = ck.TrainState()
+    meta = {"version": req.version, "model_config": cfg.to_dict(), "disc_width": req.disc_width,
+            "settings": non_defaults(req)}
+
+    if pair:
+        g, d = ck.load_pair(*pair)
+        ck.check_compatible(g, req.version, cfg.to_dict(), pair[0].name)
+        load_weights(net_g, g["model"], pair[0].name)
+        net_d.load_state_dict(d["model"])
+        if g.get("optimizer"):
+            optim_g.load_state_dict(g["optimizer"])
+        if d.get("optimizer"):
+            optim_d.load_state_dict(d["optimizer"])
+        if isinstance(g.get("gsv"), dict) and g["gsv"].get("scaler"):
+            scaler.load_state_dict(g["gsv"]["scaler"])
+        state = ck.state_from(g, steps_per_epoch)
+        yield Log(f"resumed from {layout.rel(pair[0])}: epoch {state.epoch}, step {state.step}")
+    else:
+        if pre_g:
+            load_weights(net_g, pre_g.weights, pre_g.path.name)
+            yield Log(f"generator initialised from {pre_g.path.name}")
+        else:
+            yield Log("no pretrained generator: starting from random weights", "warning")
+        if req.pretrained_d:
+            yield from _load_pretrained_d(net_d, Path(req.pretrained_d))
+    net_g.to(device)
+
+    def save(epoch_done: bool) -> Iterator[Event]:
+        g_path = ck.save_pair(folder, net_g, net_d, optim_g, optim_d, scaler.state_dict(), state,
+                              meta, req.save_latest_only)
+        yield Artifact(layout.rel(g_path), "sovits-train-checkpoint")
+        if epoch_done and req.export_every_save:
+            w = export_sovits(net_g, layout.sovits_weights_dir, req.slug, state.epoch - 1, state.step,
+                              {"epochs": req.epochs, "batch_size": req.batch_size,
+                               "text_low_lr_rate": req.text_low_lr_rate,
+                               "save_every_epoch": req.save_every_epoch},
+                              layout.rel(layout.exp_dir))
+            yield Artifact(layout.rel(w), "sovits-weights")
+            yield Log(f"saving ckpt {req.slug}_e{state.epoch - 1}: {w.name}")
+
+    sec_per_step, last_mel = None, float("nan")
+    mel_frames = cfg.segment_frames
+    while state.epoch <= req.epochs:
+        epoch = state.epoch
+        _set_lr(optim_g, bases[0], req.lr_decay, epoch)
+        _set_lr(optim_d, bases[1], req.lr_decay, epoch)
+        net_g.train()
+        net_d.train()
+        batches = epoch_batches(clips, req.batch_size, epoch, req.seed, req.min_items_per_epoch)
+        for bi in range(state.batch_in_epoch, len(batches)):
+            t0 = time.perf_counter()
+            b = {k: v.to(device) for k, v in collate([dataset[i] for i in batches[bi]], mel_frames).items()}
+            losses = _train_step(net_g, net_d, optim_g, optim_d, scaler, b, use_amp, mel_frames)
+            state.step += 1
+            state.batch_in_epoch = bi + 1
+            dt = time.perf_counter() - t0
+            sec_per_step = dt if sec_per_step is None else 0.9 * sec_per_step + 0.1 * dt
+            last_mel = losses["loss_mel"]
+            metrics = dict(losses, epoch=float(epoch), lr=optim_g.param_groups[0]["lr"],
+                           s_per_step=sec_per_step)
+            yield Progress(STEP_ID, state.step, total, sec_per_step * (total - state.step),
+                           f"SoVITS epoch {epoch}/{req.epochs}", metrics)
+            if state.step % req.log_every == 0:
+                yield Log(f"epoch {epoch} step {state.step}: " +
+                          " ".join(f"{k} {v:.4g}" for k, v in losses.items()))
+            if stop is not None and stop.requested and state.step < total:
+                yield from save(epoch_done=False)
+                yield Log(f"stopped after step {state.step}; training resumes from here")
+                yield Result(f"SoVITS training stopped at step {state.step} of {total}",
+                             {"stopped": True, "step": state.step, "total": total})
+                return
+        state.epoch, state.batch_in_epoch = epoch + 1, 0
+        yield Log(f"====> Epoch: {epoch}")
+        if epoch % req.save_every_epoch == 0 or epoch == req.epochs:
+            yield from save(epoch_done=True)
+    exported = sorted(layout.sovits_weights_dir.glob(f"{req.slug}_e*_s*.pth"),
+                      key=lambda p: p.stat().st_mtime)
+    yield Result(f"SoVITS training finished: {state.step} steps, {req.epochs} epochs",
+                 {"stopped": False, "step": state.step, "total": total, "loss_mel": last_mel,
+                  "weights": layout.rel(exported[-1]) if exported else ""})
+
+
+def _load_pretrained_d(net_d: torch.nn.Module, path: Path) -> Iterator[Event]:
+    try:
+        obj = torch.load(path, map_location="cpu", weights_only=True)
+        sd = obj.get("weight") or obj.get("model")
+    except Exception as exc:
+        raise StepError(f"The pretrained discriminator {path.name} cannot be read ({type(exc).__name__}).",
+                        "Pick s2D*.pth from the pretrained models, or leave it empty.") from None
+    own = net_d.state_dict()
+    fit = {k: v.float() for k, v in sd.items() if k in own and own[k].shape == v.shape}
+    net_d.load_state_dict(fit, strict=False)
+    yield Log(f"discriminator initialised from {path.name} ({len(fit)}/{len(own)} tensors)")
+
+
+def _train_step(net_g, net_d, optim_g, optim_d, scaler, b, use_amp: bool,
+                seg: int) -> dict[str, float]:
+    dev = b["spec"].device.type
+    with torch.autocast(dev, dtype=torch.float16, enabled=use_amp):
+        out = net_g(b["ssl"], b["spec"], b["spec_lengths"], b["text"], b["text_lengths"])
+    y_hat = out.audio.float()
+    mel = spec_to_mel(b["spec"])
+    y_mel = _slice(mel, out.slice_starts, seg)
+    y_hat_mel = mel_spectrogram(y_hat.squeeze(1))
+    y = _slice(b["wav"], out.slice_starts * HOP, seg * HOP)
+
+    with torch.autocast(dev, dtype=torch.float16, enabled=use_amp):
+        real, fake, _, _ = net_d(y, y_hat.detach())
+        loss_disc = discriminator_loss(real, fake)
+    optim_d.zero_grad(set_to_none=True)
+    scaler.scale(loss_disc).backward()
+    scaler.step(optim_d)
+
+    with torch.autocast(dev, dtype=torch.float16, enabled=use_amp):
+        real, fake, fmap_r, fmap_g = net_d(y, y_hat)
+        loss_mel = F.l1_loss(y_mel, y_hat_mel) * C_MEL
+        loss_kl = kl_loss(out.z_p, out.logs_q, out.m_p, out.logs_p, out.mask) * C_KL
+        loss_fm = feature_loss(fmap_r, fmap_g)
+        loss_gen = generator_loss(fake)
+        total = loss_gen + loss_fm + loss_mel + loss_kl + out.commit_loss
+    optim_g.zero_grad(set_to_none=True)
+    scaler.scale(total).backward()
+    scaler.step(optim_g)
+    scaler.update()
+    named = {"loss_disc": loss_disc, "loss_gen": loss_gen, "loss_fm": loss_fm,
+             "loss_mel": loss_mel, "loss_kl": loss_kl, "loss_total": total}
+    return {k: float(v.detach()) for k, v in named.items()}

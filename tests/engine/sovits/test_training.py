@@ -1,0 +1,127 @@
+"""Tiny-config SoVITS fine-tuning on CPU over a generated upstream-layout 1A folder: the mel
+loss falls, a graceful stop and a hard kill both resume to the same step count, and the
+exported weights synthesize audio of the expected length."""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from dataclasses import asdict
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from engine.events import Artifact, Log, Progress, Result, StopToken
+from engine.models.sovits import load_sovits, reference_spec, synthesize
+from engine.models.sovits.config import tiny_config
+from engine.train.sovits.loop import run_sovits_training
+from engine.train.sovits.request import SovitsTrainRequest
+from tests.helpers.speech import have_espeak
+
+from .experiment import build_experiment, write_semantic
+
+REPO = Path(__file__).resolve().parents[3]
+pytestmark = pytest.mark.skipif(not have_espeak(), reason="espeak-ng is required")
+
+
+def _request(root: Path, **kw) -> SovitsTrainRequest:
+    base = dict(project_root=str(root), slug="demo", batch_size=2, epochs=6, save_every_epoch=1,
+                learning_rate=2e-3, min_items_per_epoch=0, model_config=tiny_config().to_dict(),
+                disc_width=16, device="cpu", threads=1, log_every=100)
+    base.update(kw)
+    return SovitsTrainRequest(**base)
+
+
+def _run(req, stop=None, stop_after: int | None = None) -> list:
+    events = []
+    for ev in run_sovits_training(req, stop):
+        events.append(ev)
+        if stop_after is not None and isinstance(ev, Progress) and ev.done == stop_after:
+            stop.request()
+    return events
+
+
+def _steps(events) -> list[int]:
+    return [int(e.done) for e in events if isinstance(e, Progress)]
+
+
+@pytest.mark.slow
+def test_mel_falls_graceful_stop_resumes_and_export_synthesizes(tmp_path):
+    build_experiment(tmp_path / "logs" / "demo", n=4)
+    req = _request(tmp_path, epochs=12)  # 2 steps per epoch -> 24 steps
+    stop = StopToken()
+    first = _run(req, stop, stop_after=5)  # mid-epoch 3
+    res = [e for e in first if isinstance(e, Result)][-1]
+    assert res.data == {"stopped": True, "step": 5, "total": 24}
+    second = _run(req)
+    assert any(isinstance(e, Log) and "epoch 3, step 5" in e.line for e in second)
+    assert _steps(first) + _steps(second) == list(range(1, 25))
+    done = [e for e in second if isinstance(e, Result)][-1]
+    assert done.data["step"] == 24 and not done.data["stopped"]
+
+    mel = [e.metrics["loss_mel"] for e in first + second if isinstance(e, Progress)]
+    assert np.mean(mel[-6:]) < 0.75 * np.mean(mel[:2]), mel
+
+    exports = [e.path for e in first + second if isinstance(e, Artifact) and e.kind == "sovits-weights"]
+    assert exports[-1] == "SoVITS_weights/demo_e12_s24.pth"
+    model = load_sovits(tmp_path / exports[-1], expect_version="v2")
+    write_semantic(tmp_path / "logs" / "demo", model)
+    row = (tmp_path / "logs" / "demo" / "6-name2semantic.tsv").read_text().splitlines()[1]
+    codes = [int(c) for c in row.split("\t")[1].split()]
+    import soundfile as sf
+
+    ref, _ = sf.read(str(tmp_path / "logs" / "demo" / "5-wav32k" / "clip_00.wav"), dtype="float32")
+    audio = synthesize(model, codes, [5, 6, 7, 8], reference_spec(ref))
+    assert audio.dtype == np.float32 and audio.shape == (2 * len(codes) * 640,)
+    assert np.isfinite(audio).all() and np.abs(audio).max() <= 1.0
+
+
+_CHILD = """
+import json, sys
+from engine.events import Progress
+from engine.train.sovits.loop import run_sovits_training
+from engine.train.sovits.request import SovitsTrainRequest
+req = SovitsTrainRequest(**json.loads(sys.argv[1]))
+for ev in run_sovits_training(req):
+    if isinstance(ev, Progress):
+        print("STEP", int(ev.done), flush=True)
+"""
+
+
+@pytest.mark.slow
+def test_killed_run_resumes_from_last_checkpoint_to_same_step_count(tmp_path):
+    build_experiment(tmp_path / "logs" / "demo", n=4)
+    req = _request(tmp_path, epochs=4, save_every_epoch=2, save_latest_only=False)
+    env = dict(os.environ, PYTHONPATH=str(REPO))
+    child = subprocess.Popen([sys.executable, "-c", _CHILD, json.dumps(asdict(req))], cwd=REPO,
+                             env=env, stdout=subprocess.PIPE, text=True)
+    try:
+        for line in child.stdout:  # kill hard in epoch 3, after the epoch-2 checkpoint
+            if line.strip() == "STEP 5":
+                child.send_signal(signal.SIGKILL)
+                break
+    finally:
+        child.wait(timeout=60)
+    folder = tmp_path / "logs" / "demo" / "logs_s2_v2"
+    assert sorted(p.name for p in folder.glob("G_*.pth")) == ["G_4.pth"]
+    assert not list(folder.glob(".*.tmp"))
+    g = torch.load(folder / "G_4.pth", weights_only=True)
+    assert g["iteration"] == 2 and g["gsv"]["step"] == 4 and "enc_q.pre.weight" in g["model"]
+    assert list(g)[:4] == ["model", "iteration", "optimizer", "learning_rate"]  # upstream's layout
+
+    events = _run(req)
+    assert any(isinstance(e, Log) and "G_4.pth: epoch 3, step 4" in e.line for e in events)
+    assert _steps(events) == [5, 6, 7, 8]
+    assert sorted(p.name for p in folder.glob("G_*.pth")) == ["G_4.pth", "G_8.pth"]
+    assert [e for e in events if isinstance(e, Result)][-1].data["step"] == 8
+
+
+def test_missing_experiment_folder_is_a_step_error(tmp_path):
+    from engine.events import StepError
+
+    with pytest.raises(StepError, match="2-name2text.txt"):
+        list(run_sovits_training(_request(tmp_path)))
