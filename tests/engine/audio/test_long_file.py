@@ -15,10 +15,12 @@ REPO = Path(__file__).resolve().parents[3]
 MEMORY_BOUND_MB = 200  # whole process, interpreter and numpy/scipy included
 
 CHILD = """
-import json, resource, sys
+import json, sys
 from engine.audio.import_step import ImportRequest, run_import
 events = list(run_import(ImportRequest(project_root=sys.argv[2], sources=[sys.argv[1]])))
-peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+# VmHWM, not ru_maxrss: Linux carries ru_maxrss over exec from the forking (pytest) process
+status = open("/proc/self/status").read().split("VmHWM:")[1]
+peak_mb = int(status.split()[0]) / 1024
 print(json.dumps({"peak_mb": peak_mb, "files": events[-1].data["files"]}))
 """
 
