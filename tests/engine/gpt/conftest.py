@@ -30,3 +30,13 @@ def inputs() -> dict[str, torch.Tensor]:
 def small_model(small_ckpt):
     from engine.models.gpt import load_gpt
     return load_gpt(small_ckpt).model
+
+
+@pytest.fixture(autouse=True)
+def one_torch_thread():
+    """Tiny models run fastest on one thread; two threads on a shared 2-core box thrash
+    (20 s instead of 1 s for a training test)."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
