@@ -1,0 +1,114 @@
+"""The wizard's Train step: SoVITS first, then GPT, in one job (they cannot share one GPU).
+
+It resolves the pretrained bases (engine.hub), picks batch sizes from the GPU's memory as
+upstream's WebUI does (⌊GB/2⌋, halved without fp16), and forwards both trainers' events.
+Each trainer resumes from its own newest checkpoint, so re-running the step continues."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterator
+
+from engine.events import Event, Failed, Log, Result, StepError, StopToken
+from engine.settings import knob
+
+STAGES = ("both", "sovits", "gpt")
+
+
+@dataclass
+class TrainRequest:
+    project_root: str
+    stages: str = knob("both", "What to train: SoVITS then GPT, or only one of them",
+                       choices=STAGES)
+    sovits_epochs: int = knob(8, "SoVITS passes over the data (upstream default 8)", min=1, max=25)
+    sovits_batch_size: int = knob(0, "SoVITS clips per step (0: half the GPU's GB)", min=0, max=64)
+    gpt_epochs: int = knob(15, "GPT passes over the data (upstream default 15)", min=2, max=50)
+    gpt_batch_size: int = knob(0, "GPT utterances per batch (0: half the GPU's GB)", min=0, max=40)
+    dpo: bool = knob(False, "GPT: also train against made-up bad readings (experimental)")
+    device: str = knob("auto", "Where to train", choices=("auto", "cpu", "cuda"))
+    allow_download: bool = True
+    sovits: dict[str, Any] = field(default_factory=dict)  # advanced SovitsTrainRequest fields
+    gpt: dict[str, Any] = field(default_factory=dict)  # advanced GptTrainRequest fields
+
+
+def default_batch_size(explicit: int) -> int:
+    if explicit:
+        return explicit
+    from engine.doctor import detect_gpus
+
+    gpus = detect_gpus()
+    if not gpus:
+        return 2  # CPU: small steps
+    return max(1, int(min(g.memory_gb for g in gpus) // 2))
+
+
+def _stage(events: Iterator[Event], name: str) -> Iterator[Event]:
+    """Forward a trainer's events; its Result becomes a log line, its Failure ends the step."""
+    for ev in events:
+        if isinstance(ev, Result):
+            yield Log(f"{name}: {ev.summary}")
+        elif isinstance(ev, Failed):
+            raise StepError(f"{name} training failed: {ev.reason}", ev.hint)
+        else:
+            yield ev
+
+
+def _pretrained(spec, filename: str, allow_download: bool) -> Iterator[Event]:
+    from engine.hub import ensure_model
+
+    folder = yield from ensure_model(spec, allow_download=allow_download, step="train")
+    return str(Path(folder) / filename)
+
+
+def run_train(req: TrainRequest, stop: StopToken | None = None) -> Iterator[Event]:
+    from engine.project import load_project
+    from engine.train import pretrained as pre
+
+    stop = stop or StopToken()
+    project = load_project(req.project_root)
+    exp = project.layout.exp_dir
+    if not (exp / "6-name2semantic.tsv").exists() or not (exp / "2-name2text.txt").exists():
+        raise StepError(f"The formatted data set is missing in {project.layout.rel(exp)}.",
+                        "Run the Format step first (`gsv format`).")
+    version = project.version
+    summary = []
+    if req.stages in ("both", "sovits"):
+        from engine.train.sovits.loop import run_sovits_training
+        from engine.train.sovits.request import SovitsTrainRequest
+
+        fields = dict(req.sovits)
+        if "pretrained_g" not in fields:
+            g_name, d_name = pre.SOVITS_FILES[version]
+            fields["pretrained_g"] = yield from _pretrained(pre.SOVITS_BASE[version], g_name,
+                                                            req.allow_download)
+            fields["pretrained_d"] = str(Path(fields["pretrained_g"]).with_name(d_name))
+        fields.setdefault("epochs", req.sovits_epochs)
+        fields.setdefault("batch_size", default_batch_size(req.sovits_batch_size))
+        fields.setdefault("device", req.device)
+        sreq = SovitsTrainRequest(project_root=str(project.root), slug=project.slug,
+                                  version=version, **fields)
+        yield Log(f"SoVITS: {sreq.epochs} epochs, batch {sreq.batch_size}")
+        yield from _stage(run_sovits_training(sreq, stop), "SoVITS")
+        summary.append(f"SoVITS {sreq.epochs} epochs")
+        if stop.requested:
+            return
+    if req.stages in ("both", "gpt"):
+        from engine.train.gpt.request import GptTrainRequest
+        from engine.train.gpt.trainer import run_gpt_training
+
+        fields = dict(req.gpt)
+        if "pretrained" not in fields:
+            fields["pretrained"] = yield from _pretrained(pre.GPT_BASE[version], pre.GPT_FILE[version],
+                                                          req.allow_download)
+        fields.setdefault("epochs", req.gpt_epochs)
+        fields.setdefault("batch_size", default_batch_size(req.gpt_batch_size))
+        fields.setdefault("dpo", req.dpo)
+        fields.setdefault("device", req.device)
+        greq = GptTrainRequest(project_root=str(project.root), slug=project.slug, **fields)
+        yield Log(f"GPT: {greq.epochs} epochs, batch {greq.batch_size}" + (", DPO" if greq.dpo else ""))
+        yield from _stage(run_gpt_training(greq, stop), "GPT")
+        summary.append(f"GPT {greq.epochs} epochs")
+        if stop.requested:
+            return
+    yield Result("trained " + " and ".join(summary) + "; weights in SoVITS_weights/ and GPT_weights/",
+                 {"stages": req.stages})
