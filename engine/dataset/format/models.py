@@ -1,0 +1,112 @@
+"""The three pretrained models 1A runs, where they are found, and thin wrappers giving each
+one job: BERT -> (1024, n_phones) per Chinese line, HuBERT -> (1, 768, T) per clip, and the
+SoVITS quantizer -> semantic codes per clip."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Protocol
+
+from engine.hub import ModelSpec
+
+_REPO = "lj1995/GPT-SoVITS"
+# Folder names under <models dir>/ follow upstream's GPT_SoVITS/pretrained_models layout.
+BERT_SPEC = ModelSpec("pretrained_models/chinese-roberta-wwm-ext-large", _REPO,
+                      files=("config.json", "pytorch_model.bin", "tokenizer.json"),
+                      subfolder="chinese-roberta-wwm-ext-large")
+HUBERT_SPEC = ModelSpec("pretrained_models/chinese-hubert-base", _REPO,
+                        files=("config.json", "pytorch_model.bin"),
+                        optional=("preprocessor_config.json",), subfolder="chinese-hubert-base")
+SOVITS_BASES = {
+    "v1": ModelSpec("pretrained_models", _REPO, files=("s2G488k.pth",)),
+    "v2": ModelSpec("pretrained_models/gsv-v2final-pretrained", _REPO, files=("s2G2333k.pth",),
+                    subfolder="gsv-v2final-pretrained"),
+}
+
+
+def weights_spec(spec: ModelSpec) -> ModelSpec:
+    """A local folder may hold model.safetensors instead of pytorch_model.bin: accept either
+    (the pattern matches both names; the hub folders hold pytorch_model.bin)."""
+    files = tuple("*model.*" if f == "pytorch_model.bin" else f for f in spec.files)
+    return ModelSpec(spec.name, spec.repo_id, files, spec.source, spec.optional, spec.subfolder)
+
+
+class SemanticExtractor(Protocol):
+    """SSL features (1, 768, T) at 50 Hz -> semantic codes at 25 Hz (list of ints 0..1023)."""
+
+    def extract(self, ssl) -> list[int]: ...
+
+
+def pick_device(device: str) -> str:
+    if device != "auto":
+        return device
+    import torch
+
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+class BertFeatures:
+    def __init__(self, folder: Path, device: str, half: bool) -> None:
+        import torch
+        from transformers import AutoModelForMaskedLM, AutoTokenizer
+
+        self.device = device
+        self.tokenizer = AutoTokenizer.from_pretrained(str(folder), local_files_only=True)
+        model = AutoModelForMaskedLM.from_pretrained(str(folder), local_files_only=True)
+        self.dtype = torch.float16 if half else torch.float32
+        self.model = model.to(device=device, dtype=self.dtype).eval()
+
+    def __call__(self, text: str, word2ph: list[int]):
+        """hidden_states[-3] per character (CLS/SEP dropped), each row repeated word2ph
+        times -> (hidden, n_phones)."""
+        import torch
+
+        inputs = self.tokenizer(text, return_tensors="pt").to(self.device)
+        n_tokens = int(inputs["input_ids"].shape[1]) - 2
+        if n_tokens != len(text) or len(word2ph) != len(text):
+            raise ValueError(f"the BERT tokenizer made {n_tokens} tokens of {len(text)} characters")
+        with torch.no_grad():
+            out = self.model(**inputs, output_hidden_states=True)
+        per_char = out.hidden_states[-3][0, 1:-1].cpu()
+        counts = torch.tensor(word2ph)
+        return torch.repeat_interleave(per_char, counts, dim=0).T.contiguous()
+
+
+class HubertFeatures:
+    def __init__(self, folder: Path, device: str, half: bool) -> None:
+        from transformers import HubertModel
+
+        self.device = device
+        self.half = half
+        model = HubertModel.from_pretrained(str(folder), local_files_only=True).eval()
+        self.model = model.to(device).half() if half else model.to(device)
+
+    def __call__(self, wav16k):
+        """(N,) float32 at 16 kHz -> last hidden state (1, hidden, T). An fp16 result with
+        NaNs is recomputed in fp32, as upstream does."""
+        import torch
+
+        x = torch.from_numpy(wav16k).unsqueeze(0).to(self.device)
+        with torch.no_grad():
+            if not self.half:
+                return self.model(x)["last_hidden_state"].transpose(1, 2).cpu()
+            ssl = self.model(x.half())["last_hidden_state"].transpose(1, 2).cpu()
+            if torch.isnan(ssl).any():
+                try:
+                    ssl = self.model.float()(x)["last_hidden_state"].transpose(1, 2).cpu().half()
+                finally:
+                    self.model.half()
+            return ssl
+
+
+class SovitsSemantic:
+    """The project's SoVITS module (``ssl_proj`` + residual VQ) as a SemanticExtractor."""
+
+    def __init__(self, path: Path, device: str, version: str | None = None) -> None:
+        from engine.models.sovits.checkpoint import load_sovits
+
+        self.device = device
+        self.model = load_sovits(path, device=device, expect_version=version)
+
+    def extract(self, ssl) -> list[int]:
+        codes = self.model.extract_latent(ssl.float().to(self.device))  # (1, 1, T // 2)
+        return [int(c) for c in codes[0, 0].tolist()]

@@ -1,0 +1,21 @@
+"""The format (1A) step's request: what the TUI form, the CLI and the project file see."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from engine.settings import knob
+
+
+@dataclass
+class FormatRequest:
+    project_root: str
+    list_path: str = knob("", "Transcript to format (empty: the project's asr/<slug>.list)")
+    version: str = knob("project", "Model version the features are for (project: the project's)",
+                        choices=("project", "v1", "v2"))
+    bert_dir: str = knob("", "Folder of chinese-roberta-wwm-ext-large (empty: the models folder)")
+    hubert_dir: str = knob("", "Folder of chinese-hubert-base (empty: the models folder)")
+    sovits_path: str = knob("", "Pretrained SoVITS G file whose quantizer makes the semantic "
+                                "tokens (empty: the base model of the version)")
+    device: str = knob("auto", "Where the feature models run", choices=("auto", "cpu", "cuda"))
+    half: bool = knob(True, "Half precision on a GPU, as upstream (ignored on CPU)")
+    allow_download: bool = knob(True, "Download missing pretrained models from Hugging Face")

@@ -1,0 +1,224 @@
+"""The format step (upstream's "1A"): a proofread ``.list`` -> ``logs/<slug>/`` exactly as
+upstream's three preparation scripts write it, so its trainers (and ours) read it as is.
+
+Per clip: text -> phones (engine.text), BERT features for Chinese lines, the 32 kHz wav and
+HuBERT features, then semantic codes from the SoVITS quantizer. Every output file is written
+atomically and every finished clip is journaled, so a re-run only does what is missing or
+changed, and a killed run resumes where it stopped.
+"""
+from __future__ import annotations
+
+import io
+import time
+from pathlib import Path
+from typing import Iterator
+
+from engine.dataset.format import expdir
+from engine.dataset.format.audio import ClipTooLoud, prepare, write_wav32k
+from engine.dataset.format.models import (BERT_SPEC, HUBERT_SPEC, SOVITS_BASES, BertFeatures,
+                                          HubertFeatures, SemanticExtractor, SovitsSemantic,
+                                          pick_device, weights_spec)
+from engine.dataset.format.plan import Clip, audio_stamp, key, read_clips
+from engine.dataset.format.request import FormatRequest
+from engine.events import Artifact, Event, Log, Progress, Result, StepError, StopToken
+from engine.layout import Layout
+from engine.settings import validate
+
+STEP = "format"
+
+
+def _layout_and_version(root: Path) -> tuple[Layout, str]:
+    try:
+        from engine.project import load_project
+
+        p = load_project(root)
+        return p.layout, p.version
+    except Exception:  # noqa: BLE001 -- a bare folder without project.toml still works
+        from engine.slug import slugify
+
+        return Layout(root, slugify(root.resolve().name) or "voice"), "v2"
+
+
+def _save_tensor(path: Path, tensor) -> None:
+    import torch
+
+    from engine.atomic import atomic_write_bytes
+
+    buf = io.BytesIO()
+    torch.save(tensor, buf)
+    atomic_write_bytes(path, buf.getvalue())
+
+
+class _Work:
+    """What each clip still needs, decided from the journal and the files on disk."""
+
+    def __init__(self, clip: Clip, rec: expdir.ClipRecord | None, exp: expdir.ExpDir,
+                 version: str, text_key: str, audio_key: str, sem_key: str) -> None:
+        self.clip, self.old, self.version = clip, rec, version
+        self.text_key, self.audio_key, self.sem_key = text_key, audio_key, sem_key
+        same_text = rec is not None and rec.text_key == text_key
+        same_audio = rec is not None and rec.audio_key == audio_key
+        bert_ok = clip.lang != "zh" or (same_text and rec.text_row is None) \
+            or exp.bert(clip.name).is_file()
+        self.text = not (same_text and bert_ok)
+        self.audio = not (same_audio and (bool(rec.audio_skip) or (
+            exp.hubert(clip.name).is_file() and exp.wav32k(clip.name).is_file())))
+        self.semantic = self.audio or rec.sem_key != sem_key or (
+            rec.semantic is None and not rec.audio_skip)
+
+    @property
+    def needs_bert(self) -> bool:
+        return self.text and self.clip.lang == "zh"
+
+    @property
+    def anything(self) -> bool:
+        return self.text or self.audio or self.semantic
+
+
+def run_format(request: FormatRequest, stop: StopToken | None = None) -> Iterator[Event]:
+    validate(request)
+    root = Path(request.project_root).expanduser()
+    layout, project_version = _layout_and_version(root)
+    version = project_version if request.version == "project" else request.version
+    if version not in SOVITS_BASES:
+        raise StepError(f"Model version {version} has no 1A format here.", "Use v1 or v2.")
+    list_path = layout.abs(request.list_path) if request.list_path else layout.list_file
+    clips = read_clips(list_path, root)
+    for c in clips:
+        if not c.lang:
+            yield Log(f"{c.name}: language {c.raw_lang!r} is not supported; clip skipped "
+                      "(use ZH, EN or JA)", "warning")
+    clips = [c for c in clips if c.lang]
+    exp = expdir.ExpDir(layout.exp_dir)
+    journal = exp.read_journal()
+
+    from engine.hub import ensure_model
+
+    bert_id = Path(request.bert_dir).name if request.bert_dir else BERT_SPEC.name
+    hubert_id = Path(request.hubert_dir).name if request.hubert_dir else HUBERT_SPEC.name
+    sovits_id = (f"{Path(request.sovits_path).name}:{Path(request.sovits_path).stat().st_size}"
+                 if request.sovits_path and Path(request.sovits_path).is_file() else version)
+    work = []
+    for c in clips:
+        text_key = key(version, c.lang, c.text, bert_id if c.lang == "zh" else "")
+        audio_key = key(audio_stamp(c.wav), hubert_id)
+        work.append(_Work(c, journal.get(c.name), exp, version, text_key, audio_key,
+                          key(audio_key, sovits_id)))
+
+    # Everything the remaining work needs is located (or fetched) before any clip is touched.
+    device = pick_device(request.device)
+    half = request.half and device == "cuda"
+    bert = hubert = semantic = None
+    if any(w.needs_bert for w in work):
+        folder = yield from ensure_model(weights_spec(BERT_SPEC), request.bert_dir or None,
+                                         allow_download=request.allow_download, step=STEP)
+        yield Log(f"BERT: {folder} ({device}{', fp16' if half else ''})")
+        bert = BertFeatures(folder, device, half)
+    if any(w.audio for w in work):
+        folder = yield from ensure_model(weights_spec(HUBERT_SPEC), request.hubert_dir or None,
+                                         allow_download=request.allow_download, step=STEP)
+        yield Log(f"HuBERT: {folder}")
+        hubert = HubertFeatures(folder, device, half)
+    if any(w.semantic for w in work):
+        if request.sovits_path:
+            sovits = Path(request.sovits_path).expanduser()
+            if not sovits.is_file():
+                raise StepError(f"The SoVITS file {sovits} does not exist.",
+                                "Point sovits_path at a pretrained s2G*.pth, or leave it empty "
+                                "for the base model.")
+        else:
+            spec = SOVITS_BASES[version]
+            folder = yield from ensure_model(spec, allow_download=request.allow_download,
+                                             step=STEP)
+            sovits = folder / spec.files[0]
+        yield Log(f"Semantic tokens: quantizer of {sovits.name}")
+        semantic = SovitsSemantic(sovits, device, version)
+
+    exp.make()
+    records: dict[str, expdir.ClipRecord] = {}
+    todo = sum(1 for w in work if w.anything)
+    done_work, started = 0, time.monotonic()
+    for i, w in enumerate(work):
+        if stop is not None and stop.requested:
+            yield Log(f"Stopped after {i} of {len(work)} clips; run again to resume.")
+            return
+        if w.anything:
+            rec = yield from _process(w, exp, bert, hubert, semantic)
+            exp.append(rec)
+            done_work += 1
+        else:
+            rec = w.old
+        records[w.clip.name] = rec
+        elapsed = time.monotonic() - started
+        eta = elapsed / done_work * (todo - done_work) if done_work else None
+        yield Progress(STEP, i + 1, len(work), eta, w.clip.name)
+
+    ordered = [records[w.clip.name] for w in work]
+    n_text, n_sem = exp.write_outputs(ordered)
+    exp.compact(ordered)
+    for name in (expdir.NAME2TEXT, expdir.NAME2SEMANTIC):
+        yield Artifact(layout.rel(exp.root / name), "1a")
+    skipped = sum(1 for r in ordered if not (r.text_row and r.semantic))
+    yield Result(f"Formatted {n_sem} clips for training ({done_work} processed now"
+                 + (f", {skipped} skipped" if skipped else "") + ").",
+                 {"clips": len(work), "text": n_text, "semantic": n_sem, "processed": done_work,
+                  "skipped": skipped, "exp_dir": layout.rel(exp.root), "version": version})
+
+
+def _process(w: _Work, exp: expdir.ExpDir, bert: BertFeatures | None,
+             hubert: HubertFeatures | None, semantic: SemanticExtractor | None
+             ) -> Iterator[Event]:
+    c, old = w.clip, w.old
+    rec = expdir.ClipRecord(c.name, w.text_key, w.audio_key, w.sem_key)
+    if w.text:
+        rec.text_row = yield from _text(c, exp, bert, w.version)
+    else:
+        rec.text_row = old.text_row
+    ssl = None
+    if w.audio:
+        try:
+            audio = prepare(c.wav)
+        except (ClipTooLoud, ValueError) as exc:
+            rec.audio_skip = str(exc)
+            yield Log(f"{c.name}: audio skipped ({exc})", "warning")
+            return rec
+        ssl = hubert(audio.hubert_input_16k)
+        write_wav32k(exp.wav32k(c.name), audio.wav32k_int16)
+        _save_tensor(exp.hubert(c.name), ssl)
+    elif old.audio_skip:
+        rec.audio_skip = old.audio_skip
+        return rec
+    if w.semantic:
+        import torch
+
+        if ssl is None:
+            ssl = torch.load(exp.hubert(c.name), map_location="cpu")
+        rec.semantic = " ".join(map(str, semantic.extract(ssl)))
+    else:
+        rec.semantic = old.semantic
+    return rec
+
+
+def _text(c: Clip, exp: expdir.ExpDir, bert: BertFeatures | None, version: str
+          ) -> Iterator[Event]:
+    from engine.text import clean_text
+
+    # Upstream's 1-get-text replaces these before cleaning (training text only).
+    text = c.text.replace("%", "-").replace("￥", ",")
+    try:
+        cleaned = clean_text(text, c.lang, version)
+    except Exception as exc:  # noqa: BLE001 -- one odd line must not stop the whole run
+        yield Log(f"{c.name}: text could not be converted to phones ({exc}); clip skipped. "
+                  f"Fix its text in the Proofread step.", "warning")
+        return None
+    if not cleaned.phones:
+        yield Log(f"{c.name}: no phones in {c.text!r}; clip skipped.", "warning")
+        return None
+    if c.lang == "zh":
+        try:
+            feats = bert(cleaned.norm_text, cleaned.word2ph)
+        except ValueError as exc:
+            yield Log(f"{c.name}: {exc}; clip skipped.", "warning")
+            return None
+        _save_tensor(exp.bert(c.name), feats)
+    return expdir.text_row(c.name, cleaned.phones, cleaned.word2ph, cleaned.norm_text)
