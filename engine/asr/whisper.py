@@ -32,7 +32,7 @@ class WhisperSettings:
     batch_size: int = 8
     pack_clips: bool = True
     threads: int = 0
-    gap_s: float = 1.0  # silence between packed clips: room for Whisper to end a sentence
+    gap_s: float = 0.6  # silence between packed clips (VAD already leaves ~0.4 s each side)
     window_s: float = 28.0  # fill at most this much of the 30 s window
 
 
@@ -123,7 +123,9 @@ class WhisperBackend:
 
         windows = pack(pieces, max_s=self.settings.window_s, gap_s=self.settings.gap_s,
                        pack_clips=self.settings.pack_clips)
+        last = {sp.clip: k for k, w in enumerate(windows) for sp in w.spans}
         accs: dict[int, _Acc] = {}
+        retry: list[int] = []
         bs = self.settings.batch_size
         for b in range(0, len(windows), bs):
             batch = windows[b:b + bs]
@@ -133,16 +135,39 @@ class WhisperBackend:
                 for w in batch:
                     for sp in w.spans:
                         accs.pop(sp.clip, None)
-                        speech_s.pop(sp.clip, None)
-                        yield ClipResult(clips[sp.clip].key, error=f"transcription failed: {e}")
-        for i, acc in accs.items():
-            if i not in speech_s:
-                continue
-            yield ClipResult(
-                clips[i].key, text="".join(acc.texts).strip(), language=acc.language,
-                language_prob=acc.language_prob,
-                avg_logprob=round(acc.logp / acc.ntok, 4) if acc.ntok else None,
-                no_speech_prob=acc.no_speech, speech_s=round(speech_s[i], 3), packed=acc.packed)
+                        if speech_s.pop(sp.clip, None) is not None:
+                            yield ClipResult(clips[sp.clip].key,
+                                             error=f"transcription failed: {e}")
+            # clips whose last window is decoded are final: report them now (live progress)
+            for i in [i for i in accs if last[i] < b + bs]:
+                acc = accs.pop(i)
+                if i not in speech_s:
+                    continue
+                if acc.packed and not "".join(acc.texts).strip() and speech_s[i] >= 0.5:
+                    retry.append(i)  # speech but no word landed here: ask again, alone
+                    continue
+                yield self._result(clips[i].key, acc, speech_s[i])
+        if retry:
+            solo = pack([p for p in pieces if p[0] in set(retry)], max_s=self.settings.window_s,
+                        pack_clips=False)
+            for b in range(0, len(solo), bs):
+                try:
+                    self._decode(solo[b:b + bs], accs)
+                except Exception as e:  # noqa: BLE001
+                    for w in solo[b:b + bs]:
+                        accs.pop(w.spans[0].clip, None)
+                        yield ClipResult(clips[w.spans[0].clip].key,
+                                         error=f"transcription failed: {e}")
+            for i, acc in accs.items():
+                yield self._result(clips[i].key, acc, speech_s[i])
+
+    @staticmethod
+    def _result(key: str, acc: _Acc, speech_s: float) -> ClipResult:
+        return ClipResult(
+            key, text="".join(acc.texts).strip(), language=acc.language,
+            language_prob=acc.language_prob,
+            avg_logprob=round(acc.logp / acc.ntok, 4) if acc.ntok else None,
+            no_speech_prob=acc.no_speech, speech_s=round(speech_s, 3), packed=acc.packed)
 
     def _decode(self, batch: list[Window], accs: dict[int, _Acc]) -> None:
         from faster_whisper.audio import pad_or_trim
