@@ -39,6 +39,25 @@ def no_cache_decode(model: Text2Semantic, phones, bert, prompt, n: int, penalty:
     return y[0, prompt.shape[1]:]
 
 
+@torch.inference_mode()
+def weights_floor(model: Text2Semantic, reps: int = 20) -> float:
+    """Seconds per token spent only multiplying one vector through every weight matrix once:
+    decoding is memory-bound, so this is the floor any fp32 implementation pays."""
+    x = model.bert_proj.weight
+    mats = []
+    for layer in model.h.layers:
+        a = layer.self_attn
+        mats += [(a.in_proj_weight, a.in_proj_bias), (a.out_proj.weight, a.out_proj.bias),
+                 (layer.linear1.weight, layer.linear1.bias), (layer.linear2.weight, layer.linear2.bias)]
+    mats.append((model.ar_predict_layer.weight, None))
+    inputs = {w.shape[1]: torch.randn(1, 1, w.shape[1], device=x.device) for w, _ in mats}
+    t0 = time.perf_counter()
+    for _ in range(reps):
+        for w, b in mats:
+            torch.nn.functional.linear(inputs[w.shape[1]], w, b)
+    return (time.perf_counter() - t0) / reps
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--threads", type=int, default=1)
@@ -81,6 +100,11 @@ def main() -> None:
         same = torch.equal(ref.cpu(), r.tokens[:k].cpu())
         lines.append(f"  no cache: {k} tokens in {nc:.2f} s = {k / nc:.1f} tok/s "
                      f"(tokens identical to the cached run: {same})")
+    if a.device == "cpu" and a.dtype == "float32":
+        floor = weights_floor(model)
+        lines.append(f"  memory floor (one pass over the weights, same thread count): {floor * 1e3:.1f} ms/token "
+                     f"= {1 / floor:.1f} tok/s at most; that floor is {100 * floor * n / wall:.0f}% of the "
+                     f"measured time per token")
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     lines.append(f"  peak RSS {rss:.0f} MiB; torch {torch.__version__}; {platform.processor() or platform.machine()}, "
                  f"{os.cpu_count()} cores; load avg {os.getloadavg()[0]:.1f}")
