@@ -11,6 +11,7 @@ The architecture comes from the file's own ``config``.
 from __future__ import annotations
 
 import io
+import pathlib
 import pickle
 import zipfile
 from collections import OrderedDict
@@ -53,7 +54,10 @@ def _safe_load(path: Path) -> Any:
         raise StepError(f"{path.name} is not a PyTorch checkpoint (it is not a zip-format save).",
                         _HINT)
     try:
-        return torch.load(path, map_location="cpu", weights_only=True)
+        # Lightning checkpoints may carry folder paths in their hyper-parameters.
+        with torch.serialization.safe_globals([pathlib.PosixPath, pathlib.WindowsPath,
+                                               pathlib.PurePosixPath, pathlib.PureWindowsPath]):
+            return torch.load(path, map_location="cpu", weights_only=True)
     except (pickle.UnpicklingError, RuntimeError, AttributeError, zipfile.BadZipFile, EOFError) as e:
         text = str(e)
         if "HParams" in text or "utils" in text:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import dataclasses
+import pathlib
 
 import pytest
 import torch
@@ -68,3 +69,18 @@ def test_wrong_files_are_refused_with_a_sentence(tmp_path, make, words):
 def test_missing_file_is_refused(tmp_path):
     with pytest.raises(StepError, match="Cannot read"):
         load_gpt(tmp_path / "nope.ckpt")
+
+
+def test_lightning_training_checkpoint_loads_for_resume(tmp_path, small_ckpt):
+    """Upstream's s1_train writes Lightning checkpoints (state_dict + hyper-parameters)."""
+    src = torch.load(small_ckpt, weights_only=True)
+    lightning = {"epoch": 3, "global_step": 120, "pytorch-lightning_version": "2.4.0",
+                 "state_dict": {k: v.float() for k, v in src["weight"].items()},
+                 "hyper_parameters": {"config": src["config"],
+                                      "output_dir": pathlib.PosixPath("logs/x/logs_s1_v2")},
+                 "optimizer_states": [], "lr_schedulers": []}
+    path = tmp_path / "epoch=3-step=120.ckpt"
+    torch.save(lightning, path)
+    w = load_gpt(path)
+    assert w.info == "epoch=3-step=120" and w.config.n_layer == 2
+    assert torch.equal(w.model.bert_proj.weight, src["weight"]["model.bert_proj.weight"].float())
