@@ -33,7 +33,9 @@ def status_glyph(c: Clip, info: ClipInfo) -> str:
     return "✓" if c.reviewed else "·"
 
 
-class ClipList(ScrollView, can_focus=True):
+class ClipList(ScrollView, can_focus=True, inherit_bindings=False):
+    # inherit_bindings=False: ScrollView's own up/down/page keys would scroll the view
+    # without moving the cursor, shadowing the screen's (remappable) actions.
     COMPONENT_CLASSES = {"cliplist--cursor", "cliplist--reviewed", "cliplist--deleted",
                          "cliplist--malformed", "cliplist--muted", "cliplist--lowconf"}
     DEFAULT_CSS = """
@@ -58,6 +60,19 @@ class ClipList(ScrollView, can_focus=True):
         self._info = info
         self.rows: list[int] = []
         self.cursor = 0
+        self._styles: dict[str, Style] | None = None
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._styles = None
+
+    def _style(self, name: str) -> Style:
+        """Component styles, resolved once per theme/style change (not once per line)."""
+        if self._styles is None:
+            base = self.rich_style
+            self._styles = {"": base, **{c: base + self.get_component_rich_style(c)
+                                         for c in self.COMPONENT_CLASSES}}
+        return self._styles[name]
 
     def set_rows(self, rows: list[int], cursor: int) -> None:
         self.rows = rows
@@ -82,35 +97,34 @@ class ClipList(ScrollView, can_focus=True):
     def render_line(self, y: int) -> Strip:
         row = y + int(self.scroll_offset.y)
         width = self.size.width
+        base = self._style("")
         if row >= len(self.rows):
-            return Strip.blank(width, self.rich_style)
-        clips = self._clips()
+            return Strip.blank(width, base)
         pos = self.rows[row]
-        c = clips[pos]
+        c = self._clips()[pos]
         info = self._info(c)
-        base = self.rich_style
         if c.malformed:
-            st = self.get_component_rich_style("cliplist--malformed")
+            st = self._style("cliplist--malformed")
         elif c.deleted:
-            st = self.get_component_rich_style("cliplist--deleted")
+            st = self._style("cliplist--deleted")
         elif c.reviewed:
-            st = self.get_component_rich_style("cliplist--reviewed")
+            st = self._style("cliplist--reviewed")
         else:
-            st = Style()
-        muted = self.get_component_rich_style("cliplist--muted")
+            st = base
+        muted = self._style("cliplist--muted")
         conf = info.confidence
         conf_txt = "    " if conf is None else f"{conf * 100:3.0f}%"
-        conf_st = self.get_component_rich_style("cliplist--lowconf") if info.low_confidence \
-            else muted
-        segs = [Segment(f"{pos + 1:>6} ", base + muted),
-                Segment(f"{status_glyph(c, info)} ", base + st),
-                Segment(fmt_duration(info.duration) + " ", base + muted),
-                Segment(conf_txt + " ", base + conf_st),
-                Segment(c.text.replace("\t", " "), base + st)]
+        conf_st = self._style("cliplist--lowconf") if info.low_confidence else muted
+        text = c.text.replace("\t", " ")[: width * 2]  # never measure a huge line
+        segs = [Segment(f"{pos + 1:>6} ", muted),
+                Segment(f"{status_glyph(c, info)} ", st),
+                Segment(fmt_duration(info.duration) + " ", muted),
+                Segment(conf_txt + " ", conf_st),
+                Segment(text, st)]
         strip = Strip(segs).adjust_cell_length(width, base)
         if row == self.cursor:
-            strip = strip.apply_style(self.get_component_rich_style("cliplist--cursor"))
-        return strip.crop(0, width)
+            strip = strip.apply_style(self._style("cliplist--cursor"))
+        return strip
 
     def on_click(self, event) -> None:  # type: ignore[no-untyped-def]
         row = int(event.y + self.scroll_offset.y)

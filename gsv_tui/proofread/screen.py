@@ -6,6 +6,7 @@ Widgets only draw what they are handed.
 """
 from __future__ import annotations
 
+import bisect
 from functools import lru_cache
 from pathlib import Path
 
@@ -104,6 +105,8 @@ class ProofreadScreen(Screen[None]):
         return self.query_one(TextEditor)
 
     def on_mount(self) -> None:
+        # journal at once, rewrite the list just after the repaint (see ProofSession.flush)
+        self.session.deferred = True
         self._refresh_stats()
         self._reload_rows(keep_row=0)
         self.clip_list.focus()
@@ -113,6 +116,8 @@ class ProofreadScreen(Screen[None]):
 
     def on_unmount(self) -> None:
         self.player.close()
+        self.session.flush()
+        self.session.deferred = False
 
     # ---- sound set-up (a worker: probing may start child processes) -------------------
     class SoundProbed(Message):
@@ -223,12 +228,54 @@ class ProofreadScreen(Screen[None]):
     # ---- edits -----------------------------------------------------------------------
     def _after_edit(self, edit: Edit | None, *, next_row: bool = False,
                     next_id: int | None = None) -> None:
+        if edit is not None:
+            self.call_after_refresh(self._flush)
         self._refresh_stats()
-        if next_row:
-            # the accepted clip may leave the view (filter "unreviewed"): go to the one after
-            self._reload_rows(focus_id=next_id)
+        focus = next_id if next_row else (edit.focus if edit is not None else self.cursor_id)
+        # the accepted clip may leave the view (filter "unreviewed"): then go to the one after
+        if edit is not None and self._patch_rows(edit):
+            self._place(focus)
             return
-        self._reload_rows(focus_id=edit.focus if edit is not None else self.cursor_id)
+        self._reload_rows(focus_id=focus)
+
+    def _flush(self) -> None:
+        try:
+            self.session.flush()
+        except OSError as e:
+            self.notify(f"Could not rewrite the list (your edits are in the journal): {e}",
+                        severity="error")
+
+    def _patch_rows(self, edit: Edit) -> bool:
+        """Update the shown rows for an edit that swaps clips one for one (text, accept,
+        delete, replace): no pass over every clip. False when a full reload is needed."""
+        if self.sort != "index" or not all(len(p.old) == len(p.new) == 1 for p in edit.patches):
+            return False
+        rows = list(self.clip_list.rows)
+        clips = self.session.clips
+        for p in edit.patches:
+            c = clips[p.at]
+            shown = V.matches(c, self.session.info(c), self.filter, self.query_text)
+            i = bisect.bisect_left(rows, p.at)
+            present = i < len(rows) and rows[i] == p.at
+            if present and not shown:
+                rows.pop(i)
+            elif shown and not present:
+                rows.insert(i, p.at)
+        self.clip_list.set_rows(rows, min(self.row, max(len(rows) - 1, 0)))
+        return True
+
+    def _place(self, focus_id: int | None) -> None:
+        if focus_id is not None:
+            rows = self.clip_list.rows
+            try:
+                pos = self.session.position(focus_id)
+            except EditError:
+                pos = None
+            if pos is not None:
+                i = bisect.bisect_left(rows, pos)
+                if i < len(rows) and rows[i] == pos:
+                    self.clip_list.move_cursor(i)
+        self._show_current(force=True)
 
     def _next_id(self) -> int | None:
         rows, row = self.clip_list.rows, self.row

@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
-from engine.dataset.listfile import ListDocument, ListLine, parse_document, write_document
+from engine.atomic import atomic_write_bytes
+from engine.dataset.listfile import ListDocument, ListLine, parse_document
 from engine.dataset.proofread import edits as E
 from engine.dataset.proofread.audio_edit import merge_wavs, split_wav
 from engine.dataset.proofread.clips import Clip
@@ -34,6 +35,18 @@ def clips_from_document(doc: ListDocument) -> list[Clip]:
     return [Clip(i, ln) for i, ln in enumerate(doc.lines)]
 
 
+def render_clips(clips: Sequence[Clip], bom: bool) -> bytes:
+    """The .list bytes for these clips (same result as ``document_from_clips().to_bytes()``,
+    without building a document: this runs on every edit of a 10,000-line list)."""
+    lines = [c.line for c in clips if not c.deleted]
+    parts = ["\ufeff"] if bom else []
+    last = len(lines) - 1
+    for i, ln in enumerate(lines):
+        parts.append(ln.raw)
+        parts.append(ln.eol or ("\n" if i < last else ""))
+    return "".join(parts).encode("utf-8", "surrogateescape")
+
+
 def document_from_clips(clips: Sequence[Clip], bom: bool) -> ListDocument:
     lines: list[ListLine] = [c.line for c in clips if not c.deleted]
     # a line that was last (no terminator) may no longer be last after an edit
@@ -50,6 +63,11 @@ class ProofSession:
         self.records = load_asr_records(paths.asr_records)
         self._info: dict[str, ClipInfo] = {}
         self.recovered = False  # the list was one write behind the journal and was repaired
+        # deferred: commit() journals at once but leaves the list rewrite to flush(), which the
+        # editor calls right after repainting (the journal alone already makes edits safe)
+        self.deferred = False
+        self._pending: bytes | None = None
+        self._stats: list[float] | None = None
         self.archived: Path | None = None  # a journal moved aside (the list changed outside)
         self._open()
 
@@ -79,11 +97,18 @@ class ProofSession:
         self.journal.append(base_record(data, self.paths.list_file.name))
 
     def close(self) -> None:
+        self.flush()
         self.journal.close()
+
+    def flush(self) -> None:
+        """Write the list if an edit is waiting for it (deferred mode)."""
+        data, self._pending = self._pending, None
+        if data is not None:
+            atomic_write_bytes(self.paths.list_file, data)
 
     # ---- reading ---------------------------------------------------------------------
     def render(self) -> bytes:
-        return document_from_clips(self.clips, self.bom).to_bytes()
+        return render_clips(self.clips, self.bom)
 
     def wav_path(self, clip: Clip) -> Path:
         p = Path(clip.wav)
@@ -111,45 +136,43 @@ class ProofSession:
         return E.position_of(self.clips, clip_id)
 
     # ---- changing --------------------------------------------------------------------
-    def _write_list(self) -> None:
-        write_document(self.paths.list_file, document_from_clips(self.clips, self.bom))
+    def _write_list(self, data: bytes | None = None) -> None:
+        self._pending = self.render() if data is None else data
+        if not self.deferred:
+            self.flush()
+
+    def _apply(self, edit: E.Edit, record: dict) -> None:
+        """Journal first (fsynced), then the list: a kill in between is repaired on open."""
+        new = E.apply_edit(self.clips, edit)
+        data = render_clips(new, self.bom)
+        self.journal.append({**record, "sha": sha256(data)})
+        self._account(edit)
+        self.clips = new
+        self._write_list(data)
 
     def commit(self, edit: E.Edit | None) -> E.Edit | None:
         if edit is None:
             return None
-        new = E.apply_edit(self.clips, edit)
-        data = document_from_clips(new, self.bom).to_bytes()
-        self.journal.append({"kind": "edit", **edit.to_json(), "sha": sha256(data)})
-        self.clips = new
+        self._apply(edit, {"kind": "edit", **edit.to_json()})
         self.done.append(edit)
         self.undone.clear()
         self.next_id = max([self.next_id, *(i + 1 for i in edit.new_ids)])
-        self._write_list()
         return edit
 
     def undo(self) -> E.Edit | None:
         if not self.done:
             return None
-        edit = self.done[-1]
-        inv = edit.inverse()
-        new = E.apply_edit(self.clips, inv)
-        self.journal.append({"kind": "undo", "sha": sha256(
-            document_from_clips(new, self.bom).to_bytes())})
-        self.clips = new
+        inv = self.done[-1].inverse()
+        self._apply(inv, {"kind": "undo"})
         self.undone.append(self.done.pop())
-        self._write_list()
         return E.Edit(inv.label, inv.patches, focus=_first_id(inv))
 
     def redo(self) -> E.Edit | None:
         if not self.undone:
             return None
         edit = self.undone[-1]
-        new = E.apply_edit(self.clips, edit)
-        self.journal.append({"kind": "redo", "sha": sha256(
-            document_from_clips(new, self.bom).to_bytes())})
-        self.clips = new
+        self._apply(edit, {"kind": "redo"})
         self.done.append(self.undone.pop())
-        self._write_list()
         return E.Edit(edit.label, edit.patches, focus=edit.focus or _first_id(edit))
 
     def set_text(self, pos: int, text: str, accept: bool = False) -> E.Edit | None:
@@ -204,11 +227,35 @@ class ProofSession:
     def live(self) -> list[Clip]:
         return [c for c in self.clips if not (c.deleted or c.malformed or c.blank)]
 
+    def _contribution(self, c: Clip) -> tuple[int, int, float]:
+        if c.deleted or c.malformed or c.blank:
+            return 0, 0, 0.0
+        return int(c.reviewed), 1, self.info(c).duration or 0.0
+
+    def _account(self, edit: E.Edit) -> None:
+        """Keep the counters current from the patch alone (no pass over 10,000 clips)."""
+        if self._stats is None:
+            return
+        for p in edit.patches:
+            for sign, group in ((-1, p.old), (1, p.new)):
+                for c in group:
+                    r, n, d = self._contribution(c)
+                    self._stats[0] += sign * r
+                    self._stats[1] += sign * n
+                    self._stats[2] += sign * d
+
     def stats(self) -> tuple[int, int, float]:
         """(reviewed, total live clips, kept seconds)."""
-        live = self.live()
-        secs = sum(self.info(c).duration or 0.0 for c in live)
-        return sum(c.reviewed for c in live), len(live), secs
+        if self._stats is None:
+            acc = [0, 0, 0.0]
+            for c in self.clips:
+                r, n, d = self._contribution(c)
+                acc[0] += r
+                acc[1] += n
+                acc[2] += d
+            self._stats = acc
+        r, n, d = self._stats
+        return int(r), int(n), max(0.0, float(d))
 
 
 def _first_id(edit: E.Edit) -> int | None:

@@ -49,6 +49,13 @@ FILTER_ORDER = tuple(FILTERS)
 SORTS = ("index", "duration", "confidence")
 
 
+def matches(c: Clip, info: ClipInfo, filter: str = "all", query: str = "",
+            limits: Limits = Limits()) -> bool:
+    q = query.casefold()
+    return (not c.blank and FILTERS[filter][1](c, info, limits)
+            and (not q or q in c.text.casefold()))
+
+
 def visible(clips: Sequence[Clip], info: InfoFn, *, filter: str = "all", query: str = "",
             sort: str = "index", limits: Limits = Limits()) -> list[int]:
     test = FILTERS[filter][1]

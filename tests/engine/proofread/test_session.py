@@ -164,3 +164,20 @@ def test_torn_journal_tail_is_ignored(listdir):
         f.write(b'{"kind": "edit", "label": "half')
     s2 = open_session(lst)
     assert s2.clips[0].text == "kept" and not s2.recovered
+
+
+def test_counters_follow_edits_and_render_matches_document(listdir):
+    from engine.dataset.proofread.session import document_from_clips, render_clips
+    s = open_session(listdir / "demo.list")
+    s.stats()  # counters now kept up to date edit by edit
+    s.accept(0)
+    s.merge(0, +1)
+    s.split(2, 1.0, 2)
+    s.toggle_delete(5)
+    s.undo()
+    s.toggle_delete(0)
+    kept = s.stats()
+    s._stats = None
+    assert kept == s.stats()
+    assert render_clips(s.clips, True) == document_from_clips(s.clips, True).to_bytes()
+    assert render_clips(s.clips, False) == document_from_clips(s.clips, False).to_bytes()

@@ -177,3 +177,23 @@ async def test_space_plays_the_clip_into_a_real_pulse_sink(project, tmp_path, pu
         assert scr.player.backend == "pulse"
         assert any(h is not None and h > 0 for h in heads)  # the play head moved
     assert rms(heard) > 0.02
+
+
+async def test_long_list_moves_the_cursor_not_just_the_view(tmp_path):
+    """With more clips than lines, arrows and page keys move the cursor and the view follows
+    (ScrollView's own scroll bindings must not shadow the editor's)."""
+    from tests.engine.proofread.conftest import tone
+    wav = tone(tmp_path / "one.wav", 0.5)
+    (tmp_path / "long.list").write_text("".join(f"{wav}|s|EN|clip {i}\n" for i in range(300)))
+    app = ProofreadApp(open_session(tmp_path / "long.list"), backend="http")
+    async with app.run_test(size=(80, 24)) as pilot:
+        cl = app.screen.query_one(ClipList)
+        await pilot.press(*["down"] * 30)
+        assert cl.cursor == 30 and cursor_text(app) == "clip 30"
+        assert cl.scroll_offset.y > 0 and cl.cursor - cl.scroll_offset.y < cl.size.height
+        await pilot.press("pagedown")
+        assert cl.cursor == 30 + cl.size.height - 1
+        await pilot.press("end")
+        assert cursor_text(app) == "clip 299" and cl.scroll_offset.y >= 300 - cl.size.height
+        await pilot.press("home", "up")
+        assert cl.cursor == 0 and cl.scroll_offset.y == 0

@@ -85,11 +85,11 @@ def test_sigkill_mid_session_loses_nothing(project, gsv_home):
     status = app.kill9()
     assert os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGKILL
 
+    s = open_session(project.root)  # repairs the list if the kill beat its rewrite
+    assert s.archived is None
     texts = list_texts(project)
     assert texts == ["hello there", "second clip KILLED", "a malformed line | with two pipes |",
                      "fourth the last clip"]
-    s = open_session(project.root)
-    assert not s.recovered and s.archived is None
     assert s.clips[1].reviewed and s.clips[3].deleted and len(s.done) == 3
     assert s.render() == project.list_file.read_bytes()
     s.undo()  # history survived the kill too
