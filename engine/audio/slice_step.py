@@ -11,6 +11,7 @@ from typing import Iterator
 from engine.atomic import atomic_write_text
 from engine.audio.clipstats import histogram_lines, length_summary
 from engine.audio.decode import AUDIO_EXTS, DecodeError
+from engine.audio.samplefile import SampleFile
 from engine.events import Artifact, Event, Log, Progress, Result, StepError, StopToken
 from engine.layout import Layout
 from engine.settings import knob
@@ -80,14 +81,15 @@ def clip_name(stem: str, start: int, end: int) -> str:
     return f"{stem}_{start:010d}_{end:010d}.wav"
 
 
-def cut_file(path: Path, req: SliceRequest, max_s: float) -> tuple[object, list[tuple[int, int]]]:
-    """Decode to 32 kHz mono and return (samples, final sample ranges)."""
+def cut_file(path: Path, req: SliceRequest, max_s: float, work_dir: Path
+             ) -> tuple[SampleFile, list[tuple[int, int]]]:
+    """Decode to 32 kHz mono on disk and return (samples, final sample ranges)."""
     import numpy as np
 
-    from engine.audio.decode import load_mono
+    from engine.audio.decode import iter_mono
     from engine.audio.slicer import FrameGrid, enforce_max_length, frame_rms, slice_bounds
 
-    x, _ = load_mono(path, SLICE_SR)
+    x = SampleFile.write(work_dir / "decoded.f32", iter_mono(path, SLICE_SR))
     params = params_of(req)
     grid = FrameGrid.of(params, SLICE_SR)
     rms = frame_rms(x, grid.win, grid.hop) if x.size else np.zeros(0)
@@ -98,6 +100,8 @@ def cut_file(path: Path, req: SliceRequest, max_s: float) -> tuple[object, list[
 
 
 def run_slice(request: SliceRequest, stop: StopToken | None = None) -> Iterator[Event]:
+    import tempfile
+
     import soundfile as sf
 
     from engine.audio.gpu_hint import default_max_clip_s
@@ -121,18 +125,20 @@ def run_slice(request: SliceRequest, stop: StopToken | None = None) -> Iterator[
             yield Log("Stopped; run slice again to redo all files", level="warning")
             break
         yield Progress("slice", k, len(sources), message=src.name)
-        try:
-            x, bounds = cut_file(src, request, max_s)
-        except DecodeError as exc:
-            skipped.append({"source": src.name, "reason": exc.reason})
-            yield Log(f"{src.name}: {exc.reason}", level="warning")
-            continue
-        for start, end in bounds:
-            name = clip_name(src.stem, start, end)
-            chunk = peak_mix(x[start:end], request.normalize_max, request.alpha)
-            sf.write(str(out_dir / name), chunk, SLICE_SR, subtype="PCM_16")
-            clips.append({"name": name, "source": src.name, "start": start, "end": end,
-                          "seconds": round((end - start) / SLICE_SR, 4)})
+        # decoded samples wait on the project's disk, not in memory
+        with tempfile.TemporaryDirectory(prefix=".slicing-", dir=out_dir) as work:
+            try:
+                x, bounds = cut_file(src, request, max_s, Path(work))
+            except DecodeError as exc:
+                skipped.append({"source": src.name, "reason": exc.reason})
+                yield Log(f"{src.name}: {exc.reason}", level="warning")
+                continue
+            for start, end in bounds:
+                name = clip_name(src.stem, start, end)
+                chunk = peak_mix(x[start:end], request.normalize_max, request.alpha)
+                sf.write(str(out_dir / name), chunk, SLICE_SR, subtype="PCM_16")
+                clips.append({"name": name, "source": src.name, "start": start, "end": end,
+                              "seconds": round((end - start) / SLICE_SR, 4)})
     yield Progress("slice", len(sources), len(sources))
     summary = length_summary({c["name"]: c["seconds"] for c in clips},
                              short_s=request.short_clip_s, max_s=max_s)

@@ -73,8 +73,10 @@ def frame_rms(x: np.ndarray, win: int, hop: int) -> np.ndarray:
 
     Sums of squares are taken over blocks of gcd(hop, win) samples (float32, in bounded
     chunks), then one float64 cumulative sum over blocks gives every window in O(n).
+    ``x`` may be any array-like with ``shape`` and contiguous slicing (e.g. a SampleFile).
     """
-    x = np.asarray(x, dtype=np.float32)
+    if not hasattr(x, "shape"):
+        x = np.asarray(x, dtype=np.float32)
     n, pad = x.shape[0], win // 2
     n_frames = 1 + (n + 2 * pad - win) // hop if n + 2 * pad >= win else 0
     if n_frames <= 0:
@@ -87,7 +89,7 @@ def frame_rms(x: np.ndarray, win: int, hop: int) -> np.ndarray:
     for a in range(0, span, step):
         b = min(a + step, span)
         lo, hi = a - pad, b - pad  # the same range in unpadded coordinates
-        seg = x[max(lo, 0):max(min(hi, n), 0)]
+        seg = np.asarray(x[max(lo, 0):max(min(hi, n), 0)], dtype=np.float32)
         if lo < 0 or hi > n:  # only the first and last chunks touch the zero padding
             seg = np.concatenate([np.zeros(min(-lo, b - a) if lo < 0 else 0, np.float32), seg,
                                   np.zeros(max(0, hi - max(n, lo)), np.float32)])

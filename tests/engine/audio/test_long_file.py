@@ -1,5 +1,6 @@
-"""A 2-hour recording is imported in streaming fashion: peak memory stays far below what
-decoding it whole would take (7200 s x 16 kHz x 4 bytes = 460 MB of float32)."""
+"""Long recordings in bounded memory: a 2-hour file is imported in streaming fashion, and
+a 1-hour file is sliced, each far below what decoding it whole would take (460 MB of
+float32 both times). Peak memory is read from the child's VmHWM."""
 from __future__ import annotations
 
 import json
@@ -25,19 +26,29 @@ print(json.dumps({"peak_mb": peak_mb, "files": events[-1].data["files"]}))
 """
 
 
-def _two_hours(path: Path, sr: int = 16000) -> None:
-    """Ten seconds of on/off tone written 720 times: 230 MB of 16-bit WAV in about a second."""
+SLICE_CHILD = """
+import json, sys
+from engine.audio.slice_step import SliceRequest, run_slice
+events = list(run_slice(SliceRequest(project_root=sys.argv[2], source=sys.argv[1])))
+status = open("/proc/self/status").read().split("VmHWM:")[1]
+print(json.dumps({"peak_mb": int(status.split()[0]) / 1024, "data": events[-1].data}))
+"""
+
+
+def _on_off_tone(path: Path, sr: int = 16000, blocks: int = 720) -> None:
+    """2.5 s of tone, 2.5 s of silence: ten seconds written `blocks` times (720: two hours,
+    230 MB of 16-bit WAV at 16 kHz, in about a second)."""
     t = np.arange(sr * 10) / sr
     block = (0.3 * np.sin(2 * np.pi * 220 * t) * (np.sin(2 * np.pi * 0.2 * t) > 0)).astype(
         np.float32)
     with sf.SoundFile(str(path), "w", sr, 1, "PCM_16") as f:
-        for _ in range(720):
+        for _ in range(blocks):
             f.write(block)
 
 
 def test_two_hour_file_streams_under_memory_bound(tmp_path):
     src = tmp_path / "two hours.wav"
-    _two_hours(src)
+    _on_off_tone(src)
     root = tmp_path / "project"
     out = subprocess.run([sys.executable, "-c", CHILD, str(src), str(root)], cwd=REPO,
                          capture_output=True, text=True, timeout=300, check=True)
@@ -53,3 +64,18 @@ def test_two_hour_file_streams_under_memory_bound(tmp_path):
     src.unlink()
     copy.unlink()
 
+
+
+def test_one_hour_file_slices_under_memory_bound(tmp_path):
+    src = tmp_path / "one hour.wav"
+    _on_off_tone(src, sr=32000, blocks=360)  # one hour
+    root = tmp_path / "project"
+    out = subprocess.run([sys.executable, "-c", SLICE_CHILD, str(src), str(root)], cwd=REPO,
+                         capture_output=True, text=True, timeout=300, check=True)
+    res = json.loads(out.stdout.strip().splitlines()[-1])
+    summary = res["data"]["summary"]
+    # 2.5 s of tone then 2.5 s of silence: one clip per tone, with up to 0.5 s of silence kept
+    assert res["data"]["clips"] == 720 and 2.5 <= summary["min_s"] <= summary["max_s"] < 3.05
+    assert res["peak_mb"] < MEMORY_BOUND_MB, res["peak_mb"]
+    slices = root / "audio" / "slices"
+    assert not [p for p in slices.iterdir() if p.name.startswith(".slicing-")]
