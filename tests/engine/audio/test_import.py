@@ -34,6 +34,15 @@ def mixed_folder(tmp_path_factory, speech_with_gaps) -> Path:
     sf.write(str(d / "我的 录音 01.flac"), x[: 5 * SR], SR)
     subprocess.run(["ffmpeg", "-v", "error", "-y", "-i", str(d / "good take.wav"), "-c:a", "aac",
                     "-b:a", "64k", str(d / "phone memo.m4a")], check=True)
+    ff = ["ffmpeg", "-v", "error", "-y"]
+    subprocess.run(ff + ["-i", str(d / "我的 录音 01.flac"), "-c:a", "libopus",
+                         str(d / "voice note.opus")], check=True)
+    subprocess.run(ff + ["-i", str(d / "我的 录音 01.flac"), "-c:a", "libmp3lame",
+                         str(d / "podcast.mp3")], check=True)
+    video = ["-f", "lavfi", "-i", "testsrc=size=64x48:rate=5:duration=5", "-c:v", "mpeg4"]
+    subprocess.run(ff + video + ["-i", str(d / "我的 录音 01.flac"), "-c:a", "aac",
+                                 "-shortest", str(d / "screen capture.mp4")], check=True)
+    subprocess.run(ff + video + [str(d / "no sound.mp4")], check=True)
     (d / "empty.wav").write_bytes(b"")
     (d / "truncated.wav").write_bytes((d / "good take.wav").read_bytes()[:30])
     (d / "notes.mp3").write_text("these are my notes, not audio\n" * 20)
@@ -69,6 +78,8 @@ def test_bad_inputs_each_get_one_line(imported):
         assert files[name]["reason"] and "\n" not in files[name]["reason"]
     assert files["quiet room.wav"]["status"] == "skipped"
     assert files["quiet room.wav"]["reason"].startswith("silent")
+    assert files["no sound.mp4"]["status"] == "error"
+    assert files["no sound.mp4"]["reason"] == "no audio stream in this file"
     assert files["blip.wav"]["status"] == "warning"
     assert "very short (0.20 s)" in files["blip.wav"]["warnings"][0]
 
@@ -87,16 +98,20 @@ def test_good_files_are_decoded_with_a_report(imported):
     m4a = files["phone memo.m4a"]
     assert m4a["status"] in ("ok", "warning") and m4a["duration_s"] == pytest.approx(
         good["duration_s"], abs=0.1)
+    for name in ("voice note.opus", "podcast.mp3", "screen capture.mp4"):
+        assert files[name]["status"] == "ok", files[name]
+        assert files[name]["duration_s"] == pytest.approx(5.0, abs=0.1), name
     assert sorted(p.name for p in raw.glob("*.wav")) == sorted(
-        ["blip.wav", "good take.wav", "phone memo.wav", "我的 录音 01.wav"])
+        ["blip.wav", "good take.wav", "phone memo.wav", "我的 录音 01.wav", "voice note.wav",
+         "podcast.wav", "screen capture.wav"])
     copy, sr = sf.read(str(raw / "good take.wav"), dtype="float32")
     source, _ = sf.read(str(Path(good["source"])), dtype="float32")
     assert sr == SR and np.array_equal(copy, source)
     report = json.loads((raw / "report.json").read_text(encoding="utf-8"))
     assert {f["name"] for f in report["files"]} == {p.name for p in raw.glob("*.wav")}
     assert {Path(f["source"]).name for f in report["not_imported"]} == {
-        "empty.wav", "truncated.wav", "notes.mp3", "quiet room.wav"}
-    assert report["guidance"].startswith("only 0.8 min")
+        "empty.wav", "truncated.wav", "notes.mp3", "quiet room.wav", "no sound.mp4"}
+    assert report["total_s"] > 60 and report["guidance"] == ""  # inside the 1–30 min guidance
     kinds = sorted(e.kind for e in events if isinstance(e, Artifact))
     assert kinds == ["folder", "report"]
 
@@ -110,6 +125,7 @@ def test_reimport_skips_unchanged_and_renames_clashes(tmp_path, speech_with_gaps
     req = ImportRequest(project_root=str(tmp_path / "p"), sources=[str(a), str(b)])
     first = list(run_import(req))[-1]
     assert sorted(f["name"] for f in first.data["files"]) == ["take.wav", "take_2.wav"]
+    assert first.data["guidance"].startswith("only 0.1 min")
     again = list(run_import(req))
     assert [f for f in again[-1].data["files"]] == []
     assert sum("already imported" in getattr(e, "line", "") for e in again) == 2
