@@ -24,8 +24,12 @@ def gpu_memory_gb() -> float | None:
     return mib / 1024.0
 
 
-def default_max_clip_s() -> float:
-    gb = gpu_memory_gb()
+def max_clip_for(gb: float | None) -> float:
+    """Seconds ≤ GB, floored at 4 s (upstream's min_length) and capped at 20 s."""
     if gb is None:
         return NO_GPU_MAX_S
     return float(max(4.0, min(AUTO_CAP_S, int(gb))))
+
+
+def default_max_clip_s() -> float:
+    return max_clip_for(gpu_memory_gb())

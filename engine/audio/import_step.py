@@ -186,6 +186,11 @@ def run_import(request: ImportRequest, stop: StopToken | None = None) -> Iterato
             yield Log("Stopped; files imported so far are kept", level="warning")
             break
         yield Progress("import", k, len(files), message=src.name)
+        if src.resolve().is_relative_to(layout.root.resolve() / "audio"):
+            reports.append(FileReport(source=str(src.resolve()), status="error",
+                                      reason="already inside this project's audio folder"))
+            yield Log(f"{src.name}: already inside this project's audio folder", level="warning")
+            continue
         old = by_source.get(str(src.resolve()))
         st = src.stat()
         if old and old.get("size") == st.st_size and old.get("mtime_ns") == st.st_mtime_ns \

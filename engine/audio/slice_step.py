@@ -24,7 +24,7 @@ _CLIP_NAME = re.compile(r"_\d{10}_\d{10}\.wav$")
 @dataclass
 class SliceRequest:
     project_root: str
-    source: str = ""  # file or folder; empty: audio/clean when it has audio, else audio/raw
+    source: str = ""  # file or folder; empty: each imported file, its cleaned copy if any
     threshold_db: float = knob(-34.0, "RMS below this counts as silence", min=-90, max=0,
                                unit="dB")
     min_length_ms: int = knob(4000, "Shortest clip; shorter pieces join the next", min=0,
@@ -68,12 +68,14 @@ def find_sources(req: SliceRequest, layout: Layout) -> list[Path]:
                 return files
         raise StepError(f"No audio found at {req.source}",
                         "Give a recording or a folder of recordings, or import some first.")
-    for folder in (layout.clean_dir, layout.raw_dir):
-        if folder.is_dir():
-            files = _audio_files(folder)
-            if files:
-                return files
-    raise StepError("Nothing to slice: audio/clean and audio/raw hold no recordings",
+    raw = _audio_files(layout.raw_dir) if layout.raw_dir.is_dir() else []
+    clean = {p.stem: p for p in _audio_files(layout.clean_dir)} if layout.clean_dir.is_dir() \
+        else {}
+    if raw:  # the cleaned copy where the denoise step made one, else the import's copy
+        return [clean.get(p.stem, p) for p in raw]
+    if clean:
+        return sorted(clean.values())
+    raise StepError("Nothing to slice: audio/raw and audio/clean hold no recordings",
                     "Run the import step first (gsv import <files>).")
 
 

@@ -131,6 +131,18 @@ def test_reimport_skips_unchanged_and_renames_clashes(tmp_path, speech_with_gaps
     assert sum("already imported" in getattr(e, "line", "") for e in again) == 2
 
 
+def test_files_inside_the_project_are_not_reimported(tmp_path, speech_with_gaps):
+    root = tmp_path / "p"
+    sf.write(str(tmp_path / "take.wav"), speech_with_gaps.audio[: 2 * SR], SR)
+    list(run_import(ImportRequest(project_root=str(root), sources=[str(tmp_path / "take.wav")])))
+    copy = root / "audio" / "raw" / "take.wav"
+    before = copy.read_bytes()
+    events = list(run_import(ImportRequest(project_root=str(root), sources=[str(copy)])))
+    (f,) = events[-1].data["files"]
+    assert f["reason"] == "already inside this project's audio folder"
+    assert copy.read_bytes() == before
+
+
 def test_normalize_brings_peaks_into_range(tmp_path, speech_with_gaps):
     x = speech_with_gaps.audio[: 4 * SR]
     loud = x / np.abs(x).max() * 10 ** (-1 / 20)

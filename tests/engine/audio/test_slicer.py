@@ -199,3 +199,23 @@ def test_slice_step_names_offsets_and_max_length(tmp_path, speech_with_gaps):
         ref = peak_mix(x[start:end])
         assert np.abs(clip - ref).max() < 2 / 32768
     assert result.data["summary"]["max_s"] <= 4.0
+
+
+def test_sources_prefer_each_files_cleaned_copy(tmp_path):
+    from engine.audio.slice_step import find_sources
+
+    layout = Layout(tmp_path, "demo")
+    for folder, names in ((layout.raw_dir, ["a.wav", "b.wav"]), (layout.clean_dir, ["a.wav"])):
+        folder.mkdir(parents=True)
+        for n in names:
+            sf.write(str(folder / n), np.zeros(100, np.float32), SR)
+    req = SliceRequest(project_root=str(tmp_path))
+    assert find_sources(req, layout) == [layout.clean_dir / "a.wav", layout.raw_dir / "b.wav"]
+
+
+def test_max_clip_default_follows_gpu_memory():
+    from engine.audio.gpu_hint import NO_GPU_MAX_S, max_clip_for
+
+    assert max_clip_for(None) == NO_GPU_MAX_S
+    assert max_clip_for(7.6) == 7.0  # an 8 GB card reports a little less
+    assert max_clip_for(2.0) == 4.0 and max_clip_for(80.0) == 20.0
