@@ -6,6 +6,6 @@
 - ``spectral_gate``, ``mdx``, ``stft``: built-in denoiser, MDX-Net ONNX separation, streaming
 - ``denoise_step``: audio/raw → audio/clean
 - ``slicer``, ``samplefile``, ``clipstats``, ``gpu_hint``: upstream's slicer, vectorised,
-  with a maximum clip length; ``slice_step``: → audio/slices + slices.json
+  with a maximum clip length; ``slice_step``: → audio/slices + manifest.json
 - ``playback/``: another area (listening to clips)
 """

@@ -17,7 +17,7 @@ from engine.layout import Layout
 from engine.settings import knob
 
 SLICE_SR = 32000
-MANIFEST = "slices.json"
+MANIFEST = "manifest.json"
 _CLIP_NAME = re.compile(r"_\d{10}_\d{10}\.wav$")
 
 
@@ -79,8 +79,10 @@ def find_sources(req: SliceRequest, layout: Layout) -> list[Path]:
                     "Run the import step first (gsv import <files>).")
 
 
-def clip_name(stem: str, start: int, end: int) -> str:
-    return f"{stem}_{start:010d}_{end:010d}.wav"
+def clip_name(basename: str, start: int, end: int) -> str:
+    """Upstream's naming: the input's file name (extension included), then the sample
+    offsets at 32 kHz, e.g. ``take.wav_0000000000_0000152640.wav``."""
+    return f"{basename}_{start:010d}_{end:010d}.wav"
 
 
 def cut_file(path: Path, req: SliceRequest, max_s: float, work_dir: Path
@@ -136,7 +138,7 @@ def run_slice(request: SliceRequest, stop: StopToken | None = None) -> Iterator[
                 yield Log(f"{src.name}: {exc.reason}", level="warning")
                 continue
             for start, end in bounds:
-                name = clip_name(src.stem, start, end)
+                name = clip_name(src.name, start, end)
                 chunk = peak_mix(x[start:end], request.normalize_max, request.alpha)
                 sf.write(str(out_dir / name), chunk, SLICE_SR, subtype="PCM_16")
                 clips.append({"name": name, "source": src.name, "start": start, "end": end,

@@ -27,7 +27,7 @@ def test_import_denoise_slice_commands(tmp_path, speech_with_gaps, capsys):
     assert main(["denoise", "-C", str(root), "--strength", "0.5"]) == 0
     assert (root / "audio/clean/day one.wav").is_file()
     assert main(["slice", "-C", str(root), "--min-length-ms", "1000", "--max-clip-s", "5"]) == 0
-    manifest = json.loads((root / "audio/slices/slices.json").read_text())
+    manifest = json.loads((root / "audio/slices/manifest.json").read_text())
     assert manifest["clips"] and all(c["seconds"] <= 5 for c in manifest["clips"])
     assert all(c["source"] == "day one.wav" for c in manifest["clips"])
     assert main(["slice", "-C", str(root), "--min-interval-ms", "9000"]) == 1

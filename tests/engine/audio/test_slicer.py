@@ -176,20 +176,20 @@ def test_slice_step_names_offsets_and_max_length(tmp_path, speech_with_gaps):
     layout.raw_dir.mkdir(parents=True)
     (layout.raw_dir / speech_with_gaps.path.name).write_bytes(speech_with_gaps.path.read_bytes())
     layout.slices_dir.mkdir(parents=True)
-    (layout.slices_dir / "talk one_0000000000_0000000001.wav").write_bytes(b"stale")
+    (layout.slices_dir / "talk one.wav_0000000000_0000000001.wav").write_bytes(b"stale")
     req = SliceRequest(project_root=str(tmp_path), min_length_ms=1000, max_clip_s=4.0)
     events = list(run_slice(req))
     result = events[-1]
     assert isinstance(result, Result)
     kinds = {e.kind for e in events if isinstance(e, Artifact)}
     assert kinds == {"folder", "manifest"}
-    manifest = json.loads((layout.slices_dir / "slices.json").read_text())
+    manifest = json.loads((layout.slices_dir / "manifest.json").read_text())
     clips = sorted(layout.slices_dir.glob("*.wav"))
     assert [c.name for c in clips] == sorted(c["name"] for c in manifest["clips"])
     assert len(clips) >= 5  # the two long sentences had to be split
     x = speech_with_gaps.audio
     for path in clips:
-        m = re.fullmatch(r"talk one_(\d{10})_(\d{10})\.wav", path.name)
+        m = re.fullmatch(r"talk one\.wav_(\d{10})_(\d{10})\.wav", path.name)
         assert m, path.name
         start, end = int(m[1]), int(m[2])
         clip, sr = sf.read(str(path), dtype="float32")
