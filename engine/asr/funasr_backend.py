@@ -34,6 +34,8 @@ class FunAsrBackend:
     def __init__(self, model_path: Path | str, *, model_id: str = "", device: str = "cpu",
                  language: str = "auto", batch_size: int = 8,
                  vad_model: Path | None = None, punc_model: Path | None = None) -> None:
+        import logging
+
         from funasr import AutoModel
 
         self.model_id = model_id or Path(model_path).name
@@ -45,7 +47,11 @@ class FunAsrBackend:
             kw["vad_model"] = str(vad_model)
         if punc_model is not None:
             kw["punc_model"] = str(punc_model)
-        self.model = AutoModel(**kw)
+        logging.disable(logging.INFO)  # companions' loaders log at INFO whatever log_level says
+        try:
+            self.model = AutoModel(**kw)
+        finally:
+            logging.disable(logging.NOTSET)
         self._vad = vad_model is not None
 
     @property

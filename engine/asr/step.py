@@ -144,11 +144,12 @@ def run_asr(request: AsrRequest, stop: StopToken | None = None) -> Iterator[Even
     device = resolve_device(request.device)
     backend_name, model = choose_model(request, device)
     speaker = request.speaker or layout.slug
+    whisper = backend_name == "faster-whisper"  # Whisper-only knobs don't key FunASR runs
     key = settings_key(backend=backend_name, model=request.model_dir or model,
                        language=request.language,
-                       compute_type=request.compute_type if backend_name == "faster-whisper"
-                       else "", beam=request.beam_size, vad=request.vad_filter,
-                       vad_ms=request.vad_min_silence_ms, pack=request.pack_clips)
+                       **(dict(compute_type=request.compute_type, beam=request.beam_size,
+                               vad=request.vad_filter, vad_ms=request.vad_min_silence_ms,
+                               pack=request.pack_clips) if whisper else {}))
     yield Log(f"ASR: {backend_name} {model}, language {request.language}, {len(clips)} clips "
               f"in {layout.rel(clips_dir)}")
 

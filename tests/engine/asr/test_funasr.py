@@ -36,3 +36,50 @@ def test_funasr_is_told_not_to_call_a_package_index(tiny_paraformer):
 
     backend = FunAsrBackend(tiny_paraformer, model_id="paraformer-zh", language="zh")
     assert backend.model.kwargs.get("disable_update") is True
+
+
+def test_paraformer_with_vad_and_punctuation_resolved_from_the_models_dir(project, tmp_path_factory):
+    """No model_dir: the step resolves paraformer-zh and its fsmn-vad / ct-punc companions
+    from <models_dir>/funasr-*, as after a download or a manual copy."""
+    import shutil
+
+    from engine.appconfig import models_dir
+    from tests.engine.asr.tiny_models import (build_tiny_ct_punc, build_tiny_fsmn_vad,
+                                              build_tiny_paraformer)
+
+    root = models_dir()
+    build_tiny_paraformer(root / "funasr-paraformer-zh")
+    build_tiny_fsmn_vad(root / "funasr-fsmn-vad")
+    build_tiny_ct_punc(root / "funasr-ct-punc")
+    req = AsrRequest(project_root=str(project), language="zh", allow_download=False)
+    res = [e for e in run_asr(req) if isinstance(e, Result)][0]
+    assert res.data["backend"] == "funasr" and res.data["model"] == "paraformer-zh"
+    layout = load_project(project).layout
+    texts = [e.text for e in read_list(layout.list_file)]
+    assert texts and any(c in "".join(texts) for c in "，。？、")  # the punctuation model ran
+    shutil.rmtree(root)  # a missing companion is named, not a crash
+    build_tiny_paraformer(root / "funasr-paraformer-zh")
+    import pytest
+
+    from engine.events import StepError
+
+    layout.asr_records.unlink()  # forget the cache
+    with pytest.raises(StepError) as exc:
+        list(run_asr(req))
+    assert "fsmn-vad" in exc.value.reason or "funasr-fsmn-vad" in exc.value.hint
+
+
+def test_sensevoice_tags_become_a_language_and_clean_text(project, tmp_path):
+    from tests.engine.asr.tiny_models import build_tiny_sensevoice
+
+    model = build_tiny_sensevoice(tmp_path / "sv")
+    req = AsrRequest(project_root=str(project), backend="funasr", model="sensevoice",
+                     model_dir=str(model), language="auto", allow_download=False)
+    events = list(run_asr(req))
+    res = [e for e in events if isinstance(e, Result)]
+    layout = load_project(project).layout
+    recs = [json.loads(x) for x in layout.asr_records.read_text().splitlines()]
+    assert len(recs) == 4 and all(r["error"] is None for r in recs)
+    assert all(r["language"] in ("zh", "en", "ja", "ko", "yue") for r in recs)
+    assert all("<|" not in r["text"] for r in recs)  # rich tags stripped
+    assert res and all(e.text for e in read_list(layout.list_file))

@@ -136,3 +136,151 @@ def build_tiny_paraformer(out: Path) -> Path:
     model = tables.model_classes.get("Paraformer")(**kw, input_size=dim, vocab_size=len(tokens))
     torch.save(model.state_dict(), out / "model.pt")
     return out
+
+
+def _identity_mvn(path: Path, dim: int) -> None:
+    path.write_text(
+        f"<Nnet>\n<Splice> {dim} {dim}\n[ 0 ]\n"
+        f"<AddShift> {dim} {dim}\n<LearnRateCoef> 0 [ {' '.join(['0'] * dim)} ]\n"
+        f"<Rescale> {dim} {dim}\n<LearnRateCoef> 0 [ {' '.join(['1'] * dim)} ]\n</Nnet>\n")
+
+
+def build_tiny_fsmn_vad(out: Path) -> Path:
+    """A tiny FSMN VAD whose output layer always says "speech" (silence pdf 0 gets a large
+    negative bias): random weights would cut clips at random, which tests nothing."""
+    import torch
+    import yaml
+
+    import funasr  # noqa: F401
+    from funasr.register import tables
+
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    torch.manual_seed(0)
+    n_mels, lfr_m = 80, 5
+    cfg = {
+        "frontend": "WavFrontendOnline",
+        "frontend_conf": {"fs": 16000, "window": "hamming", "n_mels": n_mels,
+                          "frame_length": 25, "frame_shift": 10, "dither": 0.0,
+                          "lfr_m": lfr_m, "lfr_n": 1},
+        "model": "FsmnVADStreaming",
+        "model_conf": {"sample_rate": 16000, "detect_mode": 1, "max_end_silence_time": 800,
+                       "max_start_silence_time": 3000, "window_size_ms": 200,
+                       "max_single_segment_time": 60000, "silence_pdf_num": 1,
+                       "sil_pdf_ids": [0], "speech_noise_thres": 0.6},
+        "encoder": "FSMN",
+        "encoder_conf": {"input_dim": n_mels * lfr_m, "input_affine_dim": 16, "fsmn_layers": 1,
+                         "linear_dim": 16, "proj_dim": 8, "lorder": 4, "rorder": 0,
+                         "lstride": 1, "rstride": 0, "output_affine_dim": 16,
+                         "output_dim": 8},
+    }
+    (out / "config.yaml").write_text(yaml.safe_dump(cfg, sort_keys=False), encoding="utf-8")
+    _identity_mvn(out / "am.mvn", n_mels * lfr_m)
+    kw = dict(cfg)
+    kw.update(cfg["model_conf"])
+    model = tables.model_classes.get("FsmnVADStreaming")(**kw)
+    with torch.no_grad():
+        last = model.encoder.out_linear2.linear
+        last.weight.zero_()
+        last.bias.zero_()
+        last.bias[0] = -20.0
+    torch.save(model.state_dict(), out / "model.pt")
+    return out
+
+
+def build_tiny_ct_punc(out: Path) -> Path:
+    """A tiny CT-Transformer punctuation model (random: puts marks anywhere)."""
+    import torch
+    import yaml
+
+    import funasr  # noqa: F401
+    from funasr.register import tables
+
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    torch.manual_seed(0)
+    tokens = ["<blank>", "<s>", "</s>"] + list("abcdefghijklmnopqrstuvwxyz'") + \
+        ["你", "好", "世", "界", "<unk>"]
+    (out / "tokens.json").write_text(json.dumps(tokens, ensure_ascii=False), encoding="utf-8")
+    d = 16
+    cfg = {
+        "model": "CTTransformer",
+        "model_conf": {"ignore_id": 0, "embed_unit": d, "att_unit": d, "dropout_rate": 0.1,
+                       "punc_list": ["<unk>", "_", "，", "。", "？", "、"],
+                       "punc_weight": [1.0] * 6, "sentence_end_id": 3},
+        "encoder": "SANMEncoder",
+        "encoder_conf": {"input_size": d, "output_size": d, "attention_heads": 2,
+                         "linear_units": 32, "num_blocks": 1, "dropout_rate": 0.1,
+                         "positional_dropout_rate": 0.1, "attention_dropout_rate": 0.0,
+                         "input_layer": "pe", "pos_enc_class": "SinusoidalPositionEncoder",
+                         "normalize_before": True, "kernel_size": 11, "sanm_shfit": 0,
+                         "selfattention_layer_type": "sanm", "padding_idx": 0},
+        "tokenizer": "CharTokenizer",
+        "tokenizer_conf": {"unk_symbol": "<unk>"},
+    }
+    (out / "config.yaml").write_text(yaml.safe_dump(cfg, sort_keys=False, allow_unicode=True),
+                                     encoding="utf-8")
+    kw = dict(cfg)
+    kw.update(cfg["model_conf"])
+    model = tables.model_classes.get("CTTransformer")(**kw, vocab_size=len(tokens))
+    torch.save(model.state_dict(), out / "model.pt")
+    return out
+
+
+SENSEVOICE_SPECIALS = ["<|zh|>", "<|en|>", "<|yue|>", "<|ja|>", "<|ko|>", "<|nospeech|>",
+                       "<|withitn|>", "<|woitn|>", "<|HAPPY|>", "<|SAD|>", "<|ANGRY|>",
+                       "<|NEUTRAL|>", "<|EMO_UNKNOWN|>", "<|Speech|>", "<|BGM|>",
+                       "<|Laughter|>", "<|Applause|>"]
+
+
+def build_tiny_sensevoice(out: Path) -> Path:
+    """A tiny SenseVoiceSmall: a SentencePiece model trained offline on a few lines, with the
+    prompt/rich tags as user symbols (the loader picks up ``bpe.model``)."""
+    import sentencepiece as spm
+    import torch
+    import yaml
+
+    import funasr  # noqa: F401
+    from funasr.register import tables
+
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    torch.manual_seed(0)
+    corpus = out / "corpus.txt"
+    corpus.write_text("\n".join(["hello world this is a test", "voice cloning tiny model",
+                                 "你好世界", "the quick brown fox"] * 50), encoding="utf-8")
+    spm.SentencePieceTrainer.train(
+        input=str(corpus), model_prefix=str(out / "bpe"), vocab_size=120, model_type="bpe",
+        character_coverage=1.0, user_defined_symbols=SENSEVOICE_SPECIALS, unk_id=0, bos_id=1,
+        eos_id=2, pad_id=-1, minloglevel=2)
+    corpus.unlink()
+    (out / "bpe.vocab").unlink()
+    vocab = spm.SentencePieceProcessor(model_file=str(out / "bpe.model")).get_piece_size()
+    n_mels, lfr_m, lfr_n, d = 80, 7, 6, 32
+    cfg = {
+        "model": "SenseVoiceSmall",
+        "model_conf": {"length_normalized_loss": True, "sos": 1, "eos": 2, "ignore_id": -1},
+        "encoder": "SenseVoiceEncoderSmall",
+        "encoder_conf": {"output_size": d, "attention_heads": 2, "linear_units": 64,
+                         "num_blocks": 2, "tp_blocks": 1, "dropout_rate": 0.1,
+                         "positional_dropout_rate": 0.1, "attention_dropout_rate": 0.1,
+                         "input_layer": "pe", "pos_enc_class": "SinusoidalPositionEncoder",
+                         "normalize_before": True, "kernel_size": 11, "sanm_shfit": 0,
+                         "selfattention_layer_type": "sanm"},
+        "frontend": "WavFrontend",
+        "frontend_conf": {"fs": 16000, "window": "hamming", "n_mels": n_mels,
+                          "frame_length": 25, "frame_shift": 10, "lfr_m": lfr_m,
+                          "lfr_n": lfr_n, "dither": 0.0},
+        "tokenizer": "SentencepiecesTokenizer",
+        "tokenizer_conf": {"unk_symbol": "<unk>", "split_with_space": True},
+        "ctc_conf": {"dropout_rate": 0.0, "ctc_type": "builtin", "reduce": True,
+                     "ignore_nan_grad": True},
+        "specaug": None, "normalize": None,
+    }
+    (out / "config.yaml").write_text(yaml.safe_dump(cfg, sort_keys=False), encoding="utf-8")
+    kw = dict(cfg)
+    kw.update(cfg["model_conf"])
+    model = tables.model_classes.get("SenseVoiceSmall")(**kw, input_size=n_mels * lfr_m,
+                                                        vocab_size=vocab)
+    torch.save(model.state_dict(), out / "model.pt")
+    return out
