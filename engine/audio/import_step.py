@@ -146,8 +146,7 @@ def import_one(src: Path, raw_dir: Path, taken: dict[str, str], req: ImportReque
     try:
         for seconds in _copy(src, dest, info, analyzer, stop):
             yield min(0.99, seconds / (info.duration_s or seconds * 2))
-    except DecodeError as exc:
-        dest.unlink(missing_ok=True)
+    except DecodeError as exc:  # the copy is only put in place once complete
         rep.status, rep.reason = "error", exc.reason
         yield rep
         return
@@ -214,6 +213,8 @@ def run_import(request: ImportRequest, stop: StopToken | None = None) -> Iterato
     for rep in reports:
         if rep.name:
             merged[rep.name] = rep.to_dict()
+        elif rep.status == "skipped":  # a re-import found it silent: its copy is gone
+            merged = {n: e for n, e in merged.items() if e.get("source") != rep.source}
     failures = [r.to_dict() for r in reports if not r.name]
     total_s = sum(float(e.get("duration_s", 0)) for e in merged.values())
     guidance = total_guidance(total_s)
