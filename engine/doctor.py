@@ -3,7 +3,6 @@
 Never imports torch (it shells out to nvidia-smi), so it answers in well under a second."""
 from __future__ import annotations
 
-import importlib
 import os
 import shutil
 import subprocess
@@ -82,28 +81,16 @@ def check_ffmpeg() -> Check:
 
 
 def check_players() -> list[Check]:
-    try:
-        playback = importlib.import_module("engine.audio.playback")
-        diagnose = getattr(playback, "diagnose")
-    except (ImportError, AttributeError):
-        diagnose = None
-    if diagnose is not None:
-        out = []
-        for item in diagnose():
-            status = getattr(item, "status", None) or ("ok" if getattr(item, "ok", False) else "warn")
-            out.append(Check(f"playback: {getattr(item, 'name', 'audio')}", status,
-                             getattr(item, "detail", str(item)), getattr(item, "fix", "")))
-        return out
-    found = [p for p in ("paplay", "pacat", "aplay", "ffplay") if shutil.which(p)]
-    if not found:
-        return [Check("playback", "warn", "no audio player found",
-                      "sudo apt-get install pulseaudio-utils   (then see `ssh -R` below to hear clips)")]
-    pulse = os.environ.get("PULSE_SERVER", "")
-    detail = f"players: {', '.join(found)}" + (f"; PULSE_SERVER={pulse}" if pulse else "")
-    fix = "" if pulse else ("On a remote box: on your laptop run `pactl load-module module-native-protocol-tcp "
-                            "port=4713 listen=127.0.0.1 auth-anonymous=1`, connect with "
-                            "`ssh -R 24713:127.0.0.1:4713 box`, then `export PULSE_SERVER=tcp:127.0.0.1:24713`.")
-    return [Check("playback", "ok" if pulse or Path("/dev/snd").exists() else "warn", detail, fix)]
+    """Playback problems from engine.audio.playback.diagnose (each with its fix commands)."""
+    from engine.audio.playback import diagnose
+
+    problems = diagnose()
+    if not problems:
+        players = [p for p in ("paplay", "pacat", "aplay", "ffplay") if shutil.which(p)]
+        return [Check("playback", "ok", "a sound sink is reachable" +
+                      (f" (players: {', '.join(players)})" if players else ""))]
+    return [Check("playback", "warn", f"{p.summary}. {p.detail}".strip(),
+                  "\n".join(p.fixes)) for p in problems]
 
 
 def check_disk(path: Path) -> Check:

@@ -20,5 +20,8 @@ def run(args: argparse.Namespace) -> int:
     for c in checks:
         print(f"{MARK.get(c.status, '?')} {c.name:<20} {c.detail}")
         if c.fix and c.status != "ok":
-            print(f"  {'':<20} fix: {c.fix}")
+            lines = c.fix.splitlines()
+            print(f"  {'':<20} fix: {lines[0]}")
+            for line in lines[1:]:
+                print(f"  {'':<20}      {line}")
     return 1 if any(c.status == "fail" for c in checks) else 0
