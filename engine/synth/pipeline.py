@@ -1,0 +1,118 @@
+"""Speaking text in a trained voice: reference -> prompt, pieces -> GPT codes -> SoVITS audio
+(upstream's classic ``get_tts_wav``, spec §7.1), with models already loaded.
+
+Decision on the reference-silence oddity (spec §10.7): upstream appends ``pause * 32000``
+zero samples to the *16 kHz* reference before HuBERT (0.6 s for the default 0.3 s pause).
+We keep that amount, because the prompt codes (and so the GPT's start) then equal
+upstream's for the same reference; the constant below names it.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterator
+
+import numpy as np
+import torch
+
+from engine.events import StepError
+from engine.models.gpt import DecodeOptions, Sampling, Text2Semantic, decode
+from engine.synth.split import SPLITS, split_text
+
+SR = 32000
+REF_MIN_S, REF_MAX_S = 3.0, 10.0
+REF_SILENCE_SAMPLES_16K_PER_PAUSE_S = 32000  # upstream's unit mix-up, kept on purpose
+
+
+@dataclass
+class Voice:
+    gpt: Text2Semantic
+    sovits: torch.nn.Module
+    version: str = "v2"
+    max_sec: int = 54
+    bert: Callable[[str, list[int]], torch.Tensor] | None = None  # zh: (text, word2ph) -> (1024, P)
+    hubert: Callable[[np.ndarray], torch.Tensor] | None = None  # 16 kHz wav -> (1, 768, T)
+
+
+@dataclass
+class Reference:
+    codes: torch.Tensor | None  # (T,) prompt semantic codes; None in reference-free mode
+    phones: list[int]
+    bert: torch.Tensor  # (1024, len(phones))
+    specs: list[torch.Tensor] = field(default_factory=list)  # (1, 1025, N) per reference
+
+
+@dataclass(frozen=True)
+class SpeakOptions:
+    cut_method: str = "cut1"
+    sampling: Sampling = field(default_factory=Sampling)
+    seed: int | None = None
+    speed: float = 1.0
+    noise_scale: float = 0.5
+    pause_s: float = 0.3
+
+
+def phones_and_bert(voice: Voice, text: str, language: str) -> tuple[list[int], torch.Tensor]:
+    """Phoneme ids and phone-level BERT features; BERT only for Chinese (zeros otherwise)."""
+    from engine.text.cleaner import clean_text
+    from engine.text.symbols import cleaned_text_to_sequence
+
+    c = clean_text(text, language, voice.version)
+    ids = cleaned_text_to_sequence(c.phones, voice.version)
+    if language == "zh" and voice.bert is not None and c.word2ph:
+        feat = voice.bert(c.norm_text, c.word2ph).float()
+    else:
+        feat = torch.zeros(1024, len(ids))
+    return ids, feat
+
+
+def _closed(text: str, language: str) -> str:
+    text = text.strip("\n")
+    return text if text and text[-1] in SPLITS else text + ("." if language == "en" else "。")
+
+
+def prepare_reference(voice: Voice, wav: str | Path, text: str, language: str,
+                      extra: list[str | Path] = (), pause_s: float = 0.3) -> Reference:
+    """Prompt codes from the reference (3–10 s, else refused), its phonemes, and the
+    spectrogram(s) SoVITS takes its timbre from. Empty ``text``: reference-free mode."""
+    from engine.audio.decode import load_mono
+    from engine.models.sovits import reference_spec, ssl_to_codes
+
+    specs = [reference_spec(load_mono(p, SR)[0]) for p in [wav, *extra]]
+    if not text.strip():
+        return Reference(None, [], torch.zeros(1024, 0), specs)
+    wav16, _ = load_mono(wav, 16000)
+    seconds = len(wav16) / 16000
+    if not REF_MIN_S <= seconds <= REF_MAX_S:
+        raise StepError(f"The reference clip is {seconds:.1f} s long; it must be 3 to 10 s.",
+                        "Pick a clip of 3–10 s (longer references make the voice worse).")
+    if voice.hubert is None:
+        raise StepError("No HuBERT model is loaded to read the reference.",
+                        "Download chinese-hubert-base with the Format step first.")
+    silence = np.zeros(int(pause_s * REF_SILENCE_SAMPLES_16K_PER_PAUSE_S), dtype=np.float32)
+    ssl = voice.hubert(np.concatenate([wav16.astype(np.float32), silence]))
+    codes = ssl_to_codes(voice.sovits, ssl)
+    phones, bert = phones_and_bert(voice, _closed(text, language), language)
+    return Reference(codes, phones, bert, specs)
+
+
+def speak(voice: Voice, ref: Reference, text: str, language: str,
+          opts: SpeakOptions = SpeakOptions()) -> Iterator[tuple[int, int, np.ndarray]]:
+    """Yields (piece index, piece count, float32 audio at 32 kHz incl. the pause) per piece."""
+    from engine.models.sovits import synthesize
+
+    pieces = split_text(text, opts.cut_method, language)
+    prompt = None if ref.codes is None else ref.codes.view(1, -1)
+    dopts = DecodeOptions(sampling=opts.sampling, early_stop=50 * voice.max_sec, seed=opts.seed)
+    pause = np.zeros(int(opts.pause_s * SR), dtype=np.float32)
+    for i, piece in enumerate(pieces):
+        ids, bert = phones_and_bert(voice, piece, language)
+        phones = torch.tensor([ref.phones + ids])
+        feats = torch.cat([ref.bert, bert], dim=1).unsqueeze(0)
+        result = decode(voice.gpt, phones, feats, prompt, dopts)
+        codes = result.tokens if len(result.tokens) else torch.zeros(1, dtype=torch.long)
+        audio = synthesize(voice.sovits, codes, ids, ref.specs, opts.noise_scale, opts.speed)
+        peak = float(np.abs(audio).max()) if audio.size else 0.0
+        if peak > 1:
+            audio = audio / peak
+        yield i, len(pieces), np.concatenate([audio.astype(np.float32), pause])

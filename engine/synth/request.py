@@ -1,0 +1,36 @@
+"""The synthesize step's request (no heavy imports: the TUI builds its form from this)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from engine.settings import knob
+
+CUT_METHODS = ("cut0", "cut1", "cut2", "cut3", "cut4", "cut5")
+LANGS = ("zh", "en", "ja")
+
+
+@dataclass
+class SynthRequest:
+    project_root: str
+    text: str = knob("", "What to say")
+    language: str = knob("zh", "Language of the text", choices=LANGS)
+    ref_wav: str = knob("", "Reference clip (3–10 s) the voice imitates; relative to the project")
+    ref_text: str = knob("", "What the reference clip says (empty: reference-free mode)")
+    ref_language: str = knob("zh", "Language of the reference text", choices=LANGS)
+    gpt_path: str = knob("", "GPT weights (.ckpt; empty: the newest in GPT_weights/)")
+    sovits_path: str = knob("", "SoVITS weights (.pth; empty: the newest in SoVITS_weights/)")
+    cut_method: str = knob("cut1", "How to cut the text: cut0 none, cut1 every 4 sentences, "
+                                   "cut2 ~50 chars, cut3 at 。, cut4 at '.', cut5 every mark",
+                           choices=CUT_METHODS)
+    top_k: int = knob(15, "Sample among the k likeliest tokens", min=1, max=100)
+    top_p: float = knob(1.0, "Sample within this share of probability", min=0.0, max=1.0)
+    temperature: float = knob(1.0, "Randomness of sampling", min=0.01, max=2.0)
+    repetition_penalty: float = knob(1.35, "Discourage repeating tokens", min=0.5, max=2.0)
+    speed: float = knob(1.0, "Speaking speed", min=0.6, max=1.65)
+    pause_s: float = knob(0.3, "Silence between pieces", min=0.01, max=1.0, unit="s")
+    seed: int = knob(-1, "Random seed (-1: a new one each time)", min=-1, max=2**31 - 1)
+    device: str = knob("auto", "Where to run", choices=("auto", "cpu", "cuda"))
+    bert_dir: str = knob("", "Folder of chinese-roberta-wwm-ext-large (empty: the models folder)")
+    hubert_dir: str = knob("", "Folder of chinese-hubert-base (empty: the models folder)")
+    allow_download: bool = knob(True, "Download missing BERT/HuBERT from Hugging Face")
+    output_name: str = knob("", "File name under output/ (empty: <slug>-<time>.wav)")
