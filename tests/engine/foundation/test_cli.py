@@ -72,3 +72,24 @@ def test_demo_builds_a_project_without_downloads(tmp_path):
     # the demo opens the wizard; without a terminal it says how to get one instead of hanging
     opened = gsv("demo", "--dir", str(tmp_path / "demo"))
     assert opened.returncode == 2 and "ssh -t" in opened.stderr
+
+
+def test_models_lists_and_offline_get_says_where_files_go(tmp_path):
+    import os
+
+    env = dict(os.environ, HF_HUB_OFFLINE="1")
+    listing = subprocess.run([sys.executable, "-m", "gsv_tui.cli", "models"], cwd=REPO, env=env,
+                             capture_output=True, text=True, timeout=120)
+    assert listing.returncode == 0 and "whisper-large-v3" in listing.stdout and "sovits-base-v2" in listing.stdout
+    # a model folder placed by hand is found without any download
+    spec_dir = Path(os.environ["GSV_HOME"]) / "data" / "models" / "pretrained_models" / "chinese-hubert-base"
+    spec_dir.mkdir(parents=True)
+    for f in ("config.json", "pytorch_model.bin"):
+        (spec_dir / f).write_text("x")
+    listing = subprocess.run([sys.executable, "-m", "gsv_tui.cli", "models"], cwd=REPO, env=env,
+                             capture_output=True, text=True, timeout=120)
+    assert any(l.startswith("✔ hubert-zh") for l in listing.stdout.splitlines())
+    got = subprocess.run([sys.executable, "-m", "gsv_tui.cli", "models", "get", "bert-zh"], cwd=REPO,
+                         env=env, capture_output=True, text=True, timeout=120)
+    assert got.returncode == 1
+    assert "chinese-roberta-wwm-ext-large" in got.stderr and "pytorch_model.bin" in got.stderr
