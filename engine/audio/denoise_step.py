@@ -174,6 +174,8 @@ def run_denoise(request: DenoiseRequest, stop: StopToken | None = None) -> Itera
             tmp.unlink(missing_ok=True)
     yield Progress("denoise", len(inputs), len(inputs))
     yield Artifact(layout.rel(out_dir), kind="folder")
+    if stop is not None and stop.requested:
+        return  # the runner reports the stop; finished files are kept
     if not done_files:
         raise StepError("No file could be cleaned",
                         "; ".join(f"{f['source']}: {f['reason']}" for f in failed)[:300])

@@ -225,6 +225,8 @@ def run_import(request: ImportRequest, stop: StopToken | None = None) -> Iterato
         yield Log(guidance, level="warning")
     yield Artifact(layout.rel(raw_dir), kind="folder")
     yield Artifact(layout.rel(raw_dir / REPORT), kind="report")
+    if stop is not None and stop.requested:
+        return  # the runner reports the stop; a re-run skips what was imported
     imported = [r for r in reports if r.name]
     if not merged:
         raise StepError("No recording could be imported",

@@ -137,7 +137,15 @@ def run_slice(request: SliceRequest, stop: StopToken | None = None) -> Iterator[
                 skipped.append({"source": src.name, "reason": exc.reason})
                 yield Log(f"{src.name}: {exc.reason}", level="warning")
                 continue
-            for start, end in bounds:
+            yield Progress("slice", k + 0.5, len(sources), message=f"{src.name}: writing")
+            last = time.monotonic()
+            for i, (start, end) in enumerate(bounds):
+                if stop is not None and stop.requested:
+                    break
+                if time.monotonic() - last > 1.0:
+                    last = time.monotonic()
+                    yield Progress("slice", k + 0.5 + 0.5 * i / len(bounds), len(sources),
+                                   message=f"{src.name}: clip {i}/{len(bounds)}")
                 name = clip_name(src.name, start, end)
                 chunk = peak_mix(x[start:end], request.normalize_max, request.alpha)
                 sf.write(str(out_dir / name), chunk, SLICE_SR, subtype="PCM_16")
@@ -155,6 +163,8 @@ def run_slice(request: SliceRequest, stop: StopToken | None = None) -> Iterator[
         yield Log(f"outlier {o['name']}: {o['seconds']} s, {o['why']}", level="warning")
     yield Artifact(layout.rel(out_dir), kind="folder")
     yield Artifact(layout.rel(out_dir / MANIFEST), kind="manifest")
+    if stop is not None and stop.requested:
+        return  # the runner reports the stop; slicing again redoes every file
     if not clips:
         raise StepError("Slicing produced no clips",
                         "Check that the recordings hold speech, or lower threshold_db.")

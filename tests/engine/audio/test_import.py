@@ -209,3 +209,24 @@ def test_peak_range_gain():
     assert peak_range_gain_db(-20.0) == pytest.approx(11.0)
     assert peak_range_gain_db(-7.0) == 0.0
     assert peak_range_gain_db(float("-inf")) == 0.0
+
+
+def test_stop_keeps_what_was_imported_and_a_rerun_resumes(tmp_path, speech_with_gaps):
+    from engine.events import Log, StopToken
+
+    src = tmp_path / "src"
+    src.mkdir()
+    for k in range(3):
+        sf.write(str(src / f"take {k}.wav"), speech_with_gaps.audio[: 2 * SR], SR)
+    req = ImportRequest(project_root=str(tmp_path / "p"), sources=[str(src)])
+    stop = StopToken()
+    events = []
+    for ev in drive("import", run_import, req, stop=stop):
+        events.append(ev)
+        if isinstance(ev, Log) and ev.line.startswith("take 0.wav: ok"):
+            stop.request()
+    assert isinstance(events[-1], Failed) and "Stopped" in events[-1].reason
+    assert [p.name for p in (tmp_path / "p/audio/raw").glob("*.wav")] == ["take 0.wav"]
+    again = list(drive("import", run_import, req))
+    assert isinstance(again[-1], Result)
+    assert sorted(f["name"] for f in again[-1].data["files"]) == ["take 1.wav", "take 2.wav"]
