@@ -29,15 +29,35 @@ _SIBILANT = ("S", "Z", "SH", "ZH", "CH", "JH")
 _SKIP = (" ", "<pad>", "UW", "</s>", "<s>")
 
 
+# What g2p_en and nltk's pos_tag read; g2p_en would *download* the first two on import.
+_NLTK_NEEDS = ("taggers/averaged_perceptron_tagger.zip", "corpora/cmudict.zip",
+               "taggers/averaged_perceptron_tagger_eng/")
+
+
 def _nltk_paths() -> None:
+    """Add NLTK_DATA and <app data>/nltk_data to nltk's search path and check that the data
+    is there, so nothing is ever fetched at run time (a clear error says what to do)."""
     import nltk
 
     from engine.appconfig import data_dir
+    from engine.events import StepError
 
-    for p in (os.environ.get("NLTK_DATA", ""), str(data_dir() / "nltk_data")):
+    own = data_dir() / "nltk_data"
+    for p in (os.environ.get("NLTK_DATA", ""), str(own)):
         for part in filter(None, p.split(os.pathsep)):
             if part not in nltk.data.path:
                 nltk.data.path.append(part)
+    missing = []
+    for res in _NLTK_NEEDS:
+        try:
+            nltk.data.find(res)
+        except LookupError:
+            missing.append(res.split("/")[1].replace(".zip", ""))
+    if missing:
+        raise StepError(f"English text needs NLTK data that is not on this machine: "
+                        f"{', '.join(missing)}.",
+                        f"Run: python -m nltk.downloader -d {own} {' '.join(missing)} "
+                        "(or set NLTK_DATA to a folder holding them).")
 
 
 class EnglishG2P:

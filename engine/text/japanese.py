@@ -28,9 +28,24 @@ def _feature(regex: str, label: str) -> int:
     return int(m.group(1)) if m else -50
 
 
+_DEBIAN_DIC = "/var/lib/mecab/dic/open-jtalk/naist-jdic"
+
+
+def _pyopenjtalk():
+    import os
+
+    # Debian's open-jtalk-mecab-naist-jdic is the same dictionary pyopenjtalk would
+    # otherwise download on first use; point it there so it never goes online.
+    if "OPEN_JTALK_DICT_DIR" not in os.environ and os.path.isdir(_DEBIAN_DIC):
+        os.environ["OPEN_JTALK_DICT_DIR"] = _DEBIAN_DIC
+    import pyopenjtalk
+
+    return pyopenjtalk
+
+
 def g2p_prosody(text: str) -> list[str]:
     """Phones plus prosody marks for one run of Japanese text (without ^ … $ ends)."""
-    import pyopenjtalk
+    pyopenjtalk = _pyopenjtalk()
 
     labels = pyopenjtalk.make_label(pyopenjtalk.run_frontend(text))
     out: list[str] = []

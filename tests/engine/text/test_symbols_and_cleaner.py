@@ -57,3 +57,24 @@ def test_english_short_line_gets_a_leading_pause():
 def test_japanese_accent_boundary_becomes_unk():
     got = clean_text("私は学生です。", "ja", "v2")
     assert got.word2ph is None and "UNK" in got.phones and got.phones[-1] == "."
+
+
+def test_english_without_nltk_data_says_what_to_do(tmp_path):
+    """A fresh interpreter with no NLTK data anywhere: a StepError naming the data and the
+    command, instead of g2p_en's silent download."""
+    import os
+    import subprocess
+    import sys
+
+    code = ("import nltk; nltk.data.path[:] = []\n"
+            "from engine.events import StepError\n"
+            "from engine.text import clean_text\n"
+            "try:\n    clean_text('Hello there', 'en')\n"
+            "except StepError as e:\n    print('REASON', e.reason); print('HINT', e.hint)\n")
+    env = {k: v for k, v in os.environ.items() if k != "NLTK_DATA"}
+    env.update(HOME=str(tmp_path), GSV_HOME=str(tmp_path / "home"))
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                         cwd=os.path.dirname(os.path.dirname(os.path.dirname(
+                             os.path.dirname(__file__)))), timeout=120).stdout
+    assert "REASON English text needs NLTK data" in out and "cmudict" in out
+    assert "nltk.downloader" in out
