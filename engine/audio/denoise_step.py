@@ -3,19 +3,22 @@ a chain of the user's MDX-Net ONNX models (e.g. dereverb then de-echo). Inputs u
 the removed part is written only when asked."""
 from __future__ import annotations
 
+import json
 import os
 import time
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Callable, Iterator
 
 import numpy as np
 
+from engine.atomic import atomic_write_text
 from engine.audio.decode import AUDIO_EXTS, DecodeError, iter_blocks, probe
 from engine.events import Artifact, Event, Log, Progress, Result, StepError, StopToken
 from engine.layout import Layout
 from engine.settings import knob
 
+MANIFEST = "manifest.json"
 PRESETS = {"dereverb-deecho": (("dereverb", "foxjoy"), ("deecho", "de-echo", "echo"))}
 
 
@@ -121,6 +124,20 @@ def _write_other(mix_blocks: Iterator[np.ndarray], voice: Path, other: Path) -> 
             out.write(block[:got.shape[0]] - got)
 
 
+def _settings_key(request: DenoiseRequest, models: list) -> dict:
+    """What decides a clean copy's content: a file made with the same key is kept."""
+    key = {k: v for k, v in asdict(request).items() if k not in ("project_root", "source")}
+    key["models"] = [[m.name, m.size] for m in models]
+    return key
+
+
+def _load_manifest(out_dir: Path) -> dict:
+    try:
+        return json.loads((out_dir / MANIFEST).read_text(encoding="utf-8")).get("files", {})
+    except (OSError, ValueError, AttributeError):
+        return {}
+
+
 def run_denoise(request: DenoiseRequest, stop: StopToken | None = None) -> Iterator[Event]:
     import soundfile as sf
 
@@ -137,7 +154,9 @@ def run_denoise(request: DenoiseRequest, stop: StopToken | None = None) -> Itera
     build = _pipeline(request, models)
     out_dir = layout.clean_dir
     out_dir.mkdir(parents=True, exist_ok=True)
-    done_files, failed = [], []
+    manifest = _load_manifest(out_dir)
+    key = _settings_key(request, models)
+    done_files, failed, kept = [], [], []
     t0 = time.monotonic()
     for k, path in enumerate(inputs):
         if stop is not None and stop.requested:
@@ -146,6 +165,12 @@ def run_denoise(request: DenoiseRequest, stop: StopToken | None = None) -> Itera
         yield Progress("denoise", k, len(inputs), message=path.name)
         dest = out_dir / f"{path.stem}.wav"
         tmp = dest.with_name(f".{dest.name}.part")
+        st = path.stat()
+        stamp = {"input": layout.rel(path), "size": st.st_size, "mtime_ns": st.st_mtime_ns,
+                 "settings": key, "keep_other": request.keep_other}
+        if manifest.get(dest.name) == stamp and dest.is_file():
+            kept.append(dest.name)  # made before with the same input and settings
+            continue
         try:
             info = probe(path)
             stream, sr, mix = build(path, info)
@@ -167,6 +192,9 @@ def run_denoise(request: DenoiseRequest, stop: StopToken | None = None) -> Itera
             if request.keep_other:
                 _write_other(mix(), dest, out_dir / "other" / dest.name)
             done_files.append(dest.name)
+            manifest[dest.name] = stamp
+            atomic_write_text(out_dir / MANIFEST, json.dumps({"files": manifest}, indent=1,
+                                                             ensure_ascii=False))
         except DecodeError as exc:
             failed.append({"source": path.name, "reason": exc.reason})
             yield Log(f"{path.name}: {exc.reason}", level="warning")
@@ -174,12 +202,17 @@ def run_denoise(request: DenoiseRequest, stop: StopToken | None = None) -> Itera
             tmp.unlink(missing_ok=True)
     yield Progress("denoise", len(inputs), len(inputs))
     yield Artifact(layout.rel(out_dir), kind="folder")
+    if (out_dir / MANIFEST).is_file():
+        yield Artifact(layout.rel(out_dir / MANIFEST), kind="manifest")
     if stop is not None and stop.requested:
         return  # the runner reports the stop; finished files are kept
-    if not done_files:
+    if kept:
+        yield Log(f"{len(kept)} file(s) already cleaned with these settings, kept")
+    if not done_files and not kept:
         raise StepError("No file could be cleaned",
                         "; ".join(f"{f['source']}: {f['reason']}" for f in failed)[:300])
     yield Result(f"{len(done_files)} file(s) cleaned with {request.method} in "
-                 f"{time.monotonic() - t0:.1f} s",
-                 data={"files": done_files, "failed": failed, "method": request.method,
+                 f"{time.monotonic() - t0:.1f} s" + (f", {len(kept)} kept" if kept else ""),
+                 data={"files": done_files, "kept": kept, "failed": failed,
+                       "method": request.method,
                        "models": [m.name for m in models], "folder": layout.rel(out_dir)})

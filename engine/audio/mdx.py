@@ -87,6 +87,7 @@ class MdxModel:
             raise StepError(f"{path.name}: n_fft {self.spec.n_fft} does not fit the model's "
                             f"{dim_f}×{dim_t} input", "Set mdx_n_fft to the model's FFT size.")
         self.name = path.name
+        self.size = path.stat().st_size
 
     def _run(self, spec_in: np.ndarray) -> np.ndarray:
         return self.session.run(None, {self.input_name: spec_in})[0]

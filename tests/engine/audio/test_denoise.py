@@ -130,6 +130,10 @@ def test_spectral_denoise_step_writes_clean_copies(tmp_path, clean):
     out, sr = sf.read(str(root / "audio/clean/stereo take.wav"), dtype="float32")
     assert sr == SR and out.shape == (clean.size, 2)
     assert _snr(clean, out[:, 0]) > 13
+    again = list(run_denoise(DenoiseRequest(project_root=str(root))))[-1]
+    assert again.data["files"] == [] and again.data["kept"] == ["stereo take.wav"]
+    other = list(run_denoise(DenoiseRequest(project_root=str(root), strength=0.5)))[-1]
+    assert other.data["files"] == ["stereo take.wav"]
 
 
 def test_mdx_errors_say_what_to_do(tmp_path):
