@@ -19,14 +19,14 @@ class ActionSpec:
 
 
 APP_ACTIONS: tuple[ActionSpec, ...] = (
-    ActionSpec("help", "Show keys and help", "f1,question_mark"),
-    ActionSpec("command_palette", "Command palette", "ctrl+p", show=False),
+    ActionSpec("help", "Keys and help", "f1,question_mark"),
     ActionSpec("next_step", "Next step", "ctrl+down,ctrl+j", "Wizard"),
-    ActionSpec("prev_step", "Previous step", "ctrl+up,ctrl+k", "Wizard"),
+    ActionSpec("prev_step", "Previous step", "ctrl+up,ctrl+k", "Wizard", show=False),
     ActionSpec("run_step", "Run this step", "ctrl+r", "Wizard"),
-    ActionSpec("stop_step", "Stop this step's job", "ctrl+x", "Wizard"),
-    ActionSpec("open_project", "Open or create a project", "ctrl+o"),
+    ActionSpec("stop_step", "Stop this step's job", "ctrl+x", "Wizard", show=False),
+    ActionSpec("open_project", "Open or create a project", "ctrl+o", show=False),
     ActionSpec("toggle_dark_light", "Cycle theme", "ctrl+t", show=False),
+    ActionSpec("command_palette", "Command palette", "ctrl+p", show=False),
     ActionSpec("quit", "Quit (jobs keep running)", "ctrl+q"),
 )
 

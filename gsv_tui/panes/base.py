@@ -38,6 +38,8 @@ class StepPane(VerticalScroll):
     target: ClassVar[str] = ""
     # Request fields filled by the app, not shown in the form.
     hidden_fields: ClassVar[tuple[str, ...]] = ("project_root",)
+    # Steps that never run as a job (the project step) show no progress area.
+    has_jobs: ClassVar[bool] = True
 
     DEFAULT_CSS = """
     StepPane { padding: 0 2; }
@@ -51,6 +53,8 @@ class StepPane(VerticalScroll):
     StepPane RichLog { height: 12; border: round $panel; }
     StepPane .pane-result { padding: 1 0; }
     StepPane .pane-failed { color: $error; }
+    StepPane #job-area { height: auto; }
+    StepPane #job-area.-hidden { display: none; }
     """
 
     def __init__(self, project: Project, **kw: Any) -> None:
@@ -68,14 +72,17 @@ class StepPane(VerticalScroll):
         if self.request_cls is not None:
             yield SettingsForm(self.request_cls, self.project.step_settings(self.step_id),
                                skip=self.hidden_fields, id="settings")
-        with Horizontal(classes="pane-controls"):
-            if self.target:
-                yield Button("Run", id="run", variant="primary")
-            # Stop works for any job of this step, also one started from the CLI.
-            yield Button("Stop", id="stop", variant="error", disabled=True)
-        yield ProgressBar(id="progress", show_eta=False)
-        yield Label("", classes="pane-progress-text", id="progress-text", markup=False)
-        yield RichLog(id="log", max_lines=500, wrap=True, markup=False)
+        if self.has_jobs:
+            with Horizontal(classes="pane-controls"):
+                if self.target:
+                    yield Button("Run", id="run", variant="primary")
+                # Stop works for any job of this step, also one started from the CLI.
+                yield Button("Stop", id="stop", variant="error", disabled=True)
+            # The progress area appears with the step's first job (this run or an earlier one).
+            with Vertical(id="job-area", classes="-hidden"):
+                yield ProgressBar(id="progress", show_eta=False)
+                yield Label("", classes="pane-progress-text", id="progress-text", markup=False)
+                yield RichLog(id="log", max_lines=500, wrap=True, markup=False)
         yield Static("", classes="pane-result", id="result", markup=False)
 
     def compose_extra(self) -> ComposeResult:
@@ -127,6 +134,7 @@ class StepPane(VerticalScroll):
             self.app.show_error("Could not save the settings", str(exc))
             return
         self.query_one("#log", RichLog).clear()
+        self.query_one("#job-area").remove_class("-hidden")
         self.query_one("#result", Static).update("")
         self.job = self.app.start_job(self.step_id, self.target, request)
         self._set_running(True)
@@ -138,13 +146,17 @@ class StepPane(VerticalScroll):
     def _set_running(self, running: bool) -> None:
         if self.target:
             self.query_one("#run", Button).disabled = running
-        self.query_one("#stop", Button).disabled = not running
+        if self.has_jobs:
+            self.query_one("#stop", Button).disabled = not running
 
     # --- job events ----------------------------------------------------------------------
     @on(JobUpdate)
     def _job_update(self, message: JobUpdate) -> None:
         message.stop()
         self.job = message.job
+        if not self.has_jobs:
+            return
+        self.query_one("#job-area").remove_class("-hidden")
         log = self.query_one("#log", RichLog)
         for ev in message.events:
             if isinstance(ev, Progress):

@@ -36,12 +36,13 @@ class HelpScreen(ModalScreen[None]):
             yield Label("Keys", classes="group")
             if self.intro:
                 yield Static(self.intro)
-            group = None
-            for spec in self.specs:
-                if spec.group != group:
-                    group = spec.group
-                    yield Label(group, classes="group")
-                yield Static(f"{_pretty(effective_keys(spec, self.keymap)):<26} {spec.description}",
-                             classes="row")
+            groups: dict[str, list[ActionSpec]] = {}
+            for spec in self.specs:  # grouped, in order of first appearance
+                groups.setdefault(spec.group, []).append(spec)
+            for group, specs in groups.items():
+                yield Label(group, classes="group")
+                for spec in specs:
+                    yield Static(f"{_pretty(effective_keys(spec, self.keymap)):<26} {spec.description}",
+                                 classes="row", markup=False)
             yield Static("\nRemap any key in config.toml under [keymap], e.g. run_step = \"f5\".\n"
                          "Esc closes this help.", classes="row")

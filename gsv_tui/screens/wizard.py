@@ -16,7 +16,7 @@ from gsv_tui.widgets.sidebar import Sidebar, StepItem
 
 class WizardScreen(Screen[None]):
     DEFAULT_CSS = """
-    WizardScreen #topbar { height: 1; background: $panel; color: $foreground; padding: 0 1; }
+    WizardScreen #topbar { height: 1; width: 100%; background: $panel; color: $foreground; padding: 0 1; }
     WizardScreen #main { height: 1fr; }
     WizardScreen ContentSwitcher { width: 1fr; }
     """
