@@ -1,6 +1,7 @@
 """Our GPT against upstream's own outputs on the shared fixtures (random small weights)."""
 from __future__ import annotations
 
+import copy
 import json
 
 import numpy as np
@@ -9,6 +10,7 @@ import torch
 import torch.nn.functional as F
 
 from engine.models.gpt import DecodeOptions, GptConfig, Sampling, Text2Semantic, decode, load_gpt
+from engine.models.gpt.batch import decode_batch
 from tests.engine.gpt.conftest import MANIFEST, golden
 
 TOL = dict(atol=1e-4, rtol=1e-4)
@@ -94,3 +96,36 @@ def test_batch_infer_rows_equal_single_row_decoding(small_model, inputs):
                    inputs["gpt_batch_bert"][row:row + 1, :, :n], inputs["gpt_prompt"], opts)
         y = torch.cat([inputs["gpt_prompt"][0], r.tokens]).numpy()
         np.testing.assert_array_equal(y[:-1], want)
+
+
+def test_batched_decoding_reproduces_upstream_batch_infer(small_model, inputs):
+    g = golden("gpt_batchinfer_rp135")
+    lens = inputs["gpt_batch_x_lens"].tolist()
+    r = decode_batch(small_model, [inputs["gpt_batch_x"][i, :n] for i, n in enumerate(lens)],
+                     [inputs["gpt_batch_bert"][i, :, :n] for i, n in enumerate(lens)],
+                     inputs["gpt_prompt"][0],
+                     DecodeOptions(sampling=Sampling(top_k=1, repetition_penalty=1.35),
+                                   early_stop=39, keep_logits=True))
+    assert r.rows_per_step == g["rows_per_step"].tolist()
+    np.testing.assert_allclose(r.logits.numpy(), g["step_logits"], **TOL)
+    for row, want, idx in zip(r.rows, (g["y0"], g["y1"]), g["idx"]):
+        assert row.steps == idx and row.stop == "early_stop"
+        y = torch.cat([inputs["gpt_prompt"][0], row.tokens]).numpy()
+        np.testing.assert_array_equal(y[:-1], want)  # upstream's batch path drops the last
+
+
+def test_batch_rows_that_end_leave_the_batch_with_their_own_tokens(small_model, inputs):
+    model = copy.deepcopy(small_model)
+    with torch.no_grad():  # EOS likelier, so rows end at different steps
+        model.ar_predict_layer.weight[model.cfg.EOS] *= 2.5
+    opts = DecodeOptions(sampling=Sampling(top_k=1, repetition_penalty=1.35), max_new_tokens=200)
+    rows = [(inputs["gpt_batch_x"][i, :n], inputs["gpt_batch_bert"][i, :, :n])
+            for i, n in enumerate(inputs["gpt_batch_x_lens"].tolist())]
+    rows += [(inputs["gpt_x"][0, :9], inputs["gpt_bert"][0, :, :9])]
+    got = decode_batch(model, [r[0] for r in rows], [r[1] for r in rows],
+                       inputs["gpt_prompt"][0], opts)
+    assert got.rows_per_step[0] == 3 and got.rows_per_step[-1] < 3
+    for (ph, bt), res in zip(rows, got.rows):
+        alone = decode(model, ph.view(1, -1), bt.unsqueeze(0), inputs["gpt_prompt"], opts)
+        assert res.stop == alone.stop == "eos"
+        assert torch.equal(res.tokens, alone.tokens)
