@@ -5,8 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from textual import work
+from textual import on, work
 from textual.app import App
+from textual.worker import Worker, WorkerState
 
 from engine import jobs
 from engine.appconfig import load_config, save_config
@@ -112,7 +113,7 @@ class GsvApp(App[int]):
         self.refresh_statuses()
         return job
 
-    @work(thread=True, exclusive=False, group="cancel")
+    @work(thread=True, exclusive=False, group="cancel", exit_on_error=False)
     def cancel_job(self, job: jobs.JobInfo) -> None:
         # Graceful stop may take a while (training finishes its step): not on the UI loop.
         jobs.cancel(job.run_dir)
@@ -129,6 +130,15 @@ class GsvApp(App[int]):
 
     def show_error(self, title: str, detail: str) -> None:
         self.push_screen(ErrorScreen(title, detail))
+
+    @on(Worker.StateChanged)
+    def _worker_failed(self, event: Worker.StateChanged) -> None:
+        """Every worker failure ends here: the real cause, in one modal."""
+        if event.state == WorkerState.ERROR and event.worker.error is not None:
+            err = event.worker.error
+            self.show_error(f"{event.worker.name or 'A background task'} failed",
+                            f"{type(err).__name__}: {err}\n\nThe project's files are unchanged; "
+                            "try again, and report it if it repeats.")
 
     # --- actions ---------------------------------------------------------------------------
     def action_help(self) -> None:

@@ -147,3 +147,19 @@ def test_no_terminal_exits_at_once_with_the_ssh_hint(tmp_path):
     assert out.returncode == 2
     assert "ssh -t" in out.stderr and "\x1b[" not in out.stdout + out.stderr
     assert time.monotonic() - t0 < 30  # it exits rather than hanging (Textual would)
+
+
+async def test_stop_key_cancels_the_steps_job(tmp_path):
+    p = create_project(tmp_path / "p", "Stop")
+    app = GsvApp(p.root)
+    async with app.run_test(size=SIZE) as pilot:
+        job = app.start_job("asr", "tests.helpers.steps:run_count",
+                            CountRequest(project_root=str(p.root), n=5000, tick_s=0.01))
+        app.goto_step("asr")
+        wiz = app.wizard()
+        await _until(pilot, lambda: {i.step_id: i for i in wiz.query(StepItem)}["asr"].status == "running")
+        await pilot.press("ctrl+x")
+        await _until(pilot, lambda: not jobs.load_job(job.run_dir).active)
+        assert jobs.load_job(job.run_dir).state == "cancelled"
+        await _until(pilot, lambda: {i.step_id: i for i in wiz.query(StepItem)}["asr"].status == "pending")
+        assert "resume" in load_project(p.root).step("asr").message
