@@ -27,8 +27,9 @@ def main() -> None:
     import lzma
 
     import torch
-    from transformers import (BertConfig, BertForMaskedLM, BertTokenizerFast, HubertConfig,
-                              HubertModel)
+    from tokenizers import BertWordPieceTokenizer
+    from transformers import (BertConfig, BertForMaskedLM, HubertConfig, HubertModel,
+                              PreTrainedTokenizerFast)
 
     from engine.dataset.format.audio import prepare
     from engine.dataset.format.models import BertFeatures, HubertFeatures, SovitsSemantic
@@ -42,12 +43,12 @@ def main() -> None:
         clips = [speak(EN[i % len(EN)], tmp / f"c{i}.wav") for i in range(n)]
         audio_s = sum(__import__("soundfile").info(str(c)).duration for c in clips)
         # Full-size shapes, random weights; a char vocabulary covering the benchmark lines.
-        chars = sorted(set("".join(ZH)) | set(",.!?…-"))
-        (tmp / "vocab.txt").write_text("\n".join(["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
-                                                 + chars) + "\n", encoding="utf-8")
+        vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"] + sorted(
+            set("".join(ZH)) | set(",.!?…-"))
+        BertWordPieceTokenizer({t: i for i, t in enumerate(vocab)}).save(str(tmp / "tok.json"))
         bert = BertFeatures.__new__(BertFeatures)
         bert.device, bert.dtype = "cpu", torch.float32
-        bert.tokenizer = BertTokenizerFast(vocab_file=str(tmp / "vocab.txt"))
+        bert.tokenizer = PreTrainedTokenizerFast(tokenizer_file=str(tmp / "tok.json"))
         bert.model = BertForMaskedLM(BertConfig(vocab_size=21128, hidden_size=1024,
                                                 num_hidden_layers=24, num_attention_heads=16,
                                                 intermediate_size=4096)).eval()

@@ -19,12 +19,14 @@ PUNCT = ",.!?…-"
 @pytest.fixture(scope="session")
 def bert_dir(tmp_path_factory) -> Path:
     import torch
-    from transformers import BertConfig, BertForMaskedLM, BertTokenizerFast
+    from tokenizers import BertWordPieceTokenizer
+    from transformers import BertConfig, BertForMaskedLM
 
+    # Like the hub folder: config.json, the weights and tokenizer.json, nothing else.
     folder = tmp_path_factory.mktemp("chinese-roberta-tiny")
     vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"] + sorted(set(ZH_CHARS + PUNCT))
-    (folder / "vocab.txt").write_text("\n".join(vocab) + "\n", encoding="utf-8")
-    BertTokenizerFast(vocab_file=str(folder / "vocab.txt")).save_pretrained(str(folder))
+    BertWordPieceTokenizer({t: i for i, t in enumerate(vocab)}, lowercase=True).save(
+        str(folder / "tokenizer.json"))
     torch.manual_seed(0)
     cfg = BertConfig(vocab_size=len(vocab), hidden_size=16, num_hidden_layers=3,
                      num_attention_heads=2, intermediate_size=32, max_position_embeddings=128)

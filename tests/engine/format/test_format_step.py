@@ -50,6 +50,10 @@ def test_writes_upstream_experiment_folder(project, bert_dir, hubert_dir, sovits
     for name in ("a.wav", "d.wav"):
         bert = torch.load(exp / "3-bert" / f"{name}.pt")
         assert bert.dtype == torch.float32 and bert.shape == (16, len(phones_of[name]))
+    # Each character's row repeated word2ph times: 你 -> columns 0,1; 好 -> 2,3; "," -> 4.
+    bert = torch.load(exp / "3-bert" / "a.wav.pt")
+    assert torch.equal(bert[:, 0], bert[:, 1]) and torch.equal(bert[:, 2], bert[:, 3])
+    assert not torch.equal(bert[:, 1], bert[:, 2]) and not torch.equal(bert[:, 3], bert[:, 4])
 
     sem = (exp / "6-name2semantic.tsv").read_text(encoding="utf-8").splitlines()
     assert sem[0] == "item_name\tsemantic_audio"
@@ -151,3 +155,21 @@ def test_unsupported_language_and_loud_clip_are_skipped_with_reasons(
     sem = (lay.exp_dir / "6-name2semantic.tsv").read_text()
     assert "loud.wav" not in sem
     assert not (lay.exp_dir / "5-wav32k" / "loud.wav").exists()
+
+
+def test_bert_features_are_hidden_states_minus_3_per_character(bert_dir):
+    """The feature is hidden_states[-3] of the masked-LM, [CLS]/[SEP] dropped, per character
+    (no [UNK]s from the tokenizer), each row repeated word2ph times."""
+    from transformers import AutoModelForMaskedLM, AutoTokenizer
+
+    from engine.dataset.format.models import BertFeatures
+
+    feats = BertFeatures(bert_dir, "cpu", half=False)("你好,世界.", [2, 2, 1, 2, 2, 1])
+    tok = AutoTokenizer.from_pretrained(str(bert_dir), local_files_only=True)
+    ids = tok("你好,世界.", return_tensors="pt")
+    assert tok.unk_token_id not in ids["input_ids"][0].tolist()
+    model = AutoModelForMaskedLM.from_pretrained(str(bert_dir), local_files_only=True).eval()
+    with torch.no_grad():
+        hidden = model(**ids, output_hidden_states=True).hidden_states[-3][0, 1:-1]
+    want = torch.repeat_interleave(hidden, torch.tensor([2, 2, 1, 2, 2, 1]), dim=0).T
+    assert feats.shape == (16, 10) and torch.allclose(feats, want)
