@@ -34,3 +34,36 @@ class SynthRequest:
     hubert_dir: str = knob("", "Folder of chinese-hubert-base (empty: the models folder)")
     allow_download: bool = knob(True, "Download missing BERT/HuBERT from Hugging Face")
     output_name: str = knob("", "File name under output/ (empty: <slug>-<time>.wav)")
+
+
+@dataclass
+class ListenCheckpointsRequest:
+    """Read one test sentence with every saved SoVITS × GPT weight pair, one wav each."""
+
+    project_root: str
+    text: str = knob("", "The test sentence every checkpoint reads")
+    language: str = knob("zh", "Language of the text", choices=LANGS)
+    ref_wav: str = knob("", "Reference clip (3–10 s); relative to the project")
+    ref_text: str = knob("", "What the reference clip says (empty: reference-free mode)")
+    ref_language: str = knob("zh", "Language of the reference text", choices=LANGS)
+    seed: int = knob(1234, "Random seed, the same for every checkpoint so they compare fairly",
+                     min=0, max=2**31 - 1)
+    device: str = knob("auto", "Where to run", choices=("auto", "cpu", "cuda"))
+    bert_dir: str = knob("", "Folder of chinese-roberta-wwm-ext-large (empty: the models folder)")
+    hubert_dir: str = knob("", "Folder of chinese-hubert-base (empty: the models folder)")
+    allow_download: bool = knob(True, "Download missing BERT/HuBERT from Hugging Face")
+
+
+@dataclass
+class ExportRequest:
+    """A take-home bundle: the chosen weights as upstream writes them, the reference clip
+    with its text, and a small settings TOML."""
+
+    project_root: str
+    gpt_path: str = knob("", "GPT weights (.ckpt; empty: the newest in GPT_weights/)")
+    sovits_path: str = knob("", "SoVITS weights (.pth; empty: the newest in SoVITS_weights/)")
+    ref_wav: str = knob("", "Reference clip to ship; relative to the project")
+    ref_text: str = knob("", "What the reference clip says")
+    ref_language: str = knob("zh", "Language of the reference text", choices=LANGS)
+    dest: str = knob("", "Bundle folder (empty: output/<slug>-voice)")
+    zip: bool = knob(True, "Also write a .zip of the bundle folder")
