@@ -97,7 +97,7 @@ class Block(nn.Module):
         return self.norm2(x + F.dropout(ff, p, self.training))
 
     def forward(self, x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-        """``mask``: additive float or boolean (True = may attend), broadcastable to [B,H,T,T]."""
+        """``mask``: boolean (True = may attend), broadcastable to [B,H,T,T]."""
         a = self.self_attn
         q, k, v = F.linear(x, a.in_proj_weight, a.in_proj_bias).chunk(3, dim=-1)
         p = self.drop if self.training else 0.0
@@ -210,11 +210,10 @@ class Text2Semantic(nn.Module):
         blocked[x_len:, x_len:] = torch.triu(torch.ones(y_len, y_len, dtype=torch.bool,
                                                         device=phones.device), diagonal=1)
         blocked = blocked.unsqueeze(0) | torch.cat([x_pad, y_pad], 1).unsqueeze(1)  # [B,n,n]
-        mask = torch.zeros(blocked.shape, dtype=xy.dtype, device=xy.device)
-        mask.masked_fill_(blocked, float("-inf"))
+        allow = ~blocked.unsqueeze(1)  # boolean: valid under autocast whatever the dtype
         h = xy
         for layer in self.h.layers:
-            h = layer(h, mask.unsqueeze(1))
+            h = layer(h, allow)
         dec = h[:, x_len - 1:]
         if not upstream_mask:  # each row's first code comes from its own last phoneme
             last = h[torch.arange(b, device=h.device), phone_lens - 1]

@@ -128,3 +128,10 @@ def test_pretrained_weights_start_the_run(tmp_path, small_ckpt):
     make_1a(tmp_path)
     events, prog = run(request(tmp_path, pretrained=str(small_ckpt), max_batches=2, model={}))
     assert len(prog) == 2 and torch.isfinite(torch.tensor(prog[-1].metrics["loss"]))
+
+
+def test_mixed_precision_path_trains(tmp_path):
+    """bf16 autocast on CPU exercises the same code path as 16-bit mixed on a GPU."""
+    make_1a(tmp_path)
+    events, prog = run(request(tmp_path, precision="bf16-mixed", max_batches=3))
+    assert len(prog) == 3 and all(torch.isfinite(torch.tensor(p.metrics["loss"])) for p in prog)
