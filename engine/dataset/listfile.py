@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
+from functools import cached_property
 from pathlib import Path
 
 from engine.atomic import atomic_write_bytes, atomic_write_text
@@ -72,6 +73,16 @@ class ListLine:
 
     def render(self) -> str:
         return self.raw + self.eol
+
+    @cached_property
+    def terminated(self) -> str:
+        """The line with a terminator even if it had none (it is no longer last); cached,
+        since a 10,000-line list is re-rendered on every edit."""
+        return self.raw + (self.eol or "\n")
+
+    @cached_property
+    def terminated_bytes(self) -> bytes:
+        return self.terminated.encode("utf-8", "surrogateescape")
 
 
 def make_line(raw: str, eol: str = "\n") -> ListLine:

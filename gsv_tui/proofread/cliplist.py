@@ -76,7 +76,9 @@ class ClipList(ScrollView, can_focus=True, inherit_bindings=False):
 
     def set_rows(self, rows: list[int], cursor: int) -> None:
         self.rows = rows
-        self.virtual_size = Size(self.size.width, len(rows))
+        size = Size(self.size.width, len(rows))
+        if size != self.virtual_size:  # a new virtual size means a layout pass
+            self.virtual_size = size
         self.move_cursor(cursor, force=True)
         self.refresh()
 

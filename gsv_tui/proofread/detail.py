@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 from rich.segment import Segment
-from rich.style import Style
+from rich.text import Text
 from textual.containers import Vertical
 from textual.strip import Strip
 from textual.widget import Widget
-from textual.widgets import Static
 
 BARS = " ▁▂▃▄▅▆▇█"
 
@@ -31,6 +30,13 @@ class EnergyStrip(Widget):
         self.duration = 0.0
         self.head: float | None = None
         self.marker: float | None = None
+        self._cache_key: tuple[int, int] | None = None
+        self._cache: list[str] = []
+        self._styles: dict | None = None
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._styles = None
 
     def show(self, env: np.ndarray, duration: float, marker: float | None) -> None:
         self.env, self.duration, self.marker, self.head = env, duration, marker, None
@@ -50,54 +56,85 @@ class EnergyStrip(Widget):
             return None
         return max(0, min(width - 1, int(t / self.duration * width)))
 
+    def _rows(self, width: int) -> list[str]:
+        """The three rows of characters for this width (cached until the clip changes)."""
+        key = (width, id(self.env))
+        if self._cache_key != key:
+            idx = np.minimum((np.arange(width) * len(self.env)) // max(width, 1),
+                             len(self.env) - 1)
+            levels = np.round(self.env[idx] * 16).astype(int)  # 0..16 over two rows
+            top = "".join(BARS[max(0, min(8, v - 8))] for v in levels)
+            bottom = "".join(BARS[max(0, min(8, v))] for v in levels)
+            self._cache = [top, bottom, "─" * width]
+            self._cache_key = key
+        return self._cache
+
     def render_line(self, y: int) -> Strip:
         width = self.size.width
         base = self.rich_style
-        if len(self.env) == 0 or width <= 0:
+        if len(self.env) == 0 or width <= 0 or y > 2:
             return Strip.blank(width, base)
-        # three rows: top half of tall bars, bottom half, then the time axis
-        idx = np.minimum((np.arange(width) * len(self.env)) // max(width, 1), len(self.env) - 1)
-        levels = np.round(self.env[idx] * 16).astype(int)  # 0..16 over two rows
+        row = list(self._rows(width)[y])
         head, marker = self._col(self.head, width), self._col(self.marker, width)
-        bar = base + self.get_component_rich_style("energy--bar")
-        played = base + self.get_component_rich_style("energy--played")
-        segs: list[Segment] = []
-        for x in range(width):
-            if y < 2:
-                lv = levels[x] - (8 if y == 0 else 0)
-                ch = BARS[max(0, min(8, lv))]
-            else:
-                ch = "─"
-            st: Style = played if head is not None and x < head else bar
-            if x == marker:
-                ch, st = ("╎" if y < 2 else "▲"), base + self.get_component_rich_style(
-                    "energy--marker")
-            if x == head:
-                ch, st = "┃", base + self.get_component_rich_style("energy--head")
-            segs.append(Segment(ch, st))
+        if self._styles is None:  # resolved once per style change, not per line
+            self._styles = {k: base + self.get_component_rich_style(f"energy--{k}")
+                            for k in ("bar", "played", "marker", "head")}
+        style = self._styles
+        kinds = ["played" if head is not None and x < head else "bar" for x in range(width)]
+        if marker is not None:
+            row[marker], kinds[marker] = ("╎" if y < 2 else "▲"), "marker"
+        if head is not None:
+            row[head], kinds[head] = "┃", "head"
+        segs: list[Segment] = []  # runs of one style: a handful of segments per line
+        start = 0
+        for x in range(1, width + 1):
+            if x == width or kinds[x] != kinds[start]:
+                segs.append(Segment("".join(row[start:x]), style[kinds[start]]))
+                start = x
         return Strip(segs, width)
+
+
+class TextLines(Widget):
+    """Fixed-height text: updating it repaints, never re-lays out the screen (Static.update
+    does a layout pass, which costs more than the whole repaint at 10,000 clips)."""
+
+    def __init__(self, text: str = "", **kw) -> None:
+        super().__init__(**kw)
+        self._text = text
+
+    def set(self, text: str) -> None:
+        if text != self._text:
+            self._text = text
+            self.refresh()
+
+    @property
+    def text(self) -> str:
+        return self._text
+
+    def render(self) -> Text:
+        return Text(self._text, overflow="ellipsis")
 
 
 class DetailPane(Vertical):
     DEFAULT_CSS = """
-    DetailPane { height: auto; max-height: 50%; border-top: solid $primary; padding: 0 1; }
+    DetailPane { height: 10; border-top: solid $primary; padding: 0 1; }
     DetailPane > #detail-facts { color: $text-muted; height: 1; }
-    DetailPane > #detail-text { height: auto; max-height: 6; }
-    DetailPane > #detail-play { color: $text-muted; height: auto; }
+    DetailPane > #detail-text { height: 3; }
+    DetailPane > #detail-play { color: $text-muted; height: 2; }
     """
 
     def compose(self):  # type: ignore[no-untyped-def]
-        yield Static(id="detail-facts", markup=False)
-        yield Static(id="detail-text", markup=False)
+        yield TextLines(id="detail-facts")
+        yield TextLines(id="detail-text")
         yield EnergyStrip(id="detail-strip")
-        yield Static(id="detail-play", markup=False)
+        yield TextLines(id="detail-play")
 
     def show(self, facts: str, text: str) -> None:
-        self.query_one("#detail-facts", Static).update(facts)
-        self.query_one("#detail-text", Static).update(text or " ")
+        self.query_one("#detail-facts", TextLines).set(facts)
+        self.query_one("#detail-text", TextLines).set(text)
 
     def set_play_line(self, line: str) -> None:
-        self.query_one("#detail-play", Static).update(line)
+        self.query_one("#detail-play", TextLines).set(line)
 
     @property
     def strip(self) -> EnergyStrip:

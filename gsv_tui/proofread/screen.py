@@ -16,7 +16,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Footer, Input, Static
+from textual.widgets import Footer, Input
 
 from engine.audio.playback import Player, choose_backend, diagnose
 from engine.audio.playback.diagnose import PlaybackProblem
@@ -27,7 +27,7 @@ from engine.dataset.proofread.edits import Edit, EditError
 from engine.dataset.proofread.session import ProofSession
 from gsv_tui.proofread import actions
 from gsv_tui.proofread.cliplist import ClipList, fmt_duration, status_glyph
-from gsv_tui.proofread.detail import DetailPane
+from gsv_tui.proofread.detail import DetailPane, TextLines
 from gsv_tui.proofread.dialogs import Prompt, ReplaceDialog, TextPanel, help_text
 
 ENV_BUCKETS = 400
@@ -90,7 +90,7 @@ class ProofreadScreen(Screen[None]):
 
     # ---- layout ----------------------------------------------------------------------
     def compose(self) -> ComposeResult:
-        yield Static(id="counter", markup=False)
+        yield TextLines(id="counter")
         yield ClipList(lambda: self.session.clips, self.session.info, id="clips")
         yield DetailPane(id="detail")
         yield TextEditor(id="editor", placeholder="text of this clip")
@@ -223,13 +223,13 @@ class ProofreadScreen(Screen[None]):
                   f"sound {self.player._backend or '…'}"]
         if self.problems:
             parts.append("F2: sound set-up")
-        self.query_one("#counter", Static).update(" · ".join(parts))
+        self.query_one("#counter", TextLines).set(" · ".join(parts))
 
     # ---- edits -----------------------------------------------------------------------
     def _after_edit(self, edit: Edit | None, *, next_row: bool = False,
                     next_id: int | None = None) -> None:
         if edit is not None:
-            self.call_after_refresh(self._flush)
+            self._flush()
         self._refresh_stats()
         focus = next_id if next_row else (edit.focus if edit is not None else self.cursor_id)
         # the accepted clip may leave the view (filter "unreviewed"): then go to the one after
@@ -238,12 +238,15 @@ class ProofreadScreen(Screen[None]):
             return
         self._reload_rows(focus_id=focus)
 
+    @work(thread=True, group="list-writer")
     def _flush(self) -> None:
+        """Rewrite the list off the UI thread (the edit is already in the journal)."""
         try:
             self.session.flush()
         except OSError as e:
-            self.notify(f"Could not rewrite the list (your edits are in the journal): {e}",
-                        severity="error")
+            self.app.call_from_thread(
+                self.notify, f"Could not rewrite the list (your edits are safe in the "
+                f"journal): {e}", severity="error")
 
     def _patch_rows(self, edit: Edit) -> bool:
         """Update the shown rows for an edit that swaps clips one for one (text, accept,

@@ -8,6 +8,7 @@ original audio is never written.
 from __future__ import annotations
 
 import os
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
@@ -39,12 +40,10 @@ def render_clips(clips: Sequence[Clip], bom: bool) -> bytes:
     """The .list bytes for these clips (same result as ``document_from_clips().to_bytes()``,
     without building a document: this runs on every edit of a 10,000-line list)."""
     lines = [c.line for c in clips if not c.deleted]
-    parts = ["\ufeff"] if bom else []
-    last = len(lines) - 1
-    for i, ln in enumerate(lines):
-        parts.append(ln.raw)
-        parts.append(ln.eol or ("\n" if i < last else ""))
-    return "".join(parts).encode("utf-8", "surrogateescape")
+    data = b"".join([ln.terminated_bytes for ln in lines])  # per-line bytes are cached
+    if lines and not lines[-1].eol:
+        data = data[:-1]  # the file's last line had no terminator: keep it that way
+    return (b"\xef\xbb\xbf" if bom else b"") + data
 
 
 def document_from_clips(clips: Sequence[Clip], bom: bool) -> ListDocument:
@@ -67,6 +66,7 @@ class ProofSession:
         # editor calls right after repainting (the journal alone already makes edits safe)
         self.deferred = False
         self._pending: bytes | None = None
+        self._flush_lock = threading.Lock()
         self._stats: list[float] | None = None
         self.archived: Path | None = None  # a journal moved aside (the list changed outside)
         self._open()
@@ -101,10 +101,12 @@ class ProofSession:
         self.journal.close()
 
     def flush(self) -> None:
-        """Write the list if an edit is waiting for it (deferred mode)."""
-        data, self._pending = self._pending, None
-        if data is not None:
-            atomic_write_bytes(self.paths.list_file, data)
+        """Write the list if an edit is waiting for it (deferred mode). Safe from a thread:
+        the newest pending bytes are taken under the lock, so writes never go back in time."""
+        with self._flush_lock:
+            data, self._pending = self._pending, None
+            if data is not None:
+                atomic_write_bytes(self.paths.list_file, data)
 
     # ---- reading ---------------------------------------------------------------------
     def render(self) -> bytes:

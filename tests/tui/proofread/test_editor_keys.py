@@ -17,6 +17,12 @@ MALFORMED = "a malformed line | with two pipes |"
 SIZE = (110, 32)
 
 
+async def press(pilot, *keys: str) -> None:
+    """Press keys, then wait for the editor's list writer, so the .list on disk is current."""
+    await pilot.press(*keys)
+    await pilot.app.workers.wait_for_complete()
+
+
 def app_for(lay) -> ProofreadApp:
     return ProofreadApp(open_session(lay.root), backend="http")
 
@@ -29,7 +35,7 @@ def cursor_text(app) -> str:
 async def test_edit_accept_undo_redo(project):
     app = app_for(project)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("down", "e", "ctrl+u", *"second clip, fixed", "enter")
+        await press(pilot, "down", "e", "ctrl+u", *"second clip, fixed", "enter")
         await pilot.pause()
         assert list_texts(project)[1] == "second clip, fixed"
         assert journal_kinds(project) == ["base", "edit"]
@@ -40,15 +46,15 @@ async def test_edit_accept_undo_redo(project):
         counter = str(app.screen.query_one("#counter").render())
         assert "reviewed 1/5" in counter
 
-        await pilot.press("down", "enter")  # accept without editing
+        await press(pilot, "down", "enter")  # accept without editing
         assert journal_kinds(project)[-1] == "edit"
         assert app.screen.session.clips[3].reviewed and cursor_text(app) == "fourth"
 
-        await pilot.press("u")
+        await press(pilot, "u")
         assert journal_kinds(project)[-1] == "undo" and not app.screen.session.clips[3].reviewed
-        await pilot.press("u")
+        await press(pilot, "u")
         assert list_texts(project)[1] == "second clip" and cursor_text(app) == "second clip"
-        await pilot.press("U")
+        await press(pilot, "U")
         assert list_texts(project)[1] == "second clip, fixed"
         assert journal_kinds(project)[-3:] == ["undo", "undo", "redo"]
 
@@ -57,11 +63,11 @@ async def test_delete_merge_split(project):
     app = app_for(project)
     slices = sorted(p.name for p in project.slices_dir.iterdir())
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("d")
+        await press(pilot, "d")
         assert "hello there" not in list_texts(project)
         assert (project.slices_dir / "c0.wav").exists()  # soft: the file stays
         assert "deleted 1" not in journal_kinds(project) and journal_kinds(project)[-1] == "edit"
-        await pilot.press("u", "m")  # restore, then merge clip 1 with clip 2
+        await press(pilot, "u", "m")  # restore, then merge clip 1 with clip 2
         await pilot.pause()
         texts = list_texts(project)
         assert texts[0] == "hello there second clip" and texts[1] == MALFORMED
@@ -70,15 +76,15 @@ async def test_delete_merge_split(project):
         assert abs(sf.info(str(merged)).duration - 2.5) < 0.01
         assert sorted(p.name for p in project.slices_dir.iterdir()) == slices  # originals kept
 
-        await pilot.press("u")
+        await press(pilot, "u")
         assert list_texts(project)[:2] == ["hello there", "second clip"]
         # split "third one here" (2.0 s): marker moved to 1.0 s, text cursor after "third"
-        await pilot.press("down", "down", "down", "e", "home", *["right"] * 5, "escape")
+        await press(pilot, "down", "down", "down", "e", "home", *["right"] * 5, "escape")
         scr = app.screen
         scr.marker = 0.8
-        await pilot.press("full_stop", "full_stop")
+        await press(pilot, "full_stop", "full_stop")
         assert abs(scr.marker - 1.0) < 1e-6
-        await pilot.press("s")
+        await press(pilot, "s")
         await pilot.pause()
         texts = list_texts(project)
         assert texts[3:5] == ["third", "one here"]
@@ -99,33 +105,33 @@ async def test_filters_search_replace_jump(project):
         scr = app.screen
         cl = scr.query_one(ClipList)
         assert len(cl.rows) == 6
-        await pilot.press("f")  # unreviewed
+        await press(pilot, "f")  # unreviewed
         assert scr.filter == "unreviewed" and len(cl.rows) == 5
-        await pilot.press("enter", "enter")  # accept two: they leave this view
+        await press(pilot, "enter", "enter")  # accept two: they leave this view
         assert len(cl.rows) == 3 and cursor_text(app) == "third one here"
         assert [c.reviewed for c in scr.session.clips[:2]] == [True, True]
-        await pilot.press("f")  # low confidence: avg_logprob < -1
+        await press(pilot, "f")  # low confidence: avg_logprob < -1
         assert [scr.session.clips[p].text for p in cl.rows] == ["third one here", "fourth",
                                                                "the last clip"]
         for _ in range(6):
-            await pilot.press("f")  # cycles back to all
+            await press(pilot, "f")  # cycles back to all
         assert scr.filter == "all" and len(cl.rows) == 6
 
-        await pilot.press("slash", *"clip", "enter")
+        await press(pilot, "slash", *"clip", "enter")
         assert [scr.session.clips[p].text for p in cl.rows] == ["second clip", "the last clip"]
-        await pilot.press("R", *"clip", "enter", *"take", "enter")
+        await press(pilot, "R", *"clip", "enter", *"take", "enter")
         await pilot.pause()
         assert list_texts(project)[1] == "second take" and list_texts(project)[5] == "the last take"
         assert read_records(project.proofread_journal)[-1]["label"].startswith("replace")
-        await pilot.press("u")
+        await press(pilot, "u")
         assert list_texts(project)[5] == "the last clip"
-        await pilot.press("slash", "ctrl+u", "enter")  # empty search: everything again
+        await press(pilot, "slash", "ctrl+u", "enter")  # empty search: everything again
         assert len(cl.rows) == 6
-        await pilot.press("g", "5", "enter")
+        await press(pilot, "g", "5", "enter")
         assert cursor_text(app) == "fourth"  # line 5 of the list
-        await pilot.press("n")  # next unreviewed after "fourth"
+        await press(pilot, "n")  # next unreviewed after "fourth"
         assert cursor_text(app) == "the last clip"
-        await pilot.press("o")
+        await press(pilot, "o")
         assert scr.sort == "duration"
 
 
@@ -134,20 +140,20 @@ async def test_help_overlay_and_keymap(project, gsv_home):
     save_config(AppConfig(keymap={"proofread.accept": "x"}))
     app = app_for(project)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("x")
+        await press(pilot, "x")
         assert app.screen.session.clips[0].reviewed
-        await pilot.press("question_mark")
+        await press(pilot, "question_mark")
         assert isinstance(app.screen, TextPanel)
         body = str(app.screen.query_one("#panel-body").render())
         assert "Merge with next clip" in body and "x " in body and "Replay the last 2 s" in body
-        await pilot.press("escape", "q")
+        await press(pilot, "escape", "q")
     assert app.return_code == 0
 
 
 async def test_malformed_line_can_be_fixed_in_place(project):
     app = app_for(project)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("down", "down", "e", "ctrl+u", *"audio/slices/c0.wav|voice|EN|fixed",
+        await press(pilot, "down", "down", "e", "ctrl+u", *"audio/slices/c0.wav|voice|EN|fixed",
                           "enter")
         await pilot.pause()
         assert list_texts(project)[2] == "fixed"
@@ -188,12 +194,12 @@ async def test_long_list_moves_the_cursor_not_just_the_view(tmp_path):
     app = ProofreadApp(open_session(tmp_path / "long.list"), backend="http")
     async with app.run_test(size=(80, 24)) as pilot:
         cl = app.screen.query_one(ClipList)
-        await pilot.press(*["down"] * 30)
+        await press(pilot, *["down"] * 30)
         assert cl.cursor == 30 and cursor_text(app) == "clip 30"
         assert cl.scroll_offset.y > 0 and cl.cursor - cl.scroll_offset.y < cl.size.height
-        await pilot.press("pagedown")
+        await press(pilot, "pagedown")
         assert cl.cursor == 30 + cl.size.height - 1
-        await pilot.press("end")
+        await press(pilot, "end")
         assert cursor_text(app) == "clip 299" and cl.scroll_offset.y >= 300 - cl.size.height
-        await pilot.press("home", "up")
+        await press(pilot, "home", "up")
         assert cl.cursor == 0 and cl.scroll_offset.y == 0
