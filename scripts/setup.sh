@@ -25,6 +25,9 @@ if [ ! -x "$VENV/bin/python" ]; then
   "$PY" -m venv "$VENV"
 fi
 PIP="$VENV/bin/python -m pip --disable-pip-version-check -q"
+# This machine's pip config names local indexes that lack some packages; pip warns about
+# each one. Keep the set-up log readable.
+pip_install() { set -o pipefail; $PIP install "$@" 2>&1 | { grep -v "is ignored: it is neither a file nor a directory" || true; }; }
 
 want="$(sha256sum pyproject.toml scripts/setup.sh | sha256sum | cut -c1-16)"
 if [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$want" ]; then
@@ -34,14 +37,14 @@ fi
 if ! "$VENV/bin/python" -c "import torch" 2>/dev/null; then
   if command -v nvidia-smi >/dev/null 2>&1 && nvidia-smi -L >/dev/null 2>&1; then
     echo "setup: NVIDIA GPU found, installing the default (CUDA) torch"
-    $PIP install "torch>=2.1"
+    pip_install "torch>=2.1"
   else
     echo "setup: no NVIDIA GPU, installing the CPU wheel torch==2.13.0"
-    $PIP install "torch==2.13.0"
+    pip_install "torch==2.13.0"
   fi
 fi
 echo "setup: installing gsv-tui and its extras (first time: a few minutes)"
 # OPEN_JTALK_DICT_DIR points pyopenjtalk at Debian's dictionary, so it never downloads one.
-$PIP install -e ".[test,funasr,ja,play]"
+pip_install -e ".[test,funasr,ja,play]"
 echo "$want" > "$STAMP"
 echo "setup: done"
