@@ -1,4 +1,5 @@
-"""The synthesize step's request (no heavy imports: the TUI builds its form from this)."""
+"""The requests of the synthesize area: speak text, listen to every checkpoint, export a
+take-home bundle. No heavy imports: the TUI builds its forms from these."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -7,16 +8,23 @@ from engine.settings import knob
 
 CUT_METHODS = ("cut0", "cut1", "cut2", "cut3", "cut4", "cut5")
 LANGS = ("zh", "en", "ja")
+# Text languages: zh/ja also read Latin-letter runs as English (upstream's 中英/日英 mix);
+# auto picks per run by script (kana: ja, other CJK: zh, Latin: en).
+TEXT_LANGS = ("zh", "en", "ja", "auto")
+DEVICES = ("auto", "cpu", "cuda")
 
 
 @dataclass
 class SynthRequest:
     project_root: str
     text: str = knob("", "What to say")
-    language: str = knob("zh", "Language of the text", choices=LANGS)
-    ref_wav: str = knob("", "Reference clip (3–10 s) the voice imitates; relative to the project")
-    ref_text: str = knob("", "What the reference clip says (empty: reference-free mode)")
+    language: str = knob("zh", "Language of the text (zh/ja also read English words; auto: per run)",
+                         choices=TEXT_LANGS)
+    ref_wav: str = knob("", "Reference clip (3–10 s) the voice imitates; relative to the project "
+                            "(empty: a proofread clip is picked)")
+    ref_text: str = knob("", "What the reference says (empty: taken from the proofread list)")
     ref_language: str = knob("zh", "Language of the reference text", choices=LANGS)
+    ref_free: bool = knob(False, "Reference-free mode: ignore the reference text (the voice may drift)")
     gpt_path: str = knob("", "GPT weights (.ckpt; empty: the newest in GPT_weights/)")
     sovits_path: str = knob("", "SoVITS weights (.pth; empty: the newest in SoVITS_weights/)")
     cut_method: str = knob("cut1", "How to cut the text: cut0 none, cut1 every 4 sentences, "
@@ -28,8 +36,12 @@ class SynthRequest:
     repetition_penalty: float = knob(1.35, "Discourage repeating tokens", min=0.5, max=2.0)
     speed: float = knob(1.0, "Speaking speed", min=0.6, max=1.65)
     pause_s: float = knob(0.3, "Silence between pieces", min=0.01, max=1.0, unit="s")
-    seed: int = knob(-1, "Random seed (-1: a new one each time)", min=-1, max=2**31 - 1)
-    device: str = knob("auto", "Where to run", choices=("auto", "cpu", "cuda"))
+    seed: int = knob(-1, "Random seed (-1: a new one each time); piece i uses seed + i",
+                     min=-1, max=2**31 - 1)
+    # Per-piece re-roll: {"<piece index>": seed}. Other pieces keep seed + i, so they stay
+    # the same when one piece is re-rolled.
+    piece_seeds: dict = knob({}, "Seeds for single pieces, {index: seed} (re-roll one sentence)")
+    device: str = knob("auto", "Where to run", choices=DEVICES)
     bert_dir: str = knob("", "Folder of chinese-roberta-wwm-ext-large (empty: the models folder)")
     hubert_dir: str = knob("", "Folder of chinese-hubert-base (empty: the models folder)")
     allow_download: bool = knob(True, "Download missing BERT/HuBERT from Hugging Face")
@@ -38,17 +50,19 @@ class SynthRequest:
 
 @dataclass
 class ListenCheckpointsRequest:
-    """Read one test sentence with every saved SoVITS × GPT weight pair, one wav each."""
+    """Read one test sentence with every saved weight file, one wav each, to pick by ear."""
 
     project_root: str
     text: str = knob("", "The test sentence every checkpoint reads")
-    language: str = knob("zh", "Language of the text", choices=LANGS)
-    ref_wav: str = knob("", "Reference clip (3–10 s); relative to the project")
-    ref_text: str = knob("", "What the reference clip says (empty: reference-free mode)")
+    language: str = knob("zh", "Language of the text", choices=TEXT_LANGS)
+    ref_wav: str = knob("", "Reference clip (3–10 s; empty: a proofread clip is picked)")
+    ref_text: str = knob("", "What the reference says (empty: taken from the proofread list)")
     ref_language: str = knob("zh", "Language of the reference text", choices=LANGS)
+    pairs: str = knob("each", "each: every SoVITS with the newest GPT and every GPT with the "
+                              "newest SoVITS; grid: every combination", choices=("each", "grid"))
     seed: int = knob(1234, "Random seed, the same for every checkpoint so they compare fairly",
                      min=0, max=2**31 - 1)
-    device: str = knob("auto", "Where to run", choices=("auto", "cpu", "cuda"))
+    device: str = knob("auto", "Where to run", choices=DEVICES)
     bert_dir: str = knob("", "Folder of chinese-roberta-wwm-ext-large (empty: the models folder)")
     hubert_dir: str = knob("", "Folder of chinese-hubert-base (empty: the models folder)")
     allow_download: bool = knob(True, "Download missing BERT/HuBERT from Hugging Face")
@@ -56,14 +70,14 @@ class ListenCheckpointsRequest:
 
 @dataclass
 class ExportRequest:
-    """A take-home bundle: the chosen weights as upstream writes them, the reference clip
-    with its text, and a small settings TOML."""
+    """A take-home bundle: the chosen weights exactly as written (upstream's format), the
+    reference clip with its text, and a small settings TOML."""
 
     project_root: str
     gpt_path: str = knob("", "GPT weights (.ckpt; empty: the newest in GPT_weights/)")
     sovits_path: str = knob("", "SoVITS weights (.pth; empty: the newest in SoVITS_weights/)")
-    ref_wav: str = knob("", "Reference clip to ship; relative to the project")
-    ref_text: str = knob("", "What the reference clip says")
+    ref_wav: str = knob("", "Reference clip to ship (empty: a proofread clip is picked)")
+    ref_text: str = knob("", "What the reference says (empty: taken from the proofread list)")
     ref_language: str = knob("zh", "Language of the reference text", choices=LANGS)
     dest: str = knob("", "Bundle folder (empty: output/<slug>-voice)")
-    zip: bool = knob(True, "Also write a .zip of the bundle folder")
+    make_zip: bool = knob(True, "Also write <bundle>.zip next to the folder")
