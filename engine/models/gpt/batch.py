@@ -3,7 +3,7 @@ pipeline's default): phonemes are left-padded to a common length and the padding
 all rows share one prompt, and a row leaves the batch (and the cache) when it ends. Each
 row gets the tokens it would get alone; on a GPU the batch costs about one row's time.
 
-As in :func:`engine.models.gpt.decode.decode`, rows stopped early or at the cap keep all
+As in :func:`engine.models.gpt.decoding.decode`, rows stopped early or at the cap keep all
 their tokens (upstream's batch path drops the last one).
 """
 from __future__ import annotations
@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import torch
 
-from engine.models.gpt.decode import DecodeOptions, DecodeResult, _generator
+from engine.models.gpt.decoding import DecodeOptions, DecodeResult, _generator
 from engine.models.gpt.model import KVCache, Text2Semantic
 from engine.models.gpt.sampling import draw, penalise, probabilities
 
