@@ -4,8 +4,9 @@ Record kinds: ``base`` (the ``.list`` bytes the session started from, base64), `
 :class:`~.edits.Edit`), ``undo`` and ``redo``. Each record after the base carries the sha256 of
 the ``.list`` it produced, so reopening can tell "our own list, maybe one write behind after a
 crash" from "someone else rewrote the list" (then the journal is archived and a new base starts).
-A record is flushed and fsynced before the ``.list`` is rewritten, so a kill at any point
-loses nothing: replaying the journal rebuilds the newest state.
+A record is written (and flushed to the OS) before the ``.list`` is rewritten, and fsynced
+before the list is, so a kill at any point loses nothing: replaying the journal rebuilds the
+newest state.
 """
 from __future__ import annotations
 
@@ -33,14 +34,25 @@ class Journal:
         self.path = Path(path)
         self._f = None
 
-    def append(self, record: dict[str, Any]) -> None:
+    def append(self, record: dict[str, Any], sync: bool = True) -> None:
+        """Write one record. Flushed to the OS at once (a killed process loses nothing);
+        ``sync`` also waits for the disk (power loss), else call :meth:`sync` later."""
         if self._f is None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._f = open(self.path, "ab")
         record = {"t": round(time.time(), 3), **record}
         self._f.write(json.dumps(record, ensure_ascii=False).encode("utf-8") + b"\n")
         self._f.flush()
-        os.fsync(self._f.fileno())
+        if sync:
+            os.fsync(self._f.fileno())
+
+    def sync(self) -> None:
+        f = self._f
+        if f is not None:
+            try:
+                os.fsync(f.fileno())
+            except (OSError, ValueError):  # closed meanwhile: close() already flushed it
+                pass
 
     def close(self) -> None:
         if self._f is not None:

@@ -106,6 +106,7 @@ class ProofSession:
         with self._flush_lock:
             data, self._pending = self._pending, None
             if data is not None:
+                self.journal.sync()  # the journal reaches the disk before the list does
                 atomic_write_bytes(self.paths.list_file, data)
 
     # ---- reading ---------------------------------------------------------------------
@@ -147,7 +148,7 @@ class ProofSession:
         """Journal first (fsynced), then the list: a kill in between is repaired on open."""
         new = E.apply_edit(self.clips, edit)
         data = render_clips(new, self.bom)
-        self.journal.append({**record, "sha": sha256(data)})
+        self.journal.append({**record, "sha": sha256(data)}, sync=not self.deferred)
         self._account(edit)
         self.clips = new
         self._write_list(data)

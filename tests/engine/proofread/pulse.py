@@ -40,16 +40,28 @@ def pulse(tmp_path, monkeypatch):
     proc.wait(5)
 
 
+class Recorder:
+    """``parec`` on the null sink's monitor, from start() until stop() (returns samples)."""
+
+    def __init__(self, out: Path) -> None:
+        self.raw = out.with_suffix(".raw")
+        self.proc = subprocess.Popen(
+            ["parec", "--device=gsvnull.monitor", "--format=s16le", "--rate=32000",
+             "--channels=1", str(self.raw)], stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL)
+        time.sleep(0.3)  # let the stream connect before anything plays
+
+    def stop(self) -> np.ndarray:
+        self.proc.terminate()
+        self.proc.wait(5)
+        return np.fromfile(self.raw, dtype=np.int16).astype(np.float32) / 32768
+
+
 def record_while(fn, seconds: float, out: Path) -> np.ndarray:
-    rec = subprocess.Popen(["parec", "--device=gsvnull.monitor", "--format=s16le",
-                            "--rate=32000", "--channels=1", str(out.with_suffix(".raw"))],
-                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    time.sleep(0.3)
+    rec = Recorder(out)
     fn()
     time.sleep(seconds)
-    rec.terminate()
-    rec.wait(5)
-    return np.fromfile(out.with_suffix(".raw"), dtype=np.int16).astype(np.float32) / 32768
+    return rec.stop()
 
 
 def rms(x: np.ndarray) -> float:

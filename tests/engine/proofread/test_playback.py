@@ -8,7 +8,7 @@ import urllib.request
 import pytest
 
 from engine.audio.playback import Player, choose_backend, diagnose
-from tests.engine.proofread.pulse import needs_pulse, pulse, record_while, rms  # noqa: F401
+from tests.engine.proofread.pulse import Recorder, needs_pulse, pulse, record_while, rms  # noqa: F401
 from tests.helpers.speech import speak
 
 
@@ -19,9 +19,12 @@ def test_clip_arrives_at_the_null_sink(pulse, tmp_path):
     assert rms(silent) < 1e-3
     assert choose_backend() == "pulse" and diagnose(check_sounddevice=False) == []
     player = Player(workdir=tmp_path / "play")
-    heard = record_while(lambda: player.play(clip), 2.5, tmp_path / "heard")
-    player.wait(5)
+    rec = Recorder(tmp_path / "heard")
+    player.play(clip)
+    player.wait(10)
     assert not player.playing  # the child exited by itself after the clip
+    time.sleep(0.3)
+    heard = rec.stop()
     player.close()
     assert rms(heard) > 0.02, f"no audio arrived (rms {rms(heard):.4f})"
 

@@ -163,7 +163,7 @@ async def test_malformed_line_can_be_fixed_in_place(project):
 @needs_pulse
 async def test_space_plays_the_clip_into_a_real_pulse_sink(project, tmp_path, pulse):
     """The editor's play key, through the app's player, into a private PulseAudio null sink."""
-    from tests.engine.proofread.pulse import record_while, rms
+    from tests.engine.proofread.pulse import Recorder, rms
     from tests.helpers.speech import speak
 
     speak("the editor plays this clip", project.slices_dir / "c0.wav")
@@ -171,17 +171,15 @@ async def test_space_plays_the_clip_into_a_real_pulse_sink(project, tmp_path, pu
     async with app.run_test(size=SIZE) as pilot:
         scr = app.screen
         await pilot.pause()
-        heads = []
-
-        def press_play() -> None:
-            scr.action_play()
-
-        heard = record_while(press_play, 0.6, tmp_path / "ui")
+        rec = Recorder(tmp_path / "ui")
+        await press(pilot, "space")
+        await pilot.pause(0.4)
+        head = scr.query_one("#detail-strip").head
+        assert scr.player.backend == "pulse" and scr.player.playing
+        assert head is not None and head > 0  # the play head moves
+        scr.player.wait(10)  # the clip played to its end
         await pilot.pause(0.3)
-        heads.append(scr.query_one("#detail-strip").head)
-        scr.player.wait(5)
-        assert scr.player.backend == "pulse"
-        assert any(h is not None and h > 0 for h in heads)  # the play head moved
+        heard = rec.stop()
     assert rms(heard) > 0.02
 
 
