@@ -36,10 +36,21 @@ def project_layout(root: Path) -> Layout:
         return Layout(root, slugify(root.resolve().name) or "voice")
 
 
+def backend_of_folder(folder: Path) -> str | None:
+    """A CTranslate2 Whisper folder holds model.bin; a FunASR one config.yaml + model.pt."""
+    if (folder / "model.bin").is_file():
+        return "faster-whisper"
+    if (folder / "model.pt").is_file() and (folder / "config.yaml").is_file():
+        return "funasr"
+    return None
+
+
 def choose_model(req: AsrRequest, device: str) -> tuple[str, str]:
     """(backend, model): the request's, or the recommendation for its language."""
-    if req.model_dir and req.backend != "auto":
-        return req.backend, req.model or Path(req.model_dir).name
+    if req.model_dir:
+        backend = req.backend if req.backend != "auto" else (
+            backend_of_folder(Path(req.model_dir).expanduser()) or "faster-whisper")
+        return backend, req.model or Path(req.model_dir).name
     if req.model:
         backend = req.backend if req.backend != "auto" else backend_of(req.model)
         return backend, req.model

@@ -73,8 +73,9 @@ def test_sensevoice_tags_become_a_language_and_clean_text(project, tmp_path):
     from tests.engine.asr.tiny_models import build_tiny_sensevoice
 
     model = build_tiny_sensevoice(tmp_path / "sv")
-    req = AsrRequest(project_root=str(project), backend="funasr", model="sensevoice",
-                     model_dir=str(model), language="auto", allow_download=False)
+    # backend auto + a folder: config.yaml + model.pt say FunASR
+    req = AsrRequest(project_root=str(project), model="sensevoice", model_dir=str(model),
+                     language="auto", allow_download=False)
     events = list(run_asr(req))
     res = [e for e in events if isinstance(e, Result)]
     layout = load_project(project).layout
