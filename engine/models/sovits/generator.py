@@ -38,6 +38,9 @@ class Generator(nn.Module):
                  gin_channels: int = 0) -> None:
         super().__init__()
         self.num_kernels = len(resblock_kernel_sizes)
+        self.upsample_factor = 1
+        for u in upsample_rates:
+            self.upsample_factor *= u
         self.conv_pre = nn.Conv1d(in_channels, upsample_initial_channel, 7, padding=3)
         self.ups = nn.ModuleList()
         for i, (u, k) in enumerate(zip(upsample_rates, upsample_kernel_sizes)):
@@ -68,3 +71,29 @@ class Generator(nn.Module):
             x = xs / n
         x = self.conv_post(F.leaky_relu(x))  # default slope 0.01 here, as upstream
         return torch.tanh(x)
+
+    def forward_chunked(self, z: torch.Tensor, g: torch.Tensor | None, core: int = 400,
+                        context: int = 16) -> torch.Tensor:
+        """The same waveform computed over windows of ``core`` frames with ``context``
+        frames each side (the receptive field is about 8 frames). Windows come in only two
+        sizes whatever the length, so oneDNN's per-shape kernels (costly to build in bf16)
+        are reused across calls; the first and last windows stop at the real sequence ends,
+        where the full pass zero-pads inside every layer."""
+        t = z.shape[-1]
+        up = self.upsample_factor
+        if t < core + 2 * context:
+            return self(z, g)
+        outs = []
+        a = 0
+        while a < t:
+            if a == 0:
+                lo, hi = 0, core + context
+            elif a + core + context <= t:
+                lo, hi = a - context, a + core + context
+            else:
+                lo, hi = t - core - 2 * context, t
+            b = min(a + core, t)
+            y = self(z[:, :, lo:hi], g)
+            outs.append(y[:, :, (a - lo) * up:(b - lo) * up])
+            a = b
+        return torch.cat(outs, dim=-1)

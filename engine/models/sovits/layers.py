@@ -94,6 +94,12 @@ def fold_weight_norms(module: nn.Module) -> None:
             m.fold()
 
 
+def cast_folded_weights(module: nn.Module, dtype: torch.dtype) -> None:
+    for m in module.modules():
+        if isinstance(m, _WeightNormMixin) and m._folded is not None:
+            m._folded = m._folded.to(dtype)
+
+
 class ChannelLayerNorm(nn.Module):
     """LayerNorm over the channel axis of (B, C, T), parameters named gamma/beta."""
 

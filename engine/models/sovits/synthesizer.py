@@ -11,7 +11,7 @@ from torch import nn
 from engine.models.sovits.config import SovitsConfig
 from engine.models.sovits.flow import CouplingFlow, PosteriorEncoder
 from engine.models.sovits.generator import Generator
-from engine.models.sovits.layers import fold_weight_norms, sequence_mask
+from engine.models.sovits.layers import cast_folded_weights, fold_weight_norms, sequence_mask
 from engine.models.sovits.quantizer import ResidualVQ
 from engine.models.sovits.ref_encoder import StyleEncoder
 from engine.models.sovits.text_encoder import TextEncoder
@@ -48,6 +48,7 @@ class Synthesizer(nn.Module):
         self.ref_enc = StyleEncoder(cfg.style_bins, cfg.gin_channels, cfg.style_hidden)
         self.ssl_proj = nn.Conv1d(cfg.ssl_dim, cfg.ssl_dim, 2, stride=2)
         self.quantizer = ResidualVQ(cfg.ssl_dim, cfg.codebook_size, 1)
+        self._chunked = False  # windowed generator (set by prepare_inference)
 
     # --- semantic tokens -------------------------------------------------------------
     @torch.no_grad()
@@ -89,12 +90,26 @@ class Synthesizer(nn.Module):
         eps = torch.randn_like(m_p) if noise is None else noise.to(m_p)
         z_p = m_p + eps * torch.exp(logs_p) * noise_scale
         z = self.flow(z_p, mask, g=ge, reverse=True)
-        return self.dec(z * mask, g=ge)
+        dt = self.dec.conv_pre.weight.dtype  # bf16 after prepare_inference("bf16")
+        z, ge = (z * mask).to(dt), ge.to(dt)
+        if self._chunked:
+            return self.dec.forward_chunked(z, ge).float()
+        return self.dec(z, g=ge).float()
 
-    def prepare_inference(self) -> "Synthesizer":
-        """eval() and cache weight-normed kernels: faster decoding, same numbers."""
+    def prepare_inference(self, precision: str = "fp32") -> "Synthesizer":
+        """eval() and cache weight-normed kernels (faster, same numbers). ``precision="bf16"``
+        also runs the waveform generator (~95% of decode time) in bfloat16 over fixed-size
+        windows: ~1.5x faster on CPUs with AMX / AVX512-BF16 (see bench/results/sovits.md),
+        at ~2-3% relative RMS error against fp32."""
+        if precision not in ("fp32", "bf16"):
+            raise ValueError(f"precision must be fp32 or bf16, not {precision!r}")
         self.eval()
-        fold_weight_norms(self)
+        self.dec.float()
+        fold_weight_norms(self)  # folded in fp32, then cast
+        if precision == "bf16":
+            self.dec.to(torch.bfloat16)
+            cast_folded_weights(self.dec, torch.bfloat16)
+        self._chunked = precision == "bf16"
         return self
 
     # --- training -------------------------------------------------------------------
@@ -102,13 +117,16 @@ class Synthesizer(nn.Module):
                 text: torch.Tensor, text_lengths: torch.Tensor) -> TrainOutput:
         mask = sequence_mask(spec_lengths, spec.size(2)).unsqueeze(1).to(spec.dtype)
         ge = self.ref_enc(spec, mask)
-        if self.cfg.freeze_quantizer:
-            self.ssl_proj.eval()
-            self.quantizer.eval()
-            with torch.no_grad():
-                quantized, _, commit = self.quantizer(self.ssl_proj(ssl))
-        else:
-            quantized, _, commit = self.quantizer(self.ssl_proj(ssl))
+        # Codes are chosen in fp32 even under autocast, so training sees the same tokens the
+        # format step wrote; a frozen quantizer and ssl_proj get no gradient (upstream's too).
+        with torch.autocast(ssl.device.type, enabled=False):
+            if self.cfg.freeze_quantizer:
+                self.ssl_proj.eval()
+                self.quantizer.eval()
+                with torch.no_grad():
+                    quantized, _, commit = self.quantizer(self.ssl_proj(ssl.float()))
+            else:
+                quantized, _, commit = self.quantizer(self.ssl_proj(ssl.float()))
         quantized = self._upsample(quantized)
         _, m_p, logs_p, _ = self.enc_p(quantized, spec_lengths, text, text_lengths, ge)
         z, _, logs_q, mask = self.enc_q(spec, spec_lengths, g=ge)
