@@ -1,121 +1,106 @@
-"""``run_synthesis``: the synthesize step. Finds the voice's weights (newest exports unless
-named), loads BERT/HuBERT through the hub, speaks the text piece by piece with progress,
-and writes one 16-bit 32 kHz WAV under ``output/`` (atomically)."""
+"""``run_synthesize``: the synthesize step. Finds the voice's weights (newest exports unless
+named), picks or checks the reference (3–10 s, text from the proofread list), loads
+BERT/HuBERT through the hub, speaks the text piece by piece with progress, and writes one
+16-bit 32 kHz WAV under ``output/`` (atomically). The Result lists every piece with its
+seed, so one sentence can be re-rolled with ``piece_seeds``."""
 from __future__ import annotations
 
 import io
-import re
 import time
 from pathlib import Path
 from typing import Iterator
 
 from engine.events import Artifact, Event, Log, Progress, Result, StepError, StopToken
-from engine.layout import Layout
 from engine.settings import validate
 from engine.synth.request import SynthRequest
 
 STEP = "synthesize"
 
 
-def _project(root: Path) -> tuple[Layout, str]:
-    try:
-        from engine.project import load_project
-
-        p = load_project(root)
-        return p.layout, p.version
-    except Exception:  # noqa: BLE001 -- a bare folder without project.toml still works
-        from engine.slug import slugify
-
-        return Layout(root, slugify(root.resolve().name) or "voice"), "v2"
-
-
-def _newest(folder: Path, pattern: str, what: str) -> Path:
-    def epoch(p: Path) -> tuple[int, float]:
-        m = re.search(r"[-_]e(\d+)", p.stem)
-        return (int(m[1]) if m else -1, p.stat().st_mtime)
-
-    found = sorted(folder.glob(pattern), key=epoch) if folder.is_dir() else []
-    if not found:
-        raise StepError(f"No trained {what} weights in {folder.name}/.",
-                        "Train first, or choose a weights file in the settings.")
-    return found[-1]
-
-
-def _pick(layout: Layout, given: str, folder: Path, pattern: str, what: str) -> Path:
-    if not given:
-        return _newest(folder, pattern, what)
-    path = layout.abs(given).expanduser()
-    if not path.is_file():
-        raise StepError(f"The {what} weights file {given} does not exist.",
-                        "Pick an existing file, or leave it empty for the newest export.")
-    return path
-
-
-def run_synthesis(req: SynthRequest, stop: StopToken | None = None) -> Iterator[Event]:
-    validate(req)
+def write_wav(path: Path, audio, sr: int) -> None:
     import numpy as np
     import soundfile as sf
-    import torch
 
     from engine.atomic import atomic_write_bytes
-    from engine.dataset.format.models import (BERT_SPEC, HUBERT_SPEC, BertFeatures,
-                                              HubertFeatures, pick_device, weights_spec)
-    from engine.hub import ensure_model
-    from engine.models.gpt import Sampling, load_gpt
-    from engine.models.sovits import load_sovits
-    from engine.synth.pipeline import SR, SpeakOptions, Voice, prepare_reference, speak
 
+    buf = io.BytesIO()
+    sf.write(buf, np.clip(audio, -1, 1), sr, subtype="PCM_16", format="WAV")
+    atomic_write_bytes(path, buf.getvalue())
+
+
+def new_seed() -> int:
+    import secrets
+
+    return secrets.randbelow(2**31 - 1)
+
+
+def _piece_seeds(raw: dict) -> dict[int, int]:
+    try:
+        return {int(k): int(v) for k, v in raw.items()}
+    except (TypeError, ValueError):
+        raise StepError(f"piece_seeds {raw!r} is not a map of piece index to seed.",
+                        'Write it as {"0": 123, "2": 456}.')
+
+
+def run_synthesize(req: SynthRequest, stop: StopToken | None = None) -> Iterator[Event]:
+    validate(req)
     if not req.text.strip():
         raise StepError("There is no text to speak.", "Type what the voice should say.")
-    layout, version = _project(Path(req.project_root).expanduser())
-    if not req.ref_wav:
-        raise StepError("No reference clip is chosen.", "Pick a 3–10 s clip of the voice.")
-    ref_wav = layout.abs(req.ref_wav)
-    if not ref_wav.is_file():
-        raise StepError(f"The reference clip {req.ref_wav} does not exist.", "Pick another clip.")
+    import numpy as np
+
+    from engine.dataset.format.models import pick_device
+    from engine.models.gpt import Sampling
+    from engine.synth import reference, weights
+    from engine.synth.pipeline import SR, SpeakOptions, prepare_reference, speak
+    from engine.synth.split import split_text
+    from engine.synth.voice import load_helpers, load_voice, needs_bert, project_of
+
+    layout, version = project_of(Path(req.project_root).expanduser())
+    split_text(req.text, req.cut_method)  # refuse punctuation-only text before loading models
+    piece_seeds = _piece_seeds(req.piece_seeds)
+    ref = reference.resolve(layout, req.ref_wav, req.ref_text, req.ref_language, req.ref_free)
+    yield Log(f"Reference: {ref.wav} ({ref.seconds:.1f} s)"
+              + (f": {ref.text}" if ref.text else " (reference-free)"))
+    gpt_path = weights.pick(layout, req.gpt_path, "GPT")
+    sovits_path = weights.pick(layout, req.sovits_path, "SoVITS")
     device = pick_device(req.device)
-    gpt_path = _pick(layout, req.gpt_path, layout.gpt_weights_dir, "*.ckpt", "GPT")
-    sovits_path = _pick(layout, req.sovits_path, layout.sovits_weights_dir, "*.pth", "SoVITS")
-    gpt = load_gpt(gpt_path, device=device)
-    yield Log(f"GPT: {layout.rel(gpt_path)} ({gpt.info or 'no info'})")
-    sovits = load_sovits(sovits_path, device=device)
-    yield Log(f"SoVITS: {layout.rel(sovits_path)}")
-    bert = hubert = None
-    if "zh" in (req.language, req.ref_language):
-        folder = yield from ensure_model(weights_spec(BERT_SPEC), req.bert_dir or None,
-                                         allow_download=req.allow_download, step=STEP)
-        bert = BertFeatures(folder, device, False)
-    if req.ref_text.strip():
-        folder = yield from ensure_model(weights_spec(HUBERT_SPEC), req.hubert_dir or None,
-                                         allow_download=req.allow_download, step=STEP)
-        hubert = HubertFeatures(folder, device, False)
-    voice = Voice(gpt.model, sovits, version, int(gpt.full_config.get("data", {}).get("max_sec", 54)),
-                  bert, hubert)
-    ref = prepare_reference(voice, str(ref_wav), req.ref_text, req.ref_language,
-                            pause_s=req.pause_s)
-    if ref.codes is None:
+    bert, hubert = yield from load_helpers(
+        device, bert=needs_bert(req.language, ref.language if ref.text else ""),
+        hubert=bool(ref.text), bert_dir=req.bert_dir, hubert_dir=req.hubert_dir,
+        allow_download=req.allow_download)
+    voice = yield from load_voice(layout, version, gpt_path, sovits_path, device, bert, hubert)
+    prepared = prepare_reference(voice, str(layout.abs(ref.wav)), ref.text, ref.language,
+                                 pause_s=req.pause_s)
+    if prepared.codes is None:
         yield Log("No reference text: reference-free mode (the voice may drift).", "warning")
-    seed = req.seed if req.seed >= 0 else int(torch.randint(0, 2**31 - 1, (1,)))
+    seed = req.seed if req.seed >= 0 else new_seed()
     opts = SpeakOptions(req.cut_method, Sampling(req.top_k, req.top_p, req.temperature,
                                                  req.repetition_penalty),
-                        seed, req.speed, 0.5, req.pause_s)
+                        seed, piece_seeds, req.speed, pause_s=req.pause_s)
     parts: list[np.ndarray] = []
+    pieces: list[dict] = []
     started = time.monotonic()
-    for i, n, audio in speak(voice, ref, req.text, req.language, opts):
-        parts.append(audio)
+    for p in speak(voice, prepared, req.text, req.language, opts):
+        parts.append(p.audio)
+        pieces.append({"text": p.text, "seed": p.seed, "tokens": p.tokens,
+                       "seconds": round(len(p.audio) / SR, 3)})
         elapsed = time.monotonic() - started
-        yield Progress(STEP, i + 1, n, eta_s=elapsed / (i + 1) * (n - i - 1),
-                       message=f"piece {i + 1}/{n}", metrics={"audio_s": len(audio) / SR})
-        if stop is not None and stop.requested and i + 1 < n:
-            yield Log(f"Stopped after {i + 1} of {n} pieces; writing what is done.", "warning")
+        yield Progress(STEP, p.index + 1, p.count, eta_s=elapsed / (p.index + 1) * (p.count - p.index - 1),
+                       message=f"piece {p.index + 1}/{p.count}: {p.text[:40]}",
+                       metrics={"audio_s": len(p.audio) / SR})
+        if stop is not None and stop.requested and p.index + 1 < p.count:
+            yield Log(f"Stopped after {p.index + 1} of {p.count} pieces; writing what is done.",
+                      "warning")
             break
     wav = np.concatenate(parts)
-    name = req.output_name or f"{layout.slug}-{time.strftime('%Y%m%d-%H%M%S')}.wav"
+    name = req.output_name or f"{layout.slug}-{time.strftime('%Y%m%d-%H%M%S')}"
     out = layout.output_dir / (name if name.endswith(".wav") else name + ".wav")
-    buf = io.BytesIO()
-    sf.write(buf, np.clip(wav, -1, 1), SR, subtype="PCM_16", format="WAV")
-    atomic_write_bytes(out, buf.getvalue())
+    write_wav(out, wav, SR)
     yield Artifact(layout.rel(out), kind="audio")
     yield Result(f"Spoke {len(parts)} piece(s), {len(wav) / SR:.1f} s, into {layout.rel(out)}.",
                  {"path": layout.rel(out), "seconds": len(wav) / SR, "seed": seed,
-                  "pieces": len(parts)})
+                  "pieces": pieces, "ref_wav": ref.wav, "gpt": layout.rel(gpt_path),
+                  "sovits": layout.rel(sovits_path)})
+
+
+run_synthesis = run_synthesize  # the name the first version of this module used

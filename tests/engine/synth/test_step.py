@@ -1,71 +1,104 @@
-"""The synthesize step end to end on tiny real models: upstream's small GPT and SoVITS
-exports, a tiny random HuBERT, and an espeak reference clip."""
+"""The synthesize step end to end on tiny random models exported with the real exporters,
+in a project laid out as the wizard leaves it (weights dirs, proofread .list, espeak clips)."""
 from __future__ import annotations
 
-import shutil
-from pathlib import Path
-
+import numpy as np
 import pytest
 import soundfile as sf
-import torch
 
-from engine.models.gpt import export_gpt, load_gpt
-from engine.events import Artifact, Progress, Result, StepError
+from engine.events import Artifact, Log, Progress, Result, StepError
+from engine.synth.pipeline import SAMPLES_PER_CODE, SR
 from engine.synth.request import SynthRequest
-from engine.synth.step import run_synthesis
-from tests.helpers.speech import have_espeak, speak
+from engine.synth.split import split_text
+from engine.synth.step import run_synthesize
+from tests.engine.synth.voicekit import EN_REF, SHORT, ZH_REF
 
-FIXTURES = Path(__file__).resolve().parents[3].parent / "shared" / "fixtures" / "upstream-v2"
-
-
-@pytest.fixture
-def voice_project(tmp_path, sovits_file) -> Path:
-    if not have_espeak():
-        pytest.fail("espeak-ng is required (installed by scripts/setup.sh)")
-    root = tmp_path / "proj"
-    (root / "GPT_weights").mkdir(parents=True)
-    (root / "SoVITS_weights").mkdir()
-    # Upstream's small random GPT, its EOS row strengthened so it ends pieces early the
-    # way a trained model does (a random one rambles for up to 1500 tokens).
-    gpt = load_gpt(FIXTURES / "gpt_v2_small-e1.ckpt")
-    with torch.no_grad():
-        gpt.model.ar_predict_layer.weight[gpt.config.EOS] *= 3
-    export_gpt(gpt.model, root / "GPT_weights", "proj", 1, gpt.full_config)
-    shutil.copy(sovits_file, root / "SoVITS_weights" / "proj_e1_s10.pth")
-    speak("Good morning everyone, this is the reference clip for the voice.",
-          root / "ref.wav")
-    return root
+EN_TEXT = ("Hello there. How are you today? The sun is out. Birds sing. We walk to the park. "
+           "It is warm. The trees are green. Children play. Then we go home.")
 
 
-def test_synthesis_writes_a_wav_per_request(voice_project, hubert_dir):
-    req = SynthRequest(str(voice_project), text="Hello there. How are you today?",
-                       language="en", ref_wav="ref.wav", ref_text="Good morning everyone.",
-                       ref_language="en", hubert_dir=str(hubert_dir), seed=7,
-                       allow_download=False, output_name="out", device="cpu",
-                       cut_method="cut5")
-    events = list(run_synthesis(req))
-    prog = [e for e in events if isinstance(e, Progress)]
-    assert [(p.done, p.total) for p in prog] == [(1, 2), (2, 2)]
-    art = [e for e in events if isinstance(e, Artifact)]
-    assert art[0].path == "output/out.wav"
-    audio, sr = sf.read(voice_project / art[0].path)
-    assert sr == 32000 and len(audio) > 0.3 * 32000
+def _run(root, **kw):
+    kw.setdefault("device", "cpu")
+    kw.setdefault("allow_download", False)
+    events = list(run_synthesize(SynthRequest(str(root), **kw)))
     res = events[-1]
-    assert isinstance(res, Result) and res.data["seed"] == 7
-    assert res.data["pieces"] == 2 and res.data["seconds"] < 10
+    assert isinstance(res, Result), events[-1]
+    audio, sr = sf.read(root / res.data["path"], dtype="float32")
+    return events, res, audio, sr
 
 
-def test_reference_outside_3_to_10_seconds_is_refused(voice_project, hubert_dir):
-    speak("Hi.", voice_project / "short.wav")
-    req = SynthRequest(str(voice_project), text="Hello.", language="en", ref_wav="short.wav",
-                       ref_text="Hi.", ref_language="en", hubert_dir=str(hubert_dir),
-                       allow_download=False, device="cpu")
-    with pytest.raises(StepError, match="3 to 10 s"):
-        list(run_synthesis(req))
+def _check_length(res, audio, pause_s=0.3):
+    """Each piece is tokens x 2 x 640 samples (25 Hz codes -> 50 Hz frames -> hop 640)
+    plus the pause."""
+    expected = sum(max(p["tokens"], 1) * SAMPLES_PER_CODE + int(pause_s * SR)
+                   for p in res.data["pieces"])
+    assert len(audio) == expected
 
 
-def test_missing_weights_are_explained(tmp_path):
-    (tmp_path / "ref.wav").write_bytes(b"")
-    req = SynthRequest(str(tmp_path), text="Hello.", language="en", ref_wav="ref.wav")
+def test_english_several_sentences_cut1_seeded(voice):
+    events, res, audio, sr = _run(voice, text=EN_TEXT, language="en", ref_wav=EN_REF[0],
+                                  seed=7, output_name="en")
+    assert sr == 32000 and res.data["path"] == "output/en.wav"
+    # cut1: nine sentences -> a chunk of four and a final chunk of five
+    assert [p["text"].count(".") + p["text"].count("?") for p in res.data["pieces"]] == [4, 5]
+    assert [p["seed"] for p in res.data["pieces"]] == [7, 8]
+    assert all(11 <= p["tokens"] <= 51 for p in res.data["pieces"])  # EOS barred for 11 steps
+    _check_length(res, audio)
+    prog = [(e.done, e.total) for e in events if isinstance(e, Progress)]
+    assert prog == [(1, 2), (2, 2)]
+    assert [e.path for e in events if isinstance(e, Artifact)] == ["output/en.wav"]
+    # The reference's text came from the proofread list.
+    assert any(EN_REF[2] in e.line for e in events if isinstance(e, Log))
+
+    _, again, audio2, _ = _run(voice, text=EN_TEXT, language="en", ref_wav=EN_REF[0],
+                               seed=7, output_name="en2")
+    assert np.array_equal(audio, audio2)  # same seed, same speech
+
+    # Re-roll the second piece only: the first stays sample for sample.
+    _, reroll, audio3, _ = _run(voice, text=EN_TEXT, language="en", ref_wav=EN_REF[0],
+                                seed=7, piece_seeds={"1": 99}, output_name="en3")
+    assert [p["seed"] for p in reroll.data["pieces"]] == [7, 99]
+    first = res.data["pieces"][0]["seconds"]
+    n0 = int(round(first * SR))
+    assert np.array_equal(audio3[:n0], audio[:n0])
+    assert not np.array_equal(audio3, audio)
+    _check_length(reroll, audio3)
+
+
+def test_chinese_with_english_words_and_a_chinese_reference(voice):
+    text = "你好，世界！今天天气很不错。我们去公园吧，OK？一二三四五六七八九十。"
+    _, res, audio, sr = _run(voice, text=text, language="zh", ref_wav=ZH_REF[0], seed=3,
+                             cut_method="cut5", output_name="zh")
+    assert sr == 32000
+    assert [p["text"] for p in res.data["pieces"]] == split_text(text, "cut5", "zh")
+    assert len(res.data["pieces"]) >= 3
+    _check_length(res, audio)
+
+
+def test_reference_free_mode_and_automatic_reference(voice):
+    events, res, audio, _ = _run(voice, text="Good evening to all of you.", language="en",
+                                 ref_free=True, seed=1, pause_s=0.1)
+    assert res.data["ref_wav"] == EN_REF[0]  # 3–10 s, nearest to 6 s; "short.wav" never
+    assert any("reference-free" in e.line for e in events if isinstance(e, Log))
+    _check_length(res, audio, pause_s=0.1)
+
+
+def test_reference_outside_3_to_10_seconds_is_refused(voice):
+    req = SynthRequest(str(voice), text="Hello.", language="en", ref_wav=SHORT[0],
+                       device="cpu", allow_download=False)
+    with pytest.raises(StepError, match="3 to 10 s") as err:
+        list(run_synthesize(req))
+    assert "Pick a clip of 3–10 s" in err.value.hint
+
+
+def test_missing_weights_are_explained(voice):
+    for f in (voice / "GPT_weights").iterdir():
+        f.unlink()
+    req = SynthRequest(str(voice), text="Hello.", language="en", ref_wav=EN_REF[0])
     with pytest.raises(StepError, match="No trained GPT weights"):
-        list(run_synthesis(req))
+        list(run_synthesize(req))
+
+
+def test_punctuation_only_text_is_refused(voice):
+    with pytest.raises(StepError, match="no text"):
+        list(run_synthesize(SynthRequest(str(voice), text="……!", language="en")))

@@ -1,0 +1,141 @@
+"""Take it home (journey step 11): a bundle folder (and zip) that loads in upstream's own
+tools as well as ours.
+
+    <slug>-voice/
+      GPT_weights_v2/<slug>-e<E>.ckpt       copied byte for byte (upstream's format)
+      SoVITS_weights_v2/<slug>_e<E>_s<S>.pth
+      reference/<clip>.wav                  the reference clip, 3–10 s
+      reference/reference.list              its line in upstream's .list dialect
+      voice.toml                            files, hashes, reference text, inference settings
+      README.txt                            where the files go in upstream GPT-SoVITS
+
+Folder names follow upstream's per-version weight roots (v1: no suffix), so unpacking the
+bundle into an upstream checkout puts the weights where its dropdowns look."""
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from pathlib import Path
+from typing import Iterator
+
+from engine.events import Artifact, Event, Log, Progress, Result, StepError, StopToken
+from engine.settings import validate
+from engine.synth.request import ExportRequest, SynthRequest
+
+STEP = "synthesize"
+SETTINGS_FILE = "voice.toml"
+INFERENCE_KEYS = ("top_k", "top_p", "temperature", "repetition_penalty", "speed", "pause_s",
+                  "cut_method")
+_README = """\
+Voice "{name}" exported by gsv-tui {when}.
+
+In upstream GPT-SoVITS ({version}):
+  1. Copy {gpt} and {sovits} into the same folders of your GPT-SoVITS checkout.
+  2. Start the inference WebUI (1C) and pick them in the GPT and SoVITS weight lists.
+  3. Reference audio: {ref}; its text: {text} (language: {lang}).
+  4. Suggested settings are in voice.toml [inference] (upstream's defaults unless you
+     changed them in gsv-tui).
+In gsv-tui: `gsv synthesize --gpt <bundle>/{gpt} --sovits <bundle>/{sovits} --ref <bundle>/{ref}`.
+"""
+
+
+def weight_dirs(version: str) -> tuple[str, str]:
+    """(GPT, SoVITS) folder names upstream uses for this model version (spec §3.3)."""
+    suffix = "" if version == "v1" else f"_{version}"
+    return f"GPT_weights{suffix}", f"SoVITS_weights{suffix}"
+
+
+def _copy(src: Path, dest: Path) -> str:
+    from engine.project import hash_path
+
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(src, dest)
+    digest = hash_path(dest)
+    if digest != hash_path(src):
+        raise StepError(f"The copy of {src.name} differs from the original.",
+                        "Check free disk space and export again.")
+    return digest
+
+
+def _inference_settings(project_root: Path) -> dict:
+    """The project's synthesize settings (upstream's defaults where unchanged)."""
+    from engine.settings import apply
+
+    try:
+        from engine.project import load_project
+
+        stored = load_project(project_root).step_settings("synthesize")
+    except Exception:  # noqa: BLE001 -- a bare folder: defaults
+        stored = {}
+    req = apply(SynthRequest, stored, project_root=str(project_root))
+    return {k: getattr(req, k) for k in INFERENCE_KEYS}
+
+
+def _zip(folder: Path) -> Path:
+    import zipfile
+
+    out = folder.with_name(folder.name + ".zip")
+    tmp = out.with_name(out.name + ".partial")
+    # Weights hardly compress: store them; deflate the small text files.
+    with zipfile.ZipFile(tmp, "w") as z:
+        for p in sorted(folder.rglob("*")):
+            if p.is_file():
+                kind = zipfile.ZIP_STORED if p.suffix in (".ckpt", ".pth", ".wav") else zipfile.ZIP_DEFLATED
+                z.write(p, f"{folder.name}/{p.relative_to(folder).as_posix()}", compress_type=kind)
+    os.replace(tmp, out)
+    return out
+
+
+def run_export(req: ExportRequest, stop: StopToken | None = None) -> Iterator[Event]:
+    validate(req)
+    import tomli_w
+
+    from engine.atomic import atomic_write_text
+    from engine.synth import reference, weights
+    from engine.synth.voice import project_of
+
+    root = Path(req.project_root).expanduser()
+    layout, version = project_of(root)
+    gpt = weights.pick(layout, req.gpt_path, "GPT")
+    sovits = weights.pick(layout, req.sovits_path, "SoVITS")
+    ref = reference.resolve(layout, req.ref_wav, req.ref_text, req.ref_language)
+    dest = layout.abs(req.dest) if req.dest else layout.output_dir / f"{layout.slug}-voice"
+    staging = dest.with_name(dest.name + ".partial")
+    shutil.rmtree(staging, ignore_errors=True)
+    gpt_dir, sovits_dir = weight_dirs(version)
+    files = {"gpt": f"{gpt_dir}/{gpt.name}", "sovits": f"{sovits_dir}/{sovits.name}",
+             "ref": f"reference/{layout.abs(ref.wav).name}"}
+    hashes = {}
+    for n, (key, src) in enumerate((("gpt", gpt), ("sovits", sovits), ("ref", layout.abs(ref.wav)))):
+        hashes[key] = _copy(src, staging / files[key])
+        yield Progress(STEP, n + 1, 3, message=f"copied {src.name}")
+    when = time.strftime("%Y-%m-%d %H:%M:%S")
+    lang = ref.language.upper()
+    atomic_write_text(staging / "reference" / "reference.list",
+                      f"{files['ref']}|{layout.slug}|{lang}|{ref.text}\n")
+    doc = {
+        "voice": {"name": layout.slug, "version": version, "exported": when,
+                  "gpt": files["gpt"], "sovits": files["sovits"],
+                  "gpt_sha256": hashes["gpt"], "sovits_sha256": hashes["sovits"]},
+        "reference": {"wav": files["ref"], "text": ref.text, "language": ref.language,
+                      "seconds": ref.seconds, "sha256": hashes["ref"]},
+        "inference": _inference_settings(root),
+    }
+    atomic_write_text(staging / SETTINGS_FILE, tomli_w.dumps(doc))
+    atomic_write_text(staging / "README.txt", _README.format(
+        name=layout.slug, when=when, version=version, gpt=files["gpt"], sovits=files["sovits"],
+        ref=files["ref"], text=ref.text, lang=ref.language))
+    if dest.exists():
+        shutil.rmtree(dest)
+    os.replace(staging, dest)
+    yield Artifact(layout.rel(dest), kind="bundle")
+    yield Log(f"Bundle folder: {layout.rel(dest)}")
+    data = {"path": layout.rel(dest), "gpt": files["gpt"], "sovits": files["sovits"],
+            "ref": files["ref"]}
+    if req.make_zip:
+        z = _zip(dest)
+        yield Artifact(layout.rel(z), kind="bundle")
+        data["zip"] = layout.rel(z)
+    yield Result(f"Exported the voice to {layout.rel(dest)}"
+                 + (f" and {data['zip']}" if "zip" in data else "") + ".", data)

@@ -1,0 +1,63 @@
+"""Loading what a voice needs: the GPT and SoVITS weights, and (only when used) BERT for
+Chinese text and HuBERT for the reference prompt, found or fetched through the hub."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Generator
+
+from engine.events import Event, Log
+from engine.layout import Layout
+from engine.synth.pipeline import Voice
+
+STEP = "synthesize"
+
+
+def project_of(root: Path) -> tuple[Layout, str]:
+    """The project's layout and model version; a bare folder (no project.toml) works too."""
+    try:
+        from engine.project import load_project
+
+        p = load_project(root)
+        return p.layout, p.version
+    except Exception:  # noqa: BLE001 -- no or unreadable project.toml: use the folder name
+        from engine.slug import slugify
+
+        return Layout(root, slugify(root.resolve().name) or "voice"), "v2"
+
+
+def needs_bert(*languages: str) -> bool:
+    """Chinese (or auto, which may find Chinese) text needs BERT features."""
+    return any(lang in ("zh", "auto") for lang in languages)
+
+
+def load_helpers(device: str, *, bert: bool, hubert: bool, bert_dir: str = "",
+                 hubert_dir: str = "", allow_download: bool = True
+                 ) -> Generator[Event, None, tuple[Any, Any]]:
+    """BERT and HuBERT feature callables (None where not needed)."""
+    from engine.dataset.format.models import (BERT_SPEC, HUBERT_SPEC, BertFeatures,
+                                              HubertFeatures, weights_spec)
+    from engine.hub import ensure_model
+
+    b = h = None
+    if bert:
+        folder = yield from ensure_model(weights_spec(BERT_SPEC), bert_dir or None,
+                                         allow_download=allow_download, step=STEP)
+        b = BertFeatures(folder, device, False)
+    if hubert:
+        folder = yield from ensure_model(weights_spec(HUBERT_SPEC), hubert_dir or None,
+                                         allow_download=allow_download, step=STEP)
+        h = HubertFeatures(folder, device, False)
+    return b, h
+
+
+def load_voice(layout: Layout, version: str, gpt_path: Path, sovits_path: Path, device: str,
+               bert: Any = None, hubert: Any = None) -> Generator[Event, None, Voice]:
+    from engine.models.gpt import load_gpt
+    from engine.models.sovits import load_sovits
+
+    gpt = load_gpt(gpt_path, device=device)
+    yield Log(f"GPT: {layout.rel(gpt_path)} ({gpt.info or 'no info'})")
+    sovits = load_sovits(sovits_path, device=device)
+    yield Log(f"SoVITS: {layout.rel(sovits_path)}")
+    max_sec = int(gpt.full_config.get("data", {}).get("max_sec", 54))
+    return Voice(gpt.model, sovits, version, max_sec, bert, hubert)
