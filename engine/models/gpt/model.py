@@ -88,13 +88,20 @@ class Block(nn.Module):
         return t.view(b, n, self.self_attn.heads, d // self.self_attn.heads).transpose(1, 2)
 
     def _finish(self, x: torch.Tensor, att: torch.Tensor) -> torch.Tensor:
-        p = self.drop if self.training else 0.0
         b, h, n, dh = att.shape
         att = F.linear(att.transpose(1, 2).reshape(b, n, h * dh),
                        self.self_attn.out_proj.weight, self.self_attn.out_proj.bias)
-        x = self.norm1(x + F.dropout(att, p, self.training))
-        ff = self.linear2(F.dropout(F.relu(self.linear1(x)), p, self.training))
-        return self.norm2(x + F.dropout(ff, p, self.training))
+        n1, n2 = self.norm1, self.norm2
+        if self.training:
+            p = self.drop
+            x = n1(x + F.dropout(att, p))
+            ff = self.linear2(F.dropout(F.relu(self.linear1(x)), p))
+            return n2(x + F.dropout(ff, p))
+        # Inference: plain functional calls (this runs 24x per decoded token).
+        x = F.layer_norm(x + att, n1.normalized_shape, n1.weight, n1.bias, n1.eps)
+        ff = F.linear(F.relu(F.linear(x, self.linear1.weight, self.linear1.bias), inplace=True),
+                      self.linear2.weight, self.linear2.bias)
+        return F.layer_norm(x + ff, n2.normalized_shape, n2.weight, n2.bias, n2.eps)
 
     def forward(self, x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         """``mask``: boolean (True = may attend), broadcastable to [B,H,T,T]."""
