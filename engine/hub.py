@@ -150,6 +150,11 @@ def _download_hf(spec: ModelSpec, dest: Path, report: Callable[[str, float, floa
 
 def _download_ms(spec: ModelSpec, dest: Path, report: Callable[[str, float, float | None], None]
                  ) -> None:
+    mirror = load_config().modelscope_endpoint
+    if mirror and not (os.environ.get("MODELSCOPE_ENDPOINT")
+                       or os.environ.get("MODELSCOPE_DOMAIN")):
+        os.environ["MODELSCOPE_ENDPOINT"] = mirror  # modelscope-hub; older modelscope: DOMAIN
+        os.environ["MODELSCOPE_DOMAIN"] = mirror.split("://", 1)[-1]
     from modelscope import snapshot_download
 
     report(spec.repo_id, 0.0, None)

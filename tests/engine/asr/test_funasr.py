@@ -38,7 +38,7 @@ def test_funasr_is_told_not_to_call_a_package_index(tiny_paraformer):
     assert backend.model.kwargs.get("disable_update") is True
 
 
-def test_paraformer_with_vad_and_punctuation_resolved_from_the_models_dir(project, tmp_path_factory):
+def test_paraformer_with_vad_and_punctuation_resolved_from_the_models_dir(project):
     """No model_dir: the step resolves paraformer-zh and its fsmn-vad / ct-punc companions
     from <models_dir>/funasr-*, as after a download or a manual copy."""
     import shutil

@@ -102,3 +102,15 @@ def test_recommendation_follows_the_tutorials():
     assert recommend("ja", "cuda").backend == "faster-whisper"
     assert recommend("en", "cpu").backend == "faster-whisper"
     assert recommend("yue").model == "sensevoice"
+
+
+def test_mirror_from_app_config_unless_hf_endpoint_is_set(monkeypatch):
+    from engine.appconfig import AppConfig, save_config
+    from engine.hub import hf_endpoint
+
+    monkeypatch.delenv("HF_ENDPOINT", raising=False)
+    assert hf_endpoint() is None
+    save_config(AppConfig(hf_endpoint="https://hf-mirror.com"))
+    assert hf_endpoint() == "https://hf-mirror.com"
+    monkeypatch.setenv("HF_ENDPOINT", "http://127.0.0.1:1")
+    assert hf_endpoint() == "http://127.0.0.1:1"
