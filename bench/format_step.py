@@ -84,7 +84,8 @@ def main() -> None:
     clip_s = audio_s / n
     lines = ["## 1A step per clip (CPU, full-size random models)", "",
              f"Machine: {platform.machine()}, {os.cpu_count()} cores, torch threads "
-             f"{torch.get_num_threads()}, Python {platform.python_version()}; "
+             f"{torch.get_num_threads()}, Python {platform.python_version()}, load average "
+             f"{os.getloadavg()[0]:.1f} (machine shared; timings scale with it); "
              f"`python -m bench format_step`; {n} espeak clips of {clip_s:.1f} s on average "
              "(first clip excluded), a Chinese line of 14-18 characters each.", "",
              "| Stage | ms per clip |", "|---|---|"]

@@ -47,7 +47,8 @@ def main() -> None:
     res = measure()
     lines = ["## Text frontend (clean_text) vs upstream", "",
              f"Machine: {platform.machine()}, {os.cpu_count()} cores, Python "
-             f"{platform.python_version()}; `python -m bench format_text`; public set "
+             f"{platform.python_version()}, load average {os.getloadavg()[0]:.1f}; "
+             "`python -m bench format_text`; public set "
              "`../shared/fixtures/text/frontend_v2_public.jsonl` (zh via pypinyin, as the fixtures).",
              "", "| Language | Agreement (norm text + phones + word2ph + ids) | First call (loads data) "
              "| Per sentence after |", "|---|---|---|---|"]

@@ -1,28 +1,18 @@
-"""Resume after a real kill: a child process runs the step, is SIGKILLed after its first
-finished clip, and the next run does only the clips the journal does not hold."""
+"""The step as a detached job (what `gsv format --detach` and the wizard start), killed with
+SIGKILL after its first progress event; the next run does only the clips the journal lacks."""
 from __future__ import annotations
 
 import os
 import signal
-import subprocess
-import sys
 import time
 
 import pytest
 
+from engine import jobs
 from engine.dataset.format import FormatRequest, run_format
-from engine.events import Result
+from engine.events import Progress, Result
 from engine.layout import Layout
 from tests.engine.format.conftest import LINES, write_list
-
-CHILD = """
-import sys
-from engine.dataset.format import FormatRequest, run_format
-req = FormatRequest(project_root=sys.argv[1], bert_dir=sys.argv[2], hubert_dir=sys.argv[3],
-                    sovits_path=sys.argv[4], device="cpu", allow_download=False)
-for ev in run_format(req):
-    print(ev, flush=True)
-"""
 
 
 def _journal_lines(exp) -> int:
@@ -31,28 +21,29 @@ def _journal_lines(exp) -> int:
 
 
 @pytest.mark.slow
-def test_resume_after_kill(project, speech_bank, bert_dir, hubert_dir, sovits_file):
+def test_detached_job_killed_mid_run_resumes(project, speech_bank, bert_dir, hubert_dir,
+                                            sovits_file):
     lay = Layout(project, "voice")
     lines = LINES + [("e.wav", "ZH", "一二三四五。"), ("f.wav", "JA", "今日は。")]
     write_list(lay.list_file, project, speech_bank, lines)
-    repo = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(__file__))))
-    child = subprocess.Popen(
-        [sys.executable, "-c", CHILD, str(project), str(bert_dir), str(hubert_dir),
-         str(sovits_file)], cwd=repo, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    req = FormatRequest(project_root=str(project), bert_dir=str(bert_dir),
+                        hubert_dir=str(hubert_dir), sovits_path=str(sovits_file),
+                        device="cpu", allow_download=False)
+    job = jobs.submit(project, "format", run_format, req)
     deadline = time.monotonic() + 240
-    while _journal_lines(lay.exp_dir) < 1:
-        assert child.poll() is None, "the child ended before finishing a clip"
+    # Kill right after the job reports its first finished clip.
+    while not any(isinstance(ev, Progress) for _, ev in jobs.read_events(job.run_dir)[0]):
+        info = jobs.load_job(job.run_dir)
+        assert info.state in ("starting", "running"), (info.state, info.reason)
         assert time.monotonic() < deadline
         time.sleep(0.02)
-    os.kill(child.pid, signal.SIGKILL)
-    child.wait()
+    pid = jobs.load_job(job.run_dir, settle=False).pid
+    os.killpg(pid, signal.SIGKILL)  # the whole job process group, as a lost machine would
+    jobs.wait(job.run_dir, timeout=30)
     done_before = _journal_lines(lay.exp_dir)
     assert 1 <= done_before < len(lines), "killed too late to test resuming"
     assert not (lay.exp_dir / "2-name2text.txt").exists()  # only a complete run writes it
 
-    req = FormatRequest(project_root=str(project), bert_dir=str(bert_dir),
-                        hubert_dir=str(hubert_dir), sovits_path=str(sovits_file),
-                        device="cpu", allow_download=False)
     result = next(e for e in run_format(req) if isinstance(e, Result))
     assert result.data["processed"] == len(lines) - done_before
     assert result.data["semantic"] == len(lines)
