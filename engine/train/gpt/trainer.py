@@ -182,12 +182,13 @@ def run_gpt_training(req: GptTrainRequest, stop: StopToken | None = None) -> Ite
                            metrics={**metrics, "epoch": ep + 1, "step": gbatch,
                                     "lr": req.learning_rate, "s_per_step": sec})
         opt_step()
-        snapshot(ep + 1, 0)
+        # Export before saving the state: a kill in between then redoes the export on resume.
         if (ep + 1) % req.save_every == 0 or ep + 1 == req.epochs:
             path = export_gpt(model, layout.gpt_weights_dir, req.slug, ep + 1, full_cfg)
             exports.append(layout.rel(path))
             yield Artifact(layout.rel(path), kind="gpt_weights")
             yield Log(f"Exported GPT weights {layout.rel(path)}.")
+        snapshot(ep + 1, 0)
     yield Result(f"GPT trained for {req.epochs} epochs; weights in {layout.rel(layout.gpt_weights_dir)}.",
                  {"epochs": req.epochs, "exports": exports, "steps": gbatch})
 
