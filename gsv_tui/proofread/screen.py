@@ -88,6 +88,8 @@ class ProofreadScreen(Screen[None]):
         self.problems: list[PlaybackProblem] = []
         self.last_url: str | None = None
         self._stats = (0, 0, 0.0)
+        self._clip_list: ClipList | None = None
+        self._detail: DetailPane | None = None
 
     # ---- layout ----------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -99,11 +101,19 @@ class ProofreadScreen(Screen[None]):
 
     @property
     def clip_list(self) -> ClipList:
-        return self.query_one(ClipList)
+        if self._clip_list is None:  # looked up once: this runs several times per key
+            self._clip_list = self.query_one(ClipList)
+        return self._clip_list
 
     @property
     def editor(self) -> TextEditor:
         return self.query_one(TextEditor)
+
+    @property
+    def detail(self) -> DetailPane:
+        if self._detail is None:
+            self._detail = self.query_one(DetailPane)
+        return self._detail
 
     def on_mount(self) -> None:
         # journal at once, rewrite the list just after the repaint (see ProofSession.flush)
@@ -179,7 +189,7 @@ class ProofreadScreen(Screen[None]):
             return
         moved = new_id != self.cursor_id
         self.cursor_id = new_id
-        detail = self.query_one(DetailPane)
+        detail = self.detail
         if clip is None:
             detail.show("No clips match this view (f: next filter, / then Enter: clear search)",
                         "")
@@ -393,7 +403,7 @@ class ProofreadScreen(Screen[None]):
             return
         dur = self.session.info(clip).duration or 0.0
         self.marker = max(0.01, min(dur - 0.01, self.marker + delta))
-        self.query_one(DetailPane).strip.set_marker(self.marker)
+        self.detail.strip.set_marker(self.marker)
 
     def action_marker_left(self) -> None:
         self._move_marker(-0.1)
@@ -494,7 +504,7 @@ class ProofreadScreen(Screen[None]):
             self.notify(f"Cannot play {clip.wav}: {e}", severity="error")
             return
         self.last_url = ps.url
-        detail = self.query_one(DetailPane)
+        detail = self.detail
         if ps.url:
             detail.set_play_line(f"No sound output here: open {ps.url} through "
                                  "ssh -L (F2 shows how)")
@@ -503,12 +513,12 @@ class ProofreadScreen(Screen[None]):
 
     def _tick(self) -> None:
         pos = self.player.position()
-        self.query_one(DetailPane).strip.set_head(pos)
+        self.detail.strip.set_head(pos)
 
     def action_play(self) -> None:
         if self.player.playing:
             self.player.stop()
-            self.query_one(DetailPane).strip.set_head(None)
+            self.detail.strip.set_head(None)
         else:
             self._play(0.0)
 

@@ -179,5 +179,10 @@ def test_counters_follow_edits_and_render_matches_document(listdir):
     kept = s.stats()
     s._stats = None
     assert kept == s.stats()
+    assert s.render() == (listdir / "demo.list").read_bytes()  # the patched render
+    s.toggle_delete(len(s.clips) - 1)  # the last line (no terminator) leaves
+    assert s.render() == (listdir / "demo.list").read_bytes()
+    s.undo()
+    assert (listdir / "demo.list").read_bytes().endswith(b"without newline")
     assert render_clips(s.clips, True) == document_from_clips(s.clips, True).to_bytes()
     assert render_clips(s.clips, False) == document_from_clips(s.clips, False).to_bytes()
