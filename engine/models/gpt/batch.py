@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import torch
 
-from engine.models.gpt.decoding import DecodeOptions, DecodeResult, _generator
+from engine.models.gpt.decoding import DecodeOptions, DecodeResult, _generator, decode
 from engine.models.gpt.model import KVCache, Text2Semantic
 from engine.models.gpt.sampling import draw, penalise, probabilities
 
@@ -26,8 +26,13 @@ class BatchResult:
 
 @torch.inference_mode()
 def decode_batch(model: Text2Semantic, phones: list[torch.Tensor], berts: list[torch.Tensor],
-                 prompt: torch.Tensor, opts: DecodeOptions = DecodeOptions()) -> BatchResult:
-    """phones: [P_i] ids per row, berts: [1024, P_i] per row, prompt: [T] shared codes."""
+                 prompt: torch.Tensor | None, opts: DecodeOptions = DecodeOptions()) -> BatchResult:
+    """phones: [P_i] ids per row, berts: [1024, P_i] per row, prompt: [T] shared codes
+    (None: reference-free, decoded row by row as upstream falls back to)."""
+    if prompt is None:
+        rows_out = [decode(model, ph.view(1, -1), bt.unsqueeze(0), None, opts)
+                    for ph, bt in zip(phones, berts)]
+        return BatchResult(rows_out, None, [])
     p = next(model.parameters())
     device, dtype = p.device, p.dtype
     eos, rows = model.cfg.EOS, len(phones)

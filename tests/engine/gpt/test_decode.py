@@ -52,3 +52,12 @@ def test_cap_and_reference_free_mode(small_model, inputs):
                              max_new_tokens=25, min_steps_before_eos=25))
     assert r.stop == "cap" and len(r.tokens) == 25 and r.steps == 24
     assert int(r.tokens.max()) < small_model.cfg.EOS
+
+
+def test_batch_without_prompt_decodes_each_row_reference_free(small_model, inputs):
+    from engine.models.gpt import decode_batch
+    opts = DecodeOptions(sampling=Sampling(top_k=1), max_new_tokens=12)
+    got = decode_batch(small_model, [inputs["gpt_x"][0, :10]], [inputs["gpt_bert"][0, :, :10]],
+                       None, opts)
+    alone = decode(small_model, inputs["gpt_x"][:, :10], inputs["gpt_bert"][:, :, :10], None, opts)
+    assert torch.equal(got.rows[0].tokens, alone.tokens)
