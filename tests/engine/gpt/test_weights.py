@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import pathlib
 
 import pytest
@@ -9,6 +10,7 @@ import torch
 
 from engine.events import StepError
 from engine.models.gpt import GptConfig, Text2Semantic, export_gpt, load_gpt
+from tests.engine.gpt.conftest import MANIFEST
 
 TINY = GptConfig(embedding_dim=16, hidden_dim=16, head=2, linear_units=64, n_layer=1)
 
@@ -84,3 +86,20 @@ def test_lightning_training_checkpoint_loads_for_resume(tmp_path, small_ckpt):
     w = load_gpt(path)
     assert w.info == "epoch=3-step=120" and w.config.n_layer == 2
     assert torch.equal(w.model.bert_proj.weight, src["weight"]["model.bert_proj.weight"].float())
+
+
+def test_full_size_export_matches_the_upstream_manifest(tmp_path):
+    """A full-size random model, exported, has upstream's file layout tensor for tensor."""
+    manifest = json.loads(MANIFEST.read_text())
+    torch.manual_seed(0)
+    model = Text2Semantic(GptConfig.from_upstream(manifest["config_model"]))
+    path = export_gpt(model, tmp_path, "ref_gpt", 1)
+    del model
+    raw = torch.load(path, weights_only=True, mmap=True)
+    assert list(raw) == manifest["top_level_order"] and raw["info"] == "GPT-e1"
+    got = [(k, list(v.shape), str(v.dtype).replace("torch.", "")) for k, v in raw["weight"].items()]
+    want = [(t["key"], t["shape"], t["dtype"]) for t in manifest["tensors"]]
+    assert got == want
+    assert raw["config"]["model"] == manifest["config_model"]
+    assert path.read_bytes()[:2] == b"PK"
+    assert abs(path.stat().st_size - manifest["file_size_bytes"]) < 0.001 * manifest["file_size_bytes"]
