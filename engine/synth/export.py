@@ -1,7 +1,7 @@
 """Take it home (journey step 11): a bundle folder (and zip) that loads in upstream's own
 tools as well as ours.
 
-    <slug>-voice/
+    <slug>-export/
       GPT_weights_v2/<slug>-e<E>.ckpt       copied byte for byte (upstream's format)
       SoVITS_weights_v2/<slug>_e<E>_s<S>.pth
       reference/<clip>.wav                  the reference clip, 3–10 s
@@ -100,7 +100,7 @@ def run_export(req: ExportRequest, stop: StopToken | None = None) -> Iterator[Ev
     gpt = weights.pick(layout, req.gpt_path, "GPT")
     sovits = weights.pick(layout, req.sovits_path, "SoVITS")
     ref = reference.resolve(layout, req.ref_wav, req.ref_text, req.ref_language)
-    dest = layout.abs(req.dest) if req.dest else layout.output_dir / f"{layout.slug}-voice"
+    dest = layout.abs(req.dest) if req.dest else layout.output_dir / f"{layout.slug}-export"
     staging = dest.with_name(dest.name + ".partial")
     shutil.rmtree(staging, ignore_errors=True)
     gpt_dir, sovits_dir = weight_dirs(version)

@@ -79,5 +79,5 @@ class ExportRequest:
     ref_wav: str = knob("", "Reference clip to ship (empty: a proofread clip is picked)")
     ref_text: str = knob("", "What the reference says (empty: taken from the proofread list)")
     ref_language: str = knob("zh", "Language of the reference text", choices=LANGS)
-    dest: str = knob("", "Bundle folder (empty: output/<slug>-voice)")
+    dest: str = knob("", "Bundle folder (empty: output/<slug>-export)")
     make_zip: bool = knob(True, "Also write <bundle>.zip next to the folder")

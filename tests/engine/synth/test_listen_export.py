@@ -71,7 +71,7 @@ def test_export_bundle_reloads_with_upstream_format_loaders(voice):
     res = events[-1]
     assert isinstance(res, Result), res
     bundle = voice / res.data["path"]
-    assert bundle == voice / "output" / f"{SLUG}-voice"
+    assert bundle == voice / "output" / f"{SLUG}-export"
     gpt = bundle / "GPT_weights_v2" / f"{SLUG}-e2.ckpt"
     sovits = bundle / "SoVITS_weights_v2" / f"{SLUG}_e2_s20.pth"
     # Copied as-is (upstream's format) and loadable by our upstream-format loaders.
@@ -87,8 +87,8 @@ def test_export_bundle_reloads_with_upstream_format_loaders(voice):
     [line] = read_list(bundle / "reference" / "reference.list")
     assert line.lang == "ZH" and line.text == ZH_REF[2]
     with zipfile.ZipFile(voice / res.data["zip"]) as z:
-        assert f"{SLUG}-voice/SoVITS_weights_v2/{sovits.name}" in z.namelist()
-        assert f"{SLUG}-voice/voice.toml" in z.namelist()
+        assert f"{SLUG}-export/SoVITS_weights_v2/{sovits.name}" in z.namelist()
+        assert f"{SLUG}-export/voice.toml" in z.namelist()
     # Exporting again replaces the bundle (no half-written folder is ever left behind).
     list(run_export(ExportRequest(str(voice), ref_wav=EN_REF[0], make_zip=False)))
     assert not list((voice / "output").glob("*.partial"))
