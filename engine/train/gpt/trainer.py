@@ -125,6 +125,8 @@ def run_gpt_training(req: GptTrainRequest, stop: StopToken | None = None) -> Ite
     if epoch >= req.epochs:
         yield Result(f"GPT training already finished ({epoch} epochs).", {"epochs": epoch})
         return
+    if device.type == "cuda":
+        torch.set_float32_matmul_precision("high")  # TF32 matmuls, as upstream's s1_train
     model.to(device).train()
     optimizer.load_state_dict(optimizer.state_dict())  # moves moments next to the parameters
     autocast, scaler = _autocast(req, device)
