@@ -28,6 +28,33 @@ def write_wav(path: Path, audio, sr: int) -> None:
     atomic_write_bytes(path, buf.getvalue())
 
 
+def sidecar_of(wav: Path) -> Path:
+    return wav.with_suffix(".json")
+
+
+def write_sidecar(wav: Path, req: SynthRequest, seed: int, pieces: list[dict]) -> None:
+    """``<name>.json`` beside the wav: the request (seed resolved) and its pieces, so one
+    piece can be re-rolled later with everything else unchanged."""
+    import dataclasses
+    import json
+
+    from engine.atomic import atomic_write_text
+
+    request = dataclasses.asdict(req) | {"seed": seed}
+    atomic_write_text(sidecar_of(wav), json.dumps({"request": request, "pieces": pieces},
+                                                  ensure_ascii=False, indent=1))
+
+
+def reroll_request(sidecar: dict, piece: int, seed: int, output_name: str) -> SynthRequest:
+    """The request that re-speaks the same text with piece ``piece`` on a new seed."""
+    from engine.runner import request_from_dict
+
+    req = request_from_dict(SynthRequest, sidecar["request"])
+    req.piece_seeds = dict(req.piece_seeds) | {str(piece): seed}
+    req.output_name = output_name
+    return req
+
+
 def new_seed() -> int:
     import secrets
 
@@ -96,6 +123,7 @@ def run_synthesize(req: SynthRequest, stop: StopToken | None = None) -> Iterator
     name = req.output_name or f"{layout.slug}-{time.strftime('%Y%m%d-%H%M%S')}"
     out = layout.output_dir / (name if name.endswith(".wav") else name + ".wav")
     write_wav(out, wav, SR)
+    write_sidecar(out, req, seed, pieces)
     yield Artifact(layout.rel(out), kind="audio")
     yield Result(f"Spoke {len(parts)} piece(s), {len(wav) / SR:.1f} s, into {layout.rel(out)}.",
                  {"path": layout.rel(out), "seconds": len(wav) / SR, "seed": seed,

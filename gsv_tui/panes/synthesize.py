@@ -1,0 +1,248 @@
+"""Synthesize: pick a reference among the proofread clips (3–10 s), type or load the text,
+Run (a detached job, as every step). Results list every wav under output/ with a play key;
+the pieces of the selected result can be re-rolled one at a time (new seed for that piece
+only). Two more jobs start here: listening to every checkpoint, and the take-home export."""
+from __future__ import annotations
+
+import json
+import secrets
+from pathlib import Path
+from typing import Any
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.widgets import Button, DataTable, Input, Label, Select, Static, TextArea
+
+from engine.events import Result, StepError
+from engine.settings import validate
+from engine.synth.request import ExportRequest, ListenCheckpointsRequest, SynthRequest
+from gsv_tui.panes.base import StepPane
+
+NEWEST = "__newest__"
+LISTEN_TARGET = "engine.synth.listen:run_listen_checkpoints"
+EXPORT_TARGET = "engine.synth.export:run_export"
+
+
+class Pane(StepPane):
+    step_id = "synthesize"
+    request_cls = SynthRequest
+    target = "engine.synth.step:run_synthesize"
+    hidden_fields = ("project_root", "text", "ref_wav", "ref_text", "ref_language",
+                     "gpt_path", "sovits_path", "piece_seeds", "output_name", "bert_dir",
+                     "hubert_dir")
+
+    BINDINGS = [Binding("p", "play", "Play the selected wav"),
+                Binding("r", "reroll", "Re-roll the selected piece")]
+
+    DEFAULT_CSS = """
+    #synth-text { height: 6; border: round $panel; }
+    #synth-ref, #synth-gpt, #synth-sovits { width: 1fr; }
+    .synth-row { height: auto; }
+    .synth-row Label { padding: 1 1 0 0; width: 12; }
+    #synth-file { width: 1fr; }
+    #synth-results, #synth-pieces { height: auto; max-height: 12; margin-top: 1; }
+    #synth-now { color: $text-muted; }
+    """
+
+    def __init__(self, project, **kw: Any) -> None:  # type: ignore[no-untyped-def]
+        super().__init__(project, **kw)
+        self.player = None  # created on the first play (probing the sound output takes time)
+        self.sidecar: dict | None = None  # the selected result's request and pieces
+
+    # --- layout ------------------------------------------------------------------------
+    def compose_extra(self) -> ComposeResult:
+        from engine.synth import reference, weights
+
+        layout = self.project.layout
+        refs = reference.candidates(layout)
+        opts = [(f"{c.seconds:4.1f} s  {c.text[:60]}", c.wav) for c in refs]
+        with Horizontal(classes="synth-row"):
+            yield Label("Reference")
+            yield Select(opts or [("no proofread clip of 3–10 s yet", "")], allow_blank=False,
+                         id="synth-ref")
+        for kind, files in (("GPT", weights.gpt_files(layout)),
+                            ("SoVITS", weights.sovits_files(layout))):
+            with Horizontal(classes="synth-row"):
+                yield Label(kind)
+                options = [("newest", NEWEST)] + [(p.name, layout.rel(p)) for p in reversed(files)]
+                yield Select(options, allow_blank=False, id=f"synth-{kind.lower()}")
+        yield Label("Text to speak (cut into pieces by punctuation, see 'Cut method')")
+        yield TextArea(id="synth-text")
+        with Horizontal(classes="synth-row"):
+            yield Label("Text file")
+            yield Input(placeholder="a UTF-8 .txt file to load into the text box", id="synth-file")
+            yield Button("Load", id="synth-load")
+
+    def compose(self) -> ComposeResult:
+        yield from super().compose()
+        with Horizontal(classes="pane-controls"):
+            yield Button("Listen to checkpoints", id="synth-listen")
+            yield Button("Export bundle", id="synth-export")
+        yield Label("Results (p: play)", classes="pane-title")
+        yield DataTable(id="synth-results", cursor_type="row", zebra_stripes=True)
+        yield Label("Pieces of the selected result (r: re-roll one)", id="synth-pieces-title")
+        yield DataTable(id="synth-pieces", cursor_type="row", zebra_stripes=True)
+        yield Static("", id="synth-now", markup=False)
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self.query_one("#synth-results", DataTable).add_columns("file", "seconds")
+        self.query_one("#synth-pieces", DataTable).add_columns("#", "seed", "seconds", "text")
+        self.refresh_results()
+
+    # --- requests ------------------------------------------------------------------------
+    def _ref(self) -> str:
+        value = self.query_one("#synth-ref", Select).value
+        return value if isinstance(value, str) else ""
+
+    def _weights(self) -> dict[str, str]:
+        out = {}
+        for kind, field in (("gpt", "gpt_path"), ("sovits", "sovits_path")):
+            value = self.query_one(f"#synth-{kind}", Select).value
+            out[field] = value if isinstance(value, str) and value != NEWEST else ""
+        return out
+
+    def _text(self) -> str:
+        return self.query_one("#synth-text", TextArea).text
+
+    def fixed_fields(self) -> dict[str, Any]:
+        text = self._text()
+        if not text.strip():
+            raise StepError("There is no text to speak.", "Type what the voice should say.")
+        return {"project_root": str(self.project.root), "text": text, "ref_wav": self._ref(),
+                **self._weights()}
+
+    def _start(self, target: str, request: Any) -> None:
+        if self.job is not None and self.job.active:
+            self.app.notify("A synthesize job is already running.", severity="warning")
+            return
+        try:
+            validate(request)
+        except StepError as exc:
+            self.app.notify(f"{exc.reason}\n{exc.hint}", title="Check the settings", severity="error")
+            return
+        self.query_one("#job-area").remove_class("-hidden")
+        self.query_one("#result", Static).update("")
+        self.job = self.app.start_job(self.step_id, target, request)
+        self._set_running(True)
+
+    @on(Button.Pressed, "#synth-listen")
+    def listen(self) -> None:
+        first = self._text().strip().split("\n")[0]
+        self._start(LISTEN_TARGET, ListenCheckpointsRequest(
+            str(self.project.root), text=first, language=self._language(), ref_wav=self._ref()))
+
+    @on(Button.Pressed, "#synth-export")
+    def export(self) -> None:
+        self._start(EXPORT_TARGET, ExportRequest(str(self.project.root), ref_wav=self._ref(),
+                                                 **self._weights()))
+
+    def _language(self) -> str:
+        value = self.query_one("#knob-language", Select).value
+        return value if isinstance(value, str) else "zh"
+
+    @on(Button.Pressed, "#synth-load")
+    def load_file(self) -> None:
+        raw = self.query_one("#synth-file", Input).value.strip()
+        try:
+            text = Path(raw).expanduser().read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            self.app.notify(f"Cannot read {raw or 'the file'}: {exc}", severity="error")
+            return
+        self.query_one("#synth-text", TextArea).load_text(text)
+
+    # --- results -------------------------------------------------------------------------
+    def show_result(self, result: Result) -> None:
+        self.refresh_results(select=result.data.get("path"))
+
+    def refresh_results(self, select: str | None = None) -> None:
+        out = self.project.layout.output_dir
+        files = sorted(out.rglob("*.wav"), key=lambda p: p.stat().st_mtime, reverse=True) \
+            if out.is_dir() else []
+        table = self.query_one("#synth-results", DataTable)
+        table.clear()
+        import soundfile as sf
+
+        for p in files:
+            rel = self.project.layout.rel(p)
+            try:
+                seconds = f"{sf.info(str(p)).duration:.1f}"
+            except RuntimeError:
+                seconds = "?"
+            table.add_row(rel, seconds, key=rel)
+        if select and select in {self.project.layout.rel(p) for p in files}:
+            table.move_cursor(row=table.get_row_index(select))
+        self._show_pieces()
+
+    def _selected_wav(self) -> Path | None:
+        table = self.query_one("#synth-results", DataTable)
+        if not table.row_count:
+            return None
+        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+        return self.project.layout.abs(str(key))
+
+    @on(DataTable.RowHighlighted, "#synth-results")
+    def _result_highlighted(self) -> None:
+        self._show_pieces()
+
+    def _show_pieces(self) -> None:
+        from engine.synth.step import sidecar_of
+
+        pieces = self.query_one("#synth-pieces", DataTable)
+        pieces.clear()
+        wav = self._selected_wav()
+        self.sidecar = None
+        if wav is None or not sidecar_of(wav).is_file():
+            return
+        try:
+            self.sidecar = json.loads(sidecar_of(wav).read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError):
+            return
+        for i, p in enumerate(self.sidecar.get("pieces", [])):
+            pieces.add_row(str(i), str(p.get("seed")), f"{p.get('seconds', 0):.1f}",
+                           str(p.get("text", ""))[:70])
+
+    # --- actions -------------------------------------------------------------------------
+    def action_play(self) -> None:
+        wav = self._selected_wav()
+        if wav is None:
+            self.app.notify("Nothing to play yet: run the step first.", severity="warning")
+            return
+        self._play(wav)
+
+    @work(thread=True, exclusive=True, group="synth-play", exit_on_error=False)
+    def _play(self, wav: Path) -> None:
+        from engine.appconfig import load_config
+        from engine.audio.playback import Player
+
+        if self.player is None:
+            self.player = Player(load_config().playback_backend)
+        try:
+            ps = self.player.play(wav)
+        except (OSError, RuntimeError, ValueError) as exc:
+            self.app.call_from_thread(self.app.notify, f"Cannot play {wav.name}: {exc}",
+                                      severity="error")
+            return
+        line = (f"No sound output here: open {ps.url} through ssh -L (gsv doctor shows how)"
+                if ps.url else f"▶ {wav.name} ({ps.backend}, {ps.length:.1f} s)")
+        self.app.call_from_thread(self.query_one("#synth-now", Static).update, line)
+
+    def action_reroll(self) -> None:
+        from engine.synth.step import reroll_request
+
+        wav = self._selected_wav()
+        table = self.query_one("#synth-pieces", DataTable)
+        if wav is None or self.sidecar is None or not table.row_count:
+            self.app.notify("Select a result made by Run to re-roll one of its pieces.",
+                            severity="warning")
+            return
+        piece = table.cursor_row
+        seed = secrets.randbelow(2**31 - 1)
+        name = f"{wav.stem.split('~')[0]}~{piece}-{seed}"
+        self._start(self.target, reroll_request(self.sidecar, piece, seed, name))
+
+    def on_unmount(self) -> None:
+        if self.player is not None:
+            self.player.close()

@@ -1,0 +1,67 @@
+"""The synthesize pane driven with Pilot: reference picker from the proofread clips, text,
+Run as a detached job, the result listed and played, one piece re-rolled."""
+from __future__ import annotations
+
+import json
+import time
+
+from textual.widgets import Button, DataTable, Select, Static, TextArea
+
+from engine.audio.playback import Player
+from engine.project import load_project
+from gsv_tui.app import GsvApp
+from tests.engine.synth.voicekit import EN_REF, SHORT, ZH_REF
+
+SIZE = (120, 50)
+
+
+async def _until(pilot, cond, timeout=90.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        await pilot.pause(0.2)
+        if cond():
+            return
+    raise AssertionError("condition not met in time")
+
+
+async def test_pane_runs_plays_and_rerolls_a_piece(voice, tmp_path):
+    app = GsvApp(voice)
+    async with app.run_test(size=SIZE) as pilot:
+        app.goto_step("synthesize")
+        await pilot.pause()
+        pane = app.wizard().pane("synthesize")
+        ref = pane.query_one("#synth-ref", Select)
+        offered = [value for _, value in ref._options]
+        assert offered == [EN_REF[0], ZH_REF[0]] and SHORT[0] not in offered  # 3–10 s only
+        assert ref.value == EN_REF[0]
+        assert pane.query_one("#synth-gpt", Select).value == "__newest__"
+
+        pane.query_one("#synth-text", TextArea).load_text("Hello there. How are you today?")
+        pane.query_one("#knob-language", Select).value = "en"
+        pane.query_one("#knob-seed").value = "11"
+        pane.query_one("#knob-cut_method", Select).value = "cut4"
+        pane.query_one("#run", Button).press()
+        await _until(pilot, lambda: load_project(voice).step("synthesize").status == "done")
+        results = pane.query_one("#synth-results", DataTable)
+        await _until(pilot, lambda: results.row_count == 1)
+        pieces = pane.query_one("#synth-pieces", DataTable)
+        assert pieces.row_count == 2
+        assert [pieces.get_row_at(i)[1] for i in range(2)] == ["11", "12"]
+
+        # Play: no sound card here, so the loopback server answers with a URL to open.
+        pane.player = Player(backend="http", workdir=tmp_path / "play")
+        pane.player._backend = "http"
+        results.focus()
+        await pilot.press("p")
+        now = pane.query_one("#synth-now", Static)
+        await _until(pilot, lambda: "http://127.0.0.1" in str(now.render()), timeout=20)
+
+        # Re-roll the second piece: a new wav, whose first piece keeps its seed.
+        pieces.focus()
+        pieces.move_cursor(row=1)
+        await pilot.press("r")
+        await _until(pilot, lambda: results.row_count == 2 and not pane.job.active)
+        rerolled = [p for p in (voice / "output").glob("*~1-*.json")]
+        assert len(rerolled) == 1
+        seeds = [p["seed"] for p in json.loads(rerolled[0].read_text())["pieces"]]
+        assert seeds[0] == 11 and seeds[1] != 12
