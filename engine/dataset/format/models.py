@@ -99,14 +99,30 @@ class HubertFeatures:
 
 
 class SovitsSemantic:
-    """The project's SoVITS module (``ssl_proj`` + residual VQ) as a SemanticExtractor."""
+    """The SoVITS file's ``ssl_proj`` + residual VQ (engine.models.sovits) as a
+    SemanticExtractor. Only those two modules are built: the rest of the synthesizer is
+    ~50 M parameters 1A never uses (the test checks codes equal ``extract_latent``)."""
 
     def __init__(self, path: Path, device: str, version: str | None = None) -> None:
-        from engine.models.sovits.checkpoint import load_sovits
+        import torch
 
+        from engine.models.sovits.checkpoint import read_sovits_file
+        from engine.models.sovits.quantizer import ResidualVQ
+
+        f = read_sovits_file(path, version)
+        cfg = f.config
         self.device = device
-        self.model = load_sovits(path, device=device, expect_version=version)
+        self.proj = torch.nn.Conv1d(cfg.ssl_dim, cfg.ssl_dim, 2, stride=2)
+        self.vq = ResidualVQ(cfg.ssl_dim, cfg.codebook_size, 1)
+        for prefix, module in (("ssl_proj.", self.proj), ("quantizer.", self.vq)):
+            state = {k[len(prefix):]: (v.float() if v.is_floating_point() else v)
+                     for k, v in f.weights.items() if k.startswith(prefix)}
+            module.load_state_dict(state, strict=True)
+            module.to(device).eval()
 
     def extract(self, ssl) -> list[int]:
-        codes = self.model.extract_latent(ssl.float().to(self.device))  # (1, 1, T // 2)
+        import torch
+
+        with torch.no_grad():
+            codes = self.vq.encode(self.proj(ssl.float().to(self.device))).transpose(0, 1)
         return [int(c) for c in codes[0, 0].tolist()]
