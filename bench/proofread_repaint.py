@@ -90,7 +90,7 @@ def pty_measures(lst: Path, home: Path, presses: int = 80) -> dict[str, list[flo
                   "http"], env, cols=120, rows=40)
     app.wait_for(lambda: b"reviewed" in app.out, timeout=120)
     time.sleep(1.0)
-    lat: dict[str, list[float]] = {"j": [], "\r": []}
+    lat: dict[str, list[float]] = {"j": [], "\r": [], "j first": [], "\r first": []}
     for key, n in (("j", presses), ("\r", presses // 2)):
         for _ in range(n):
             n0 = len(app.out)
@@ -99,6 +99,7 @@ def pty_measures(lst: Path, home: Path, presses: int = 80) -> dict[str, list[flo
             while len(app.out) == n0 and time.perf_counter() - t0 < 2.0:  # first byte
                 time.sleep(0.0005)
             last, seen = time.perf_counter(), len(app.out)
+            lat[key + " first"].append((last - t0) * 1000)
             while time.perf_counter() - last < 0.04:  # then quiet for 40 ms: repaint done
                 if len(app.out) != seen:
                     seen, last = len(app.out), time.perf_counter()
@@ -134,6 +135,10 @@ def main() -> None:
          summary(pil["accept"]), ""),
         ("real pty, move (j): key written → last byte of the repaint", summary(term["j"]),
          "end-to-end through Textual's Linux driver; includes its ≤16 ms frame batching"),
+        ("real pty, move (j): key written → first byte of the repaint",
+         summary(term["j first"]), ""),
+        ("real pty, accept (Enter): key written → first byte of the repaint",
+         summary(term["\r first"]), ""),
         ("real pty, accept (Enter): key written → last byte of the repaint",
          summary(term["\r"]), "journal fsync before the repaint; list rewrite after it"),
     ]

@@ -88,10 +88,10 @@ class ClipList(ScrollView, can_focus=True, inherit_bindings=False):
             return
         old, self.cursor = self.cursor, row
         self.scroll_to_region(Region(0, row, 1, 1), animate=False, immediate=True)
-        self._refresh_row(old)
-        self._refresh_row(row)
+        self.refresh_row(old)
+        self.refresh_row(row)
 
-    def _refresh_row(self, row: int) -> None:
+    def refresh_row(self, row: int) -> None:
         y = row - int(self.scroll_offset.y)
         if 0 <= y < self.size.height:
             self.refresh_line(y)

@@ -243,7 +243,9 @@ class ProofreadScreen(Screen[None]):
     def _after_edit(self, edit: Edit | None, *, next_row: bool = False,
                     next_id: int | None = None) -> None:
         if edit is not None:
-            self._flush()
+            # start the list writer only after this repaint: a thread started now would
+            # compete for the GIL with the repaint itself (measured: +20 ms per accept)
+            self.call_after_refresh(self._flush)
         self._refresh_stats()
         focus = next_id if next_row else (edit.focus if edit is not None else self.cursor_id)
         # the accepted clip may leave the view (filter "unreviewed"): then go to the one after
@@ -267,18 +269,27 @@ class ProofreadScreen(Screen[None]):
         delete, replace): no pass over every clip. False when a full reload is needed."""
         if self.sort != "index" or not all(len(p.old) == len(p.new) == 1 for p in edit.patches):
             return False
-        rows = list(self.clip_list.rows)
+        cl = self.clip_list
+        rows = cl.rows
         clips = self.session.clips
+        changed: list[int] = []
+        reshaped = False
         for p in edit.patches:
             c = clips[p.at]
             shown = V.matches(c, self.session.info(c), self.filter, self.query_text)
             i = bisect.bisect_left(rows, p.at)
             present = i < len(rows) and rows[i] == p.at
-            if present and not shown:
-                rows.pop(i)
-            elif shown and not present:
-                rows.insert(i, p.at)
-        self.clip_list.set_rows(rows, min(self.row, max(len(rows) - 1, 0)))
+            if present != shown:
+                if not reshaped:
+                    rows, reshaped = list(rows), True
+                rows.pop(i) if present else rows.insert(i, p.at)
+            elif present:
+                changed.append(i)
+        if reshaped:
+            cl.set_rows(rows, min(self.row, max(len(rows) - 1, 0)))
+        else:
+            for i in changed:  # same rows: repaint only the lines that changed
+                cl.refresh_row(i)
         return True
 
     def _place(self, focus_id: int | None) -> None:
