@@ -2,6 +2,8 @@
 in a project laid out as the wizard leaves it (weights dirs, proofread .list, espeak clips)."""
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 import soundfile as sf
@@ -10,7 +12,7 @@ from engine.events import Artifact, Log, Progress, Result, StepError
 from engine.synth.pipeline import SAMPLES_PER_CODE, SR
 from engine.synth.request import SynthRequest
 from engine.synth.split import split_text
-from engine.synth.step import run_synthesize
+from engine.synth.step import reroll_request, run_synthesize
 from tests.engine.synth.voicekit import EN_REF, SHORT, ZH_REF
 
 EN_TEXT = ("Hello there. How are you today? The sun is out. Birds sing. We walk to the park. "
@@ -54,9 +56,14 @@ def test_english_several_sentences_cut1_seeded(voice):
                                seed=7, output_name="en2")
     assert np.array_equal(audio, audio2)  # same seed, same speech
 
-    # Re-roll the second piece only: the first stays sample for sample.
-    _, reroll, audio3, _ = _run(voice, text=EN_TEXT, language="en", ref_wav=EN_REF[0],
-                                seed=7, piece_seeds={"1": 99}, output_name="en3")
+    # Re-roll the second piece only (from the result's sidecar, as the pane does): the
+    # first piece stays sample for sample.
+    sidecar = json.loads((voice / "output" / "en.json").read_text(encoding="utf-8"))
+    assert sidecar["pieces"] == res.data["pieces"] and sidecar["request"]["seed"] == 7
+    req = reroll_request(sidecar, 1, 99, "en3")
+    events = list(run_synthesize(req))
+    reroll = events[-1]
+    audio3, _ = sf.read(voice / "output" / "en3.wav", dtype="float32")
     assert [p["seed"] for p in reroll.data["pieces"]] == [7, 99]
     first = res.data["pieces"][0]["seconds"]
     n0 = int(round(first * SR))

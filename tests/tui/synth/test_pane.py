@@ -7,6 +7,7 @@ import time
 
 from textual.widgets import Button, DataTable, Select, Static, TextArea
 
+from engine import jobs
 from engine.audio.playback import Player
 from engine.project import load_project
 from gsv_tui.app import GsvApp
@@ -56,12 +57,17 @@ async def test_pane_runs_plays_and_rerolls_a_piece(voice, tmp_path):
         now = pane.query_one("#synth-now", Static)
         await _until(pilot, lambda: "http://127.0.0.1" in str(now.render()), timeout=20)
 
-        # Re-roll the second piece: a new wav, whose first piece keeps its seed.
+        # Re-roll the second piece: a job re-speaking the same text with a new seed for
+        # piece 1 only (what that request produces is tested in tests/engine/synth).
+        first = pane.job.id
         pieces.focus()
         pieces.move_cursor(row=1)
         await pilot.press("r")
-        await _until(pilot, lambda: results.row_count == 2 and not pane.job.active)
-        rerolled = [p for p in (voice / "output").glob("*~1-*.json")]
-        assert len(rerolled) == 1
-        seeds = [p["seed"] for p in json.loads(rerolled[0].read_text())["pieces"]]
-        assert seeds[0] == 11 and seeds[1] != 12
+        await _until(pilot, lambda: pane.job is not None and pane.job.id != first, timeout=10)
+        spec = json.loads((pane.job.run_dir / "request.json").read_text(encoding="utf-8"))
+        jobs.cancel(pane.job.run_dir, grace=0.5)  # its output is not needed here
+        req = spec["request"]
+        assert spec["target"] == "engine.synth.step:run_synthesize"
+        assert req["seed"] == 11 and req["text"] == "Hello there. How are you today?"
+        assert list(req["piece_seeds"]) == ["1"] and req["piece_seeds"]["1"] != 12
+        assert req["output_name"].endswith(f"~1-{req['piece_seeds']['1']}")
