@@ -179,14 +179,15 @@ def run_asr(request: AsrRequest, stop: StopToken | None = None) -> Iterator[Even
     yield Log(f"{len(records)} clip(s) cached, {len(todo)} to transcribe")
     yield Progress(STEP, len(records), total, message="cached")
 
-    failed = 0
+    failed = transcribed = 0
+    stopped = False
     t0 = time.monotonic()
     if todo:
         backend = yield from open_backend(request, backend_name, model, device)
         group = max(1, getattr(backend, "group_size", request.batch_size))
         for g in range(0, len(todo), group):
             if stop is not None and stop.requested:
-                yield Log("Stopped; run asr again to finish the remaining clips", level="warning")
+                stopped = True
                 break
             batch, meta = [], {}
             for rel, path, sha in todo[g:g + group]:
@@ -196,12 +197,15 @@ def run_asr(request: AsrRequest, stop: StopToken | None = None) -> Iterator[Even
                     records[rel] = AsrRecord(rel, sha, key, backend=backend_name, model=model,
                                              error=str(e))
                     failed += 1
+                    transcribed += 1
                     yield Log(f"{path.name}: {e}; skipped", level="warning")
                     continue
                 batch.append(ClipAudio(rel, audio))
                 meta[rel] = (sha, len(audio) / 16000)
-            for res in backend.transcribe(batch):
+            results = backend.transcribe(batch)
+            for res in results:
                 sha, dur = meta[res.key]
+                transcribed += 1
                 records[res.key] = _record(res, res.key, sha, key, dur, backend_name, model,
                                            request.language)
                 if res.error:
@@ -212,8 +216,13 @@ def run_asr(request: AsrRequest, stop: StopToken | None = None) -> Iterator[Even
                 yield Progress(STEP, done, total, eta_s=(total - done) / rate if rate else None,
                                message=f"{Path(res.key).name}: {res.text[:60]}",
                                metrics={"clips_per_s": round(rate, 3)})
+                if stop is not None and stop.requested:  # results come per window batch
+                    break
             write_outputs(layout, records, speaker)
 
+    stopped = stopped or (stop is not None and stop.requested)
+    if stopped:
+        yield Log("Stopped; run asr again to finish the remaining clips", level="warning")
     listed = write_outputs(layout, records, speaker)
     empty = sum(1 for r in records.values() if r.ok and not r.text.strip())
     if empty:
@@ -226,9 +235,10 @@ def run_asr(request: AsrRequest, stop: StopToken | None = None) -> Iterator[Even
                         "Check the clips hold speech, the language setting, or try another "
                         "model.")
     dt = time.monotonic() - t0
-    yield Result(f"{listed} clips transcribed ({len(todo)} new, {total - len(todo)} cached, "
-                 f"{failed} failed) in {dt:.1f} s",
-                 data={"listed": listed, "new": len(todo), "cached": total - len(todo),
+    yield Result(f"{listed} clips listed ({transcribed} new, {total - len(todo)} cached, "
+                 f"{failed} failed) in {dt:.1f} s" + (", stopped" if stopped else ""),
+                 data={"listed": listed, "new": transcribed, "cached": total - len(todo),
+                       "remaining": len(todo) - transcribed, "stopped": stopped,
                        "failed": failed, "empty": empty, "backend": backend_name,
                        "model": model, "list": layout.rel(layout.list_file),
                        "records": layout.rel(layout.asr_records)})

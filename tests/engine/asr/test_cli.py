@@ -13,7 +13,7 @@ def test_gsv_asr_inline_writes_the_list(project, tiny_whisper, capsys):
                  "faster-whisper", "--beam-size", "1", "--offline"])
     err = capsys.readouterr().err
     assert code == 0, err
-    assert "clips transcribed" in err and "[asr]" in err
+    assert "clips listed" in err and "[asr]" in err
     layout = load_project(project).layout
     recs = [json.loads(x) for x in layout.asr_records.read_text().splitlines()]
     assert len(recs) == 4

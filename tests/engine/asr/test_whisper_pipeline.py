@@ -145,6 +145,7 @@ def test_stop_leaves_resumable_state(project, tiny_whisper):
             stop.request()
     done = [json.loads(x) for x in layout.asr_records.read_text().splitlines()]
     assert 1 <= len(done) < 4
+    assert layout.list_file.exists()  # what was done is already usable
     res = _result(_run(req))
     assert res.data["cached"] == len(done) and res.data["new"] == 4 - len(done)
 
