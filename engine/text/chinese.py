@@ -122,7 +122,7 @@ def _jieba():
     return jieba.posseg
 
 
-def _sentence(sentence: str) -> tuple[list[str], list[int]]:
+def _sentence(sentence: str, erhua: bool = True) -> tuple[list[str], list[int]]:
 
     sentence = re.sub("[a-zA-Z]+", "", sentence)
     initials: list[str] = []
@@ -133,7 +133,7 @@ def _sentence(sentence: str) -> tuple[list[str], list[int]]:
         ini, fin = _word_pinyin(word)
         fin = zh_sandhi.modified_tone(word, pos, fin)
         initials += ini
-        finals += _erhua_tones(fin, word, pos)
+        finals += _erhua_tones(fin, word, pos) if erhua else fin
     phones: list[str] = []
     word2ph: list[int] = []
     for c, v in zip(initials, finals):
@@ -147,12 +147,14 @@ def _sentence(sentence: str) -> tuple[list[str], list[int]]:
     return phones, word2ph
 
 
-def g2p(norm_text: str) -> tuple[list[str], list[int]]:
+def g2p(norm_text: str, version: str = "v2") -> tuple[list[str], list[int]]:
+    """v1 models were trained without the erhua rule (upstream's v1 ``chinese`` module);
+    no upstream v1 fixtures exist, so v1 output is not checked phone for phone."""
     phones: list[str] = []
     word2ph: list[int] = []
     for sentence in _SENTENCE_END.split(norm_text):
         if sentence.strip():
-            p, w = _sentence(sentence)
+            p, w = _sentence(sentence, erhua=version != "v1")
             phones += p
             word2ph += w
     return phones, word2ph

@@ -34,7 +34,7 @@ def clean_text(text: str, language: str, version: str = "v2") -> Cleaned:
     norm_text = module.text_normalize(text)
     word2ph = None
     if language == "zh":
-        phones, word2ph = module.g2p(norm_text)
+        phones, word2ph = module.g2p(norm_text, version)
         if special:
             phones = [special if p == "," else p for p in phones]
     else:

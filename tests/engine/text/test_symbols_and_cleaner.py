@@ -78,3 +78,13 @@ def test_english_without_nltk_data_says_what_to_do(tmp_path):
                              os.path.dirname(__file__)))), timeout=120).stdout
     assert "REASON English text needs NLTK data" in out and "cmudict" in out
     assert "nltk.downloader" in out
+
+
+def test_v1_uses_the_v1_table_and_no_erhua_rule():
+    # v2 gives a final 儿 the tone before it; v1 keeps pypinyin's.
+    assert clean_text("这儿", "zh", "v2").phones == ["zh", "e4", "EE", "er4"]
+    v1 = clean_text("这儿", "zh", "v1")
+    assert v1.phones == ["zh", "e4", "EE", "er2"]
+    assert all(p in symbols("v1") for p in v1.phones)
+    ja = clean_text("東京タワー", "ja", "v1")  # pitch marks are not in the v1 table
+    assert "[" not in ja.phones and "UNK" in ja.phones
