@@ -118,7 +118,8 @@ def _range(m: re.Match) -> str:
 def _counted(m: re.Match) -> str:
     more = "多" if m.group(2) == "+" else (m.group(2) or "")
     # A bare 2 before a measure word is 两 (两个); upstream does this even after 第 (第两名).
-    count = "两" if m.group(1) == "2" else number(m.group(1))
+    count = number(m.group(1))
+    count = "两" if count == "二" else count
     return count + more + m.group(3)
 
 
