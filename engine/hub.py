@@ -146,6 +146,11 @@ def _download_hf(spec: ModelSpec, dest: Path, report: Callable[[str, float, floa
             src = dest / spec.subfolder / name
             if src.exists():
                 src.replace(dest / name)
+    if spec.subfolder:
+        try:
+            (dest / spec.subfolder).rmdir()
+        except OSError:
+            pass
 
 
 def _download_ms(spec: ModelSpec, dest: Path, report: Callable[[str, float, float | None], None]
@@ -228,3 +233,20 @@ def iter_ready(specs: list[ModelSpec]) -> Iterator[tuple[ModelSpec, Path | None]
             yield spec, resolve_local(spec)
         except StepError:
             yield spec, None
+
+
+# Upstream GPT-SoVITS's pretrained files (hub repo lj1995/GPT-SoVITS, spec §8), one folder
+# each, for the format/train/synth steps: ``path = yield from ensure_model(PRETRAINED[k])``.
+_GSV = "lj1995/GPT-SoVITS"
+PRETRAINED: dict[str, ModelSpec] = {
+    "bert": ModelSpec("chinese-roberta-wwm-ext-large", _GSV,
+                      ("config.json", "pytorch_model.bin", "tokenizer.json"),
+                      subfolder="chinese-roberta-wwm-ext-large"),
+    "hubert": ModelSpec("chinese-hubert-base", _GSV,
+                        ("config.json", "preprocessor_config.json", "pytorch_model.bin"),
+                        subfolder="chinese-hubert-base"),
+    "v2-base": ModelSpec("gsv-v2final-pretrained", _GSV,
+                         ("s1bert25hz-5kh-longer-epoch=12-step=369668.ckpt", "s2G2333k.pth",
+                          "s2D2333k.pth"), subfolder="gsv-v2final-pretrained"),
+}
+

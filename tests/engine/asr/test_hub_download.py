@@ -11,6 +11,7 @@ import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from urllib.parse import unquote
 
 import pytest
 
@@ -22,6 +23,10 @@ FILES = {
     "tokenizer.json": b"{}",
     "vocabulary.txt": b"a\nb\n",
     "README.md": b"not wanted",
+    "gsv-v2final-pretrained/s1bert25hz-5kh-longer-epoch=12-step=369668.ckpt": b"gpt",
+    "gsv-v2final-pretrained/s2G2333k.pth": b"G",
+    "gsv-v2final-pretrained/s2D2333k.pth": b"D",
+    "gsv-v2final-pretrained/unrelated.txt": b"no",
 }
 
 
@@ -36,7 +41,7 @@ class _Hub(BaseHTTPRequestHandler):
         parts = self.path.split("?")[0].split("/")
         # /<org>/<name>/resolve/<rev>/<file>
         if len(parts) >= 6 and parts[3] == "resolve":
-            return "/".join(parts[5:])
+            return unquote("/".join(parts[5:]))
         return None
 
     def _meta(self, name: str, length: int) -> None:
@@ -106,10 +111,12 @@ def fake_hub():
 
 CHILD = """
 import json, sys
-from engine.hub import ModelSpec, ensure_model
+from engine.hub import PRETRAINED, ModelSpec, ensure_model
 from engine.events import Progress, event_to_dict
 spec = ModelSpec("tiny-thing", "org/tiny-thing",
                  files=("model.bin", "config.json", "tokenizer.json", "vocabulary.*"))
+if sys.argv[1:] == ["v2-base"]:
+    spec = PRETRAINED["v2-base"]
 events = []
 gen = ensure_model(spec)
 try:
@@ -125,12 +132,12 @@ print(json.dumps({"path": path, "events": events}))
 """
 
 
-def _child(endpoint: str, home: Path) -> dict:
+def _child(endpoint: str, home: Path, *args: str) -> dict:
     env = {k: v for k, v in os.environ.items() if k not in ("HF_HUB_OFFLINE",
                                                             "TRANSFORMERS_OFFLINE")}
     env.update(HF_ENDPOINT=endpoint, GSV_HOME=str(home), HF_HUB_DISABLE_XET="1",
                HF_HUB_CACHE=str(home / "hf-cache"), PYTHONPATH=str(REPO_ROOT))
-    out = subprocess.run([sys.executable, "-c", CHILD], env=env, capture_output=True,
+    out = subprocess.run([sys.executable, "-c", CHILD, *args], env=env, capture_output=True,
                          text=True, timeout=120, cwd=REPO_ROOT)
     assert out.returncode == 0, out.stderr[-3000:]
     return json.loads(out.stdout.strip().splitlines()[-1])
@@ -153,3 +160,16 @@ def test_download_via_hf_endpoint_resumes_and_reports_progress(fake_hub, tmp_pat
     again = _child(fake_hub, tmp_path)
     assert again["path"] == res["path"] and again["events"] == []
     assert len(_Hub.log) == before
+
+
+def test_pretrained_base_from_a_repo_subfolder(fake_hub, tmp_path):
+    """Upstream's v2 bases live in a subfolder of one repo; they land flat in their own
+    folder under the models dir (file names with '=' survive URL quoting)."""
+    res = _child(fake_hub, tmp_path, "v2-base")
+    assert res["path"], res["events"]
+    folder = Path(res["path"])
+    assert folder.name == "gsv-v2final-pretrained"
+    assert sorted(p.name for p in folder.iterdir() if p.is_file()) == [
+        "s1bert25hz-5kh-longer-epoch=12-step=369668.ckpt", "s2D2333k.pth", "s2G2333k.pth"]
+    assert (folder / "s2G2333k.pth").read_bytes() == b"G"
+    assert not (folder / "gsv-v2final-pretrained").exists()
