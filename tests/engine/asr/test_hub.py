@@ -114,3 +114,18 @@ def test_mirror_from_app_config_unless_hf_endpoint_is_set(monkeypatch):
     assert hf_endpoint() == "https://hf-mirror.com"
     monkeypatch.setenv("HF_ENDPOINT", "http://127.0.0.1:1")
     assert hf_endpoint() == "http://127.0.0.1:1"
+
+
+def test_pretrained_hubert_found_in_a_cached_repo_subfolder(tmp_path, monkeypatch):
+    from engine.hub import PRETRAINED
+
+    cache = tmp_path / "hf"
+    repo = cache / "models--lj1995--GPT-SoVITS"
+    snap = repo / "snapshots" / ("b" * 40)
+    _fill(snap / "chinese-hubert-base",
+          ["config.json", "preprocessor_config.json", "pytorch_model.bin"])
+    (repo / "refs").mkdir()
+    (repo / "refs" / "main").write_text("b" * 40)
+    monkeypatch.setenv("HF_HUB_CACHE", str(cache))
+    assert resolve_local(PRETRAINED["hubert"]) == snap / "chinese-hubert-base"
+    assert resolve_local(PRETRAINED["bert"]) is None  # not cached: caller downloads or hints
