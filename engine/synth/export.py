@@ -93,10 +93,9 @@ def run_export(req: ExportRequest, stop: StopToken | None = None) -> Iterator[Ev
 
     from engine.atomic import atomic_write_text
     from engine.synth import reference, weights
-    from engine.synth.voice import project_of
 
     root = Path(req.project_root).expanduser()
-    layout, version = project_of(root)
+    layout, version = weights.project_of(root)
     gpt = weights.pick(layout, req.gpt_path, "GPT")
     sovits = weights.pick(layout, req.sovits_path, "SoVITS")
     ref = reference.resolve(layout, req.ref_wav, req.ref_text, req.ref_language)

@@ -46,7 +46,8 @@ def run_listen_checkpoints(req: ListenCheckpointsRequest,
     from engine.synth import reference, weights
     from engine.synth.pipeline import SR, SpeakOptions, prepare_reference, reference_ssl, speak
     from engine.synth.step import write_wav
-    from engine.synth.voice import load_helpers, load_voice, needs_bert, project_of
+    from engine.synth.voice import load_helpers, load_voice, needs_bert
+    from engine.synth.weights import project_of
 
     layout, version = project_of(Path(req.project_root).expanduser())
     todo = pairs(weights.sovits_files(layout), weights.gpt_files(layout), req.pairs)

@@ -80,7 +80,8 @@ def run_synthesize(req: SynthRequest, stop: StopToken | None = None) -> Iterator
     from engine.synth import reference, weights
     from engine.synth.pipeline import SR, SpeakOptions, prepare_reference, speak
     from engine.synth.split import split_text
-    from engine.synth.voice import load_helpers, load_voice, needs_bert, project_of
+    from engine.synth.voice import load_helpers, load_voice, needs_bert
+    from engine.synth.weights import project_of
 
     layout, version = project_of(Path(req.project_root).expanduser())
     split_text(req.text, req.cut_method)  # refuse punctuation-only text before loading models

@@ -12,19 +12,6 @@ from engine.synth.pipeline import Voice
 STEP = "synthesize"
 
 
-def project_of(root: Path) -> tuple[Layout, str]:
-    """The project's layout and model version; a bare folder (no project.toml) works too."""
-    try:
-        from engine.project import load_project
-
-        p = load_project(root)
-        return p.layout, p.version
-    except Exception:  # noqa: BLE001 -- no or unreadable project.toml: use the folder name
-        from engine.slug import slugify
-
-        return Layout(root, slugify(root.resolve().name) or "voice"), "v2"
-
-
 def needs_bert(*languages: str) -> bool:
     """Chinese (or auto, which may find Chinese) text needs BERT features."""
     return any(lang in ("zh", "auto") for lang in languages)

@@ -45,3 +45,16 @@ def pick(layout: Layout, given: str, kind: str) -> Path:
         raise StepError(f"No trained {kind} weights in {folder.name}/.",
                         "Train first, or choose a weights file in the settings.")
     return found[-1]
+
+
+def project_of(root: Path) -> tuple[Layout, str]:
+    """The project's layout and model version; a bare folder (no project.toml) works too."""
+    try:
+        from engine.project import load_project
+
+        p = load_project(root)
+        return p.layout, p.version
+    except Exception:  # noqa: BLE001 -- no or unreadable project.toml: use the folder name
+        from engine.slug import slugify
+
+        return Layout(root, slugify(root.resolve().name) or "voice"), "v2"

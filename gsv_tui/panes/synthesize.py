@@ -56,12 +56,18 @@ class Pane(StepPane):
         from engine.synth import reference, weights
 
         layout = self.project.layout
+        stored = self.project.step_settings(self.step_id)
         refs = reference.candidates(layout)
         opts = [(f"{c.seconds:4.1f} s  {c.text[:60]}", c.wav) for c in refs]
+        last = stored.get("ref_wav")
         with Horizontal(classes="synth-row"):
             yield Label("Reference")
-            yield Select(opts or [("no proofread clip of 3–10 s yet", "")], allow_blank=False,
-                         id="synth-ref")
+            if opts:
+                yield Select(opts, allow_blank=False, id="synth-ref",
+                             value=last if last in {c.wav for c in refs} else refs[0].wav)
+            else:
+                yield Select([("no proofread clip of 3–10 s yet", "")], allow_blank=False,
+                             id="synth-ref")
         for kind, files in (("GPT", weights.gpt_files(layout)),
                             ("SoVITS", weights.sovits_files(layout))):
             with Horizontal(classes="synth-row"):
@@ -69,7 +75,7 @@ class Pane(StepPane):
                 options = [("newest", NEWEST)] + [(p.name, layout.rel(p)) for p in reversed(files)]
                 yield Select(options, allow_blank=False, id=f"synth-{kind.lower()}")
         yield Label("Text to speak (cut into pieces by punctuation, see 'Cut method')")
-        yield TextArea(id="synth-text")
+        yield TextArea(str(stored.get("text", "")), id="synth-text")  # the last text said
         with Horizontal(classes="synth-row"):
             yield Label("Text file")
             yield Input(placeholder="a UTF-8 .txt file to load into the text box", id="synth-file")
@@ -159,8 +165,9 @@ class Pane(StepPane):
 
     def refresh_results(self, select: str | None = None) -> None:
         out = self.project.layout.output_dir
-        files = sorted(out.rglob("*.wav"), key=lambda p: p.stat().st_mtime, reverse=True) \
-            if out.is_dir() else []
+        # Spoken texts and checkpoint readings; not the clips inside export bundles.
+        found = [*out.glob("*.wav"), *(out / "checkpoints").glob("*.wav")]
+        files = sorted(found, key=lambda p: p.stat().st_mtime, reverse=True)
         table = self.query_one("#synth-results", DataTable)
         table.clear()
         import soundfile as sf

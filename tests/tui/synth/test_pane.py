@@ -49,6 +49,13 @@ async def test_pane_runs_plays_and_rerolls_a_piece(voice, tmp_path):
         assert pieces.row_count == 2
         assert [pieces.get_row_at(i)[1] for i in range(2)] == ["11", "12"]
 
+        # Export: the bundle lands under output/, and its reference copy is not a "result".
+        pane.query_one("#synth-export", Button).press()
+        await _until(pilot, lambda: (voice / "output" / "voice-export" / "voice.toml").is_file()
+                     and not pane.job.active, timeout=30)
+        assert (voice / "output" / "voice-export.zip").is_file()
+        assert results.row_count == 1
+
         # Play: no sound card here, so the loopback server answers with a URL to open.
         pane.player = Player(backend="http", workdir=tmp_path / "play")
         pane.player._backend = "http"
