@@ -21,23 +21,27 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from engine.dataset.proofread.source import SourceError, open_session
+    from engine.dataset.proofread.session import ProofSession
+    from engine.dataset.proofread.source import SourceError, paths_for
+    from gsv_tui.cli import NO_TTY_MESSAGE, has_terminal
 
     target = args.target or getattr(args, "project", None) or os.getcwd()
     try:
-        session = open_session(target)
+        paths = paths_for(target)
     except (SourceError, OSError) as e:
         print(f"gsv proofread: {e}", file=sys.stderr)
+        return 2
+    if not has_terminal() and not os.environ.get("GSV_FORCE_TUI"):
+        print(NO_TTY_MESSAGE, file=sys.stderr)
+        return 2
+    try:
+        session = ProofSession(paths)
+    except OSError as e:
+        print(f"gsv proofread: cannot open {paths.list_file}: {e}", file=sys.stderr)
         return 2
     if session.archived is not None:
         print(f"gsv proofread: the list changed outside the editor; the old journal was kept "
               f"as {session.archived}", file=sys.stderr)
-    from gsv_tui.cli import NO_TTY_MESSAGE, has_terminal
-
-    if not has_terminal() and not os.environ.get("GSV_FORCE_TUI"):
-        session.close()
-        print(NO_TTY_MESSAGE, file=sys.stderr)
-        return 2
     from gsv_tui.proofread.app import ProofreadApp  # Textual only when the UI is wanted
 
     app = ProofreadApp(session, backend=args.backend)

@@ -21,13 +21,14 @@ class PlaybackProblem:
     fixes: list[str] = field(default_factory=list)  # commands, in order, with where to run them
 
 
-def _target() -> str:
+def tunnel_target() -> str:
+    """``user@host`` as the user would type it on the laptop for this box."""
     return f"{getpass.getuser()}@{socket.gethostname()}"
 
 
 def tunnel_recipes(target: str | None = None) -> list[str]:
     """The three ways to hear this box's audio on the laptop the user sits at."""
-    t = target or _target()
+    t = target or tunnel_target()
     sock = f"/tmp/pulse-{getpass.getuser()}-{secrets.token_hex(3)}.sock"  # stale ones block -R
     return [
         "# 1. TCP reverse tunnel (PulseAudio or PipeWire on the laptop)",

@@ -28,3 +28,6 @@ def listdir(tmp_path: Path) -> Path:
              f"{wavs[3]}|spk|EN|last one without newline"]
     (tmp_path / "demo.list").write_bytes("".join(lines).encode("utf-8"))
     return tmp_path
+
+
+from tests.engine.proofread.pulse import pulse  # noqa: E402,F401  (re-exported fixture)

@@ -8,7 +8,7 @@ import urllib.request
 import pytest
 
 from engine.audio.playback import Player, choose_backend, diagnose
-from tests.engine.proofread.pulse import Recorder, needs_pulse, pulse, record_while, rms  # noqa: F401
+from tests.engine.proofread.pulse import Recorder, needs_pulse, record_while, rms
 from tests.helpers.speech import speak
 
 

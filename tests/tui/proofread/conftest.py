@@ -37,3 +37,6 @@ def list_texts(lay: Layout) -> list[str]:
 
 def journal_kinds(lay: Layout) -> list[str]:
     return [r["kind"] for r in read_records(lay.proofread_journal)]
+
+
+from tests.engine.proofread.pulse import pulse  # noqa: E402,F401  (re-exported fixture)

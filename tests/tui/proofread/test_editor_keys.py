@@ -10,8 +10,8 @@ from engine.dataset.proofread.journal import read_records
 from gsv_tui.proofread.app import ProofreadApp
 from gsv_tui.proofread.cliplist import ClipList
 from gsv_tui.proofread.dialogs import TextPanel
-from tests.engine.proofread.pulse import needs_pulse, pulse  # noqa: F401
-from tests.tui.proofread.conftest import TEXTS, journal_kinds, list_texts  # noqa: F401
+from tests.engine.proofread.pulse import needs_pulse
+from tests.tui.proofread.conftest import journal_kinds, list_texts
 
 MALFORMED = "a malformed line | with two pipes |"
 SIZE = (110, 32)
@@ -201,3 +201,30 @@ async def test_long_list_moves_the_cursor_not_just_the_view(tmp_path):
         assert cursor_text(app) == "clip 299" and cl.scroll_offset.y >= 300 - cl.size.height
         await press(pilot, "home", "up")
         assert cl.cursor == 0 and cl.scroll_offset.y == 0
+
+
+async def test_listening_keys_and_sound_panel(project):
+    """Speed, auto-play, play without a sink (HTTP link shown) and the sound set-up panel."""
+    import urllib.request
+    app = app_for(project)
+    async with app.run_test(size=SIZE) as pilot:
+        scr = app.screen
+        await press(pilot, "right_square_bracket", "right_square_bracket", "left_square_bracket")
+        assert abs(scr.speed - 1.1) < 1e-9
+        assert "speed 110%" in str(scr.query_one("#counter").render())
+        await press(pilot, "a")
+        assert scr.autoplay and "auto-play on" in str(scr.query_one("#counter").render())
+        await press(pilot, "down")  # auto-play: moving plays the new clip (here: a link)
+        assert scr.last_url and scr.last_url.startswith("http://127.0.0.1:")
+        body = urllib.request.urlopen(scr.last_url, timeout=5).read()
+        assert body[:4] == b"RIFF"
+        play_line = scr.query_one("#detail-play").text
+        assert "ssh -L" in play_line and scr.last_url in play_line
+        await press(pilot, "b")  # replay the last 2 s: a new segment is served
+        await press(pilot, "f2")
+        assert isinstance(app.screen, TextPanel)
+        panel = str(app.screen.query_one("#panel-body").render())
+        port = scr.last_url.split(":")[2].split("/")[0]
+        assert f"ssh -L {port}:127.0.0.1:{port}" in panel and scr.last_url in panel
+        await press(pilot, "escape")
+        await press(pilot, "space")  # stops (or plays again): never raises
