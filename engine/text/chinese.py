@@ -131,6 +131,10 @@ def _sentence(sentence: str, erhua: bool = True) -> tuple[list[str], list[int]]:
         if pos == "eng":
             continue
         ini, fin = _word_pinyin(word)
+        if any(not f or (f != i and f[-1] not in "12345") for f, i in zip(fin, ini)):
+            # Rare characters whose only reading is a bare nasal (hm, ng...): upstream
+            # fails on them too; say which word instead of an IndexError deep in sandhi.
+            raise ValueError(f"no Mandarin syllable for {word!r} (pinyin {fin})")
         fin = zh_sandhi.modified_tone(word, pos, fin)
         initials += ini
         finals += _erhua_tones(fin, word, pos) if erhua else fin
@@ -141,7 +145,10 @@ def _sentence(sentence: str, erhua: bool = True) -> tuple[list[str], list[int]]:
             phones.append(c)
             word2ph.append(1)
             continue
-        ini, fin = syllable_symbols(_spelled(c, v[:-1]))
+        try:
+            ini, fin = syllable_symbols(_spelled(c, v[:-1]))
+        except (ValueError, IndexError):
+            raise ValueError(f"no Mandarin syllable for {c + v!r} in {sentence!r}") from None
         phones += [ini, fin + v[-1]]
         word2ph.append(2)
     return phones, word2ph

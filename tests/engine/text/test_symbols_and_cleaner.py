@@ -88,3 +88,9 @@ def test_v1_uses_the_v1_table_and_no_erhua_rule():
     assert all(p in symbols("v1") for p in v1.phones)
     ja = clean_text("東京タワー", "ja", "v1")  # pitch marks are not in the v1 table
     assert "[" not in ja.phones and "UNK" in ja.phones
+
+
+def test_unreadable_rare_character_is_a_clear_value_error():
+    # pypinyin has no syllable for 兡 (upstream fails on it too, with an IndexError).
+    with pytest.raises(ValueError, match="no Mandarin syllable for '兡"):
+        clean_text("兡兢", "zh")
