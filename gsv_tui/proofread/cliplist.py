@@ -41,8 +41,8 @@ class ClipList(ScrollView, can_focus=True, inherit_bindings=False):
     DEFAULT_CSS = """
     ClipList { height: 1fr; background: $surface; }
     ClipList > .cliplist--cursor { background: $primary 45%; text-style: bold; }
-    ClipList > .cliplist--reviewed { color: $success; }
-    ClipList > .cliplist--deleted { color: $text-muted; text-style: strike; }
+    ClipList > .cliplist--reviewed { color: $gsv-reviewed; }
+    ClipList > .cliplist--deleted { color: $gsv-deleted; text-style: strike; }
     ClipList > .cliplist--malformed { color: $error; }
     ClipList > .cliplist--muted { color: $text-muted; }
     ClipList > .cliplist--lowconf { color: $warning; }

@@ -18,9 +18,9 @@ class EnergyStrip(Widget):
     COMPONENT_CLASSES = {"energy--bar", "energy--head", "energy--marker", "energy--played"}
     DEFAULT_CSS = """
     EnergyStrip { height: 3; background: $panel; }
-    EnergyStrip > .energy--bar { color: $primary; }
-    EnergyStrip > .energy--played { color: $success; }
-    EnergyStrip > .energy--head { color: $warning; text-style: bold; }
+    EnergyStrip > .energy--bar { color: $gsv-energy; }
+    EnergyStrip > .energy--played { color: $gsv-reviewed; }
+    EnergyStrip > .energy--head { color: $gsv-playhead; text-style: bold; }
     EnergyStrip > .energy--marker { color: $error; text-style: bold; }
     """
 

@@ -1,12 +1,16 @@
-"""Loopback-only clip server: ``python -m engine.audio.playback.httpserve DIR TOKEN PORT``.
+"""Loopback-only clip server: ``python -m engine.audio.playback.httpserve DIR TOKEN PORT [PID]``.
 
 Serves the files of DIR at ``http://127.0.0.1:PORT/TOKEN/<name>`` and nothing else (the random
 token keeps other local users out). Binds 127.0.0.1 only: the user reaches it through
-``ssh -L PORT:127.0.0.1:PORT``. Writes the bound port to ``DIR/.port`` once listening.
+``ssh -L PORT:127.0.0.1:PORT``. Writes the bound port to ``DIR/.port`` once listening, and
+exits when process PID (the editor) is gone.
 """
 from __future__ import annotations
 
+import os
 import sys
+import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -36,7 +40,24 @@ def make_handler(folder: Path, token: str) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
-def serve(folder: Path, token: str, port: int) -> None:
+def _exit_with_parent(httpd: ThreadingHTTPServer, parent: int) -> None:
+    """The server runs in its own session (keys on the terminal don't reach it), so it
+    watches its parent instead: an editor killed with SIGKILL leaves no server behind."""
+    def watch() -> None:
+        while True:
+            time.sleep(1.0)
+            try:
+                os.kill(parent, 0)
+            except ProcessLookupError:
+                httpd.shutdown()
+                return
+            if os.getppid() != parent:  # reparented: the parent is gone
+                httpd.shutdown()
+                return
+    threading.Thread(target=watch, daemon=True).start()
+
+
+def serve(folder: Path, token: str, port: int, parent: int | None = None) -> None:
     try:
         httpd = ThreadingHTTPServer(("127.0.0.1", port), make_handler(folder, token))
     except OSError:  # preferred port busy: take any free one
@@ -44,8 +65,11 @@ def serve(folder: Path, token: str, port: int) -> None:
     tmp = folder / ".port.tmp"
     tmp.write_text(str(httpd.server_address[1]))
     tmp.replace(folder / ".port")
+    if parent:
+        _exit_with_parent(httpd, parent)
     httpd.serve_forever()
 
 
 if __name__ == "__main__":
-    serve(Path(sys.argv[1]).resolve(), sys.argv[2], int(sys.argv[3]))
+    serve(Path(sys.argv[1]).resolve(), sys.argv[2], int(sys.argv[3]),
+          int(sys.argv[4]) if len(sys.argv) > 4 else None)

@@ -77,7 +77,7 @@ class Player:
             port_file.unlink(missing_ok=True)
             self._http = subprocess.Popen(
                 [sys.executable, "-m", "engine.audio.playback.httpserve", str(self.workdir),
-                 self._token, str(HTTP_PORT)], stdin=subprocess.DEVNULL,
+                 self._token, str(HTTP_PORT), str(os.getpid())], stdin=subprocess.DEVNULL,
                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
                 cwd=str(Path(__file__).resolve().parents[3]))
             deadline = time.monotonic() + 5

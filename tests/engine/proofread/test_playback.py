@@ -70,3 +70,31 @@ def test_http_fallback_serves_the_clip_on_loopback(tmp_path, monkeypatch):
             urllib.request.urlopen(bad, timeout=5)
     finally:
         player.close()
+
+
+def test_http_server_exits_when_its_parent_is_killed(tmp_path):
+    """The clip server runs in its own session; SIGKILL of the editor must not orphan it."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    clip = speak("orphan", tmp_path / "o.wav")
+    code = ("import sys, time; from engine.audio.playback import Player; "
+            "p = Player(backend='http', workdir=sys.argv[2]); p.set_backend('http'); "
+            "print(p.play(sys.argv[1]).url, flush=True); time.sleep(60)")
+    parent = subprocess.Popen([sys.executable, "-c", code, str(clip), str(tmp_path / "w")],
+                              stdout=subprocess.PIPE, text=True)
+    url = parent.stdout.readline().strip()
+    assert urllib.request.urlopen(url, timeout=5).status == 200
+    parent.send_signal(signal.SIGKILL)
+    parent.wait()
+    deadline = time.monotonic() + 6
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(url, timeout=1)
+        except OSError:
+            break
+        time.sleep(0.2)
+    else:
+        raise AssertionError("the clip server outlived its parent")
+    assert os.path.exists(tmp_path / "w" / ".port")

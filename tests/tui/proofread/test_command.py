@@ -40,5 +40,6 @@ def test_opens_a_bare_upstream_list_on_a_terminal(tmp_path, gsv_home):
     app.wait_for(lambda: journal.exists() and journal.read_text().count('"edit"') == 1)
     app.keys("q")
     _, status = os.waitpid(app.pid, 0)
+    os.close(app.fd)
     assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0
     assert lst.read_bytes() == f"{wav}|spk|ZH|你好\r\nbroken\r\n".encode()  # accept: same text

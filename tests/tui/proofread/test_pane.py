@@ -14,6 +14,10 @@ class Host(App[None]):
         super().__init__()
         self.project = project
 
+    def get_theme_variable_defaults(self) -> dict[str, str]:
+        from themes import variable_defaults
+        return variable_defaults()  # what the wizard app provides
+
     def compose(self) -> ComposeResult:
         yield Pane(self.project)
 
