@@ -6,6 +6,7 @@ import numpy as np
 from rich.segment import Segment
 from rich.text import Text
 from textual.containers import Vertical
+from textual.message import Message
 from textual.strip import Strip
 from textual.widget import Widget
 
@@ -37,6 +38,17 @@ class EnergyStrip(Widget):
     def notify_style_update(self) -> None:
         super().notify_style_update()
         self._styles = None
+
+    class Clicked(Message):
+        """A click on the strip: the time under the mouse (sets the split marker)."""
+
+        def __init__(self, seconds: float) -> None:
+            super().__init__()
+            self.seconds = seconds
+
+    def on_click(self, event) -> None:  # type: ignore[no-untyped-def]
+        if self.duration > 0 and self.size.width > 0:
+            self.post_message(self.Clicked((event.x + 0.5) / self.size.width * self.duration))
 
     def show(self, env: np.ndarray, duration: float, marker: float | None) -> None:
         self.env, self.duration, self.marker, self.head = env, duration, marker, None

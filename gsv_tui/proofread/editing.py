@@ -210,6 +210,13 @@ class EditingMixin:
         self.marker = max(0.01, min(dur - 0.01, self.marker + delta))
         self.detail.strip.set_marker(self.marker)
 
+    def on_energy_strip_clicked(self, msg) -> None:  # type: ignore[no-untyped-def]
+        """Clicking the strip puts the split marker there."""
+        clip = self.current()
+        if clip is not None and clip.entry is not None:
+            self.marker = msg.seconds
+            self._move_marker(0.0)
+
     def action_marker_left(self) -> None:
         self._move_marker(-0.1)
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import shutil
 import signal
 import subprocess
 import sys
@@ -35,6 +36,7 @@ class Player:
     def __init__(self, backend: str = "auto", workdir: Path | None = None) -> None:
         self.preferred = backend
         self._backend: str | None = None
+        self._own_dir = workdir is None  # ours to remove on close()
         self.workdir = Path(workdir or tempfile.mkdtemp(prefix="gsv-play-"))
         self.workdir.mkdir(parents=True, exist_ok=True)
         self._proc: subprocess.Popen | None = None
@@ -116,6 +118,8 @@ class Player:
         h, self._http = self._http, None
         if h is not None and h.poll() is None:
             _kill(h)
+        if self._own_dir:
+            shutil.rmtree(self.workdir, ignore_errors=True)
 
 
 def _kill(p: subprocess.Popen) -> None:

@@ -228,3 +228,17 @@ async def test_listening_keys_and_sound_panel(project):
         assert f"ssh -L {port}:127.0.0.1:{port}" in panel and scr.last_url in panel
         await press(pilot, "escape")
         await press(pilot, "space")  # stops (or plays again): never raises
+
+
+async def test_click_on_the_strip_sets_the_split_marker(project):
+    app = app_for(project)
+    async with app.run_test(size=SIZE) as pilot:
+        scr = app.screen
+        strip = scr.query_one("#detail-strip")
+        await pilot.click("#detail-strip", offset=(strip.size.width // 4, 1))
+        assert scr.marker is not None and abs(scr.marker - 0.25) < 0.02  # clip 1 is 1.0 s
+        assert strip.marker == scr.marker
+        await press(pilot, "s")  # split at the marker; text at a space near 25 %
+        parts = [scr.session.clips[i] for i in (0, 1)]
+        assert [p.text for p in parts] == ["hello", "there"]
+        assert list_texts(project)[:2] == ["hello", "there"]
