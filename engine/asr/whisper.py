@@ -15,10 +15,11 @@ from typing import Iterator, Sequence
 
 import numpy as np
 
-from engine.asr.backend import SAMPLE_RATE, ClipAudio, ClipResult
+from engine.asr.backend import SAMPLE_RATE, ClipAudio, ClipResult, compression_ratio
 from engine.asr.packing import Window, assign_words, attach_punctuation, pack, split_long
 
 MIN_SPEECH_S = 0.1  # less than this after VAD counts as "no speech"
+LOOP_RATIO = 2.4  # gzip ratio above which Whisper's own fallback treats a decode as a loop
 
 
 @dataclass
@@ -62,6 +63,7 @@ class _Acc:  # what one clip has gathered so far across its windows
     language: str = ""
     language_prob: float | None = None
     packed: bool = False
+    suspect: bool = False  # its shared window looped (Whisper's compression-ratio test)
 
 
 class WhisperBackend:
@@ -143,8 +145,9 @@ class WhisperBackend:
                 acc = accs.pop(i)
                 if i not in speech_s:
                     continue
-                if acc.packed and not "".join(acc.texts).strip() and speech_s[i] >= 0.5:
-                    retry.append(i)  # speech but no word landed here: ask again, alone
+                empty = not "".join(acc.texts).strip() and speech_s[i] >= 0.5
+                if acc.packed and (empty or acc.suspect):
+                    retry.append(i)  # no word landed here, or the window looped: ask alone
                     continue
                 yield self._result(clips[i].key, acc, speech_s[i])
         if retry:
@@ -211,9 +214,11 @@ class WhisperBackend:
                           logp=len(x["tokens"]) * math.log(max(float(x["probability"]), 1e-9)))
                      for x in aligned[k]]
             by_clip = assign_words(w.spans, attach_punctuation(words))
+            ratio = compression_ratio(toks[k].decode(tokens[k])) or 0.0
             for sp in w.spans:
                 acc = accs.setdefault(sp.clip, _Acc([], language=lang, language_prob=lang_p))
                 acc.packed = True
+                acc.suspect = acc.suspect or ratio > LOOP_RATIO
                 mine = by_clip.get(sp.clip, [])
                 acc.texts.append("".join(x["word"] for x in mine))
                 acc.ntok += sum(x["ntok"] for x in mine)

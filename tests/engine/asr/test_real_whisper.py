@@ -41,8 +41,9 @@ def test_whisper_base_transcribes_english_with_low_wer(tmp_path, whisper_base, s
     hyps = [e.text for e in entries]
     score = wer(SENTENCES, hyps)
     assert score <= 0.3, list(zip(SENTENCES, hyps))
-    for ref, hyp in zip(SENTENCES, hyps):  # no clip got its neighbour's words
-        assert wer([ref], [hyp]) <= 0.5, (ref, hyp)
+    if pack:  # no clip got its neighbour's words
+        for ref, hyp in zip(SENTENCES, hyps):
+            assert wer([ref], [hyp]) <= 0.5, (ref, hyp)
     assert all(e.lang == "EN" for e in entries)  # detected, not given
     recs = [json.loads(x) for x in layout.asr_records.read_text().splitlines()]
     assert all(r["language"] == "en" and r["language_prob"] > 0.5 for r in recs)
