@@ -13,7 +13,7 @@ from typing import Any
 
 import soundfile as sf
 
-_PATH_KEYS = ("wav", "path", "clip", "audio", "clip_path", "file")
+_PATH_KEYS = ("clip", "wav", "path", "audio", "clip_path", "file")  # engine.asr writes "clip"
 
 
 @dataclass(frozen=True)
@@ -44,9 +44,10 @@ def _num(v: Any) -> float | None:
         return None
 
 
-def load_asr_records(path: Path | None) -> dict[str, dict[str, Any]]:
-    """Records keyed by the clip path as written, and by its file name (lists often differ
-    in folder prefix from what the ASR step saw)."""
+def load_asr_records(path: Path | None, base: Path | None = None) -> dict[str, dict[str, Any]]:
+    """Records keyed by the clip path as written, by its absolute path (the ASR step stores
+    paths relative to the project root ``base`` but writes absolute ones in the .list), and
+    by its file name (lists often differ in folder prefix from what the ASR step saw)."""
     out: dict[str, dict[str, Any]] = {}
     if path is None:
         return out
@@ -64,6 +65,8 @@ def load_asr_records(path: Path | None) -> dict[str, dict[str, Any]]:
         key = next((rec[k] for k in _PATH_KEYS if isinstance(rec.get(k), str)), None)
         if key:
             out[key] = rec
+            if base is not None:
+                out.setdefault(str((base / key).resolve()), rec)
             out.setdefault(Path(key).name, rec)
     return out
 

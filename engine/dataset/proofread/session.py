@@ -59,7 +59,7 @@ class ProofSession:
     def __init__(self, paths: Paths) -> None:
         self.paths = paths
         self.journal = Journal(paths.journal)
-        self.records = load_asr_records(paths.asr_records)
+        self.records = load_asr_records(paths.asr_records, paths.audio_base)
         self._info: dict[str, ClipInfo] = {}
         self.recovered = False  # the list was one write behind the journal and was repaired
         # deferred: commit() journals at once but leaves the list rewrite to flush(), which the
@@ -127,8 +127,12 @@ class ProofSession:
         key = clip.wav
         got = self._info.get(key)
         if got is None:
-            rec = self.records.get(key) or self.records.get(Path(key).name) if key else None
-            dur = audio_duration(self.wav_path(clip)) if key else None
+            rec = None
+            path = self.wav_path(clip) if key else None
+            if path is not None:
+                rec = (self.records.get(key) or self.records.get(str(path.resolve()))
+                       or self.records.get(path.name))
+            dur = audio_duration(path) if path is not None else None
             got = self._info[key] = make_info(dur, rec)
         return got
 

@@ -186,3 +186,26 @@ def test_counters_follow_edits_and_render_matches_document(listdir):
     assert (listdir / "demo.list").read_bytes().endswith(b"without newline")
     assert render_clips(s.clips, True) == document_from_clips(s.clips, True).to_bytes()
     assert render_clips(s.clips, False) == document_from_clips(s.clips, False).to_bytes()
+
+
+def test_reads_the_asr_steps_own_records(tmp_path):
+    """The ASR step writes records with project-relative `clip` paths and an absolute .list;
+    the proofreader matches them (using the ASR engineer's own writer)."""
+    from engine.asr.records import AsrRecord, write_records
+    from engine.dataset.listfile import ListEntry, write_list
+    from engine.layout import Layout
+    from tests.engine.proofread.conftest import tone
+    lay = Layout(tmp_path, "v")
+    (tmp_path / "project.toml").write_text('slug = "v"\n')
+    a = tone(lay.slices_dir / "a.wav", 1.0)
+    b = tone(lay.slices_dir / "sub" / "a.wav", 1.0)  # same file name, other folder
+    write_records(lay.asr_records, [
+        AsrRecord(clip="audio/slices/a.wav", sha256="", key="", avg_logprob=-0.1),
+        AsrRecord(clip="audio/slices/sub/a.wav", sha256="", key="", avg_logprob=-2.0,
+                  no_speech_prob=0.9)])
+    write_list(lay.list_file, [ListEntry(str(a.resolve()), "v", "EN", "one"),
+                               ListEntry(str(b.resolve()), "v", "EN", "two")])
+    s = open_session(tmp_path)
+    i0, i1 = s.info(s.clips[0]), s.info(s.clips[1])
+    assert round(i0.confidence, 3) == round(2.718281828 ** -0.1, 3) and not i0.low_confidence
+    assert i1.low_confidence and i1.no_speech_prob == 0.9
