@@ -37,10 +37,15 @@ class SemanticExtractor(Protocol):
 
 
 def pick_device(device: str) -> str:
-    if device != "auto":
-        return device
     import torch
 
+    if device == "cuda" and not torch.cuda.is_available():
+        from engine.events import StepError
+
+        raise StepError("device = cuda, but torch sees no CUDA GPU on this machine.",
+                        "Set device to auto or cpu (CPU works, only slower).")
+    if device != "auto":
+        return device
     return "cuda" if torch.cuda.is_available() else "cpu"
 
 

@@ -89,6 +89,9 @@ def run_format(request: FormatRequest, stop: StopToken | None = None) -> Iterato
             yield Log(f"{c.name}: language {c.raw_lang!r} is not supported; clip skipped "
                       "(use ZH, EN or JA)", "warning")
     clips = [c for c in clips if c.lang]
+    if not clips:
+        raise StepError(f"No line of {list_path.name} is in a supported language.",
+                        "Set each line's language to ZH, EN or JA in the Proofread step.")
     exp = expdir.ExpDir(layout.exp_dir)
     journal = exp.read_journal()
 

@@ -173,3 +173,16 @@ def test_bert_features_are_hidden_states_minus_3_per_character(bert_dir):
         hidden = model(**ids, output_hidden_states=True).hidden_states[-3][0, 1:-1]
     want = torch.repeat_interleave(hidden, torch.tensor([2, 2, 1, 2, 2, 1]), dim=0).T
     assert feats.shape == (16, 10) and torch.allclose(feats, want)
+
+
+def test_nothing_in_a_supported_language_or_no_gpu(project, bert_dir, hubert_dir, sovits_file):
+    Layout(project, "voice").list_file.write_text("audio/slices/a.wav|v|KO|안녕\n",
+                                                  encoding="utf-8")
+    with pytest.raises(StepError, match="supported language"):
+        list(run_format(_request(project, bert_dir, hubert_dir, sovits_file)))
+    if not torch.cuda.is_available():
+        write_list(Layout(project, "voice").list_file, project, {}, LINES)
+        req = _request(project, bert_dir, hubert_dir, sovits_file)
+        req.device = "cuda"
+        with pytest.raises(StepError, match="no CUDA GPU"):
+            list(run_format(req))
