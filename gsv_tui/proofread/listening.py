@@ -47,16 +47,29 @@ class ListeningMixin:
             self.notify(f"Cannot play {clip.wav}: {e}", severity="error")
             return
         self.last_url = ps.url
+        self._checked_exit = False
         detail = self.detail
         if ps.url:
             detail.set_play_line(f"No sound output here: open {ps.url} through "
                                  "ssh -L (F2 shows how)")
+            if not getattr(self, "_sound_panel_shown", False):
+                self._sound_panel_shown = True  # once per session: the user knows then
+                self.action_sound()
         else:
             detail.set_play_line(f"▶ {ps.backend} · {ps.speed * 100:.0f}%")
 
     def _tick(self) -> None:
         pos = self.player.position()
         self.detail.strip.set_head(pos)
+        if not getattr(self, "_checked_exit", True):
+            code = self.player.exit_code()
+            if code is not None:
+                self._checked_exit = True
+                if code != 0:  # e.g. the ssh tunnel to the laptop's PulseAudio went away
+                    self.detail.set_play_line(
+                        f"✘ {self.player.backend} could not play (exit {code}): F2 shows why")
+                    self.problems = diagnose(check_sounddevice=False)
+                    self._update_counter()
 
     def action_play(self) -> None:
         if self.player.playing:

@@ -104,6 +104,11 @@ class Player:
         t0, ps = self._started
         return ps.start + min((time.monotonic() - t0) * ps.speed, ps.length)
 
+    def exit_code(self) -> int | None:
+        """The last player child's exit status once it has ended (non-zero: it failed, e.g.
+        no server answered); None while it plays or when nothing was started."""
+        return None if self._proc is None else self._proc.poll()
+
     def wait(self, timeout: float | None = None) -> None:
         if self._proc is not None:
             self._proc.wait(timeout)

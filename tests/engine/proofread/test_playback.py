@@ -98,3 +98,17 @@ def test_http_server_exits_when_its_parent_is_killed(tmp_path):
     else:
         raise AssertionError("the clip server outlived its parent")
     assert os.path.exists(tmp_path / "w" / ".port")
+
+
+def test_a_dead_server_is_reported_by_the_exit_code(tmp_path, monkeypatch):
+    """paplay against a server that is gone exits non-zero at once; the player says so."""
+    import shutil
+    if not shutil.which("paplay"):
+        pytest.skip("pulseaudio-utils not installed")
+    monkeypatch.setenv("PULSE_SERVER", "tcp:127.0.0.1:1")
+    player = Player(workdir=tmp_path / "p")
+    player.set_backend("pulse")
+    player.play(speak("gone", tmp_path / "g.wav"))
+    player.wait(10)
+    assert player.exit_code() not in (None, 0)
+    player.close()

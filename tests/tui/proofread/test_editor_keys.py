@@ -216,11 +216,14 @@ async def test_listening_keys_and_sound_panel(project):
         assert scr.autoplay and "auto-play on" in str(scr.query_one("#counter").render())
         await press(pilot, "down")  # auto-play: moving plays the new clip (here: a link)
         assert scr.last_url and scr.last_url.startswith("http://127.0.0.1:")
+        assert isinstance(app.screen, TextPanel)  # no sink: the set-up panel opens, once
+        await press(pilot, "escape")
         body = urllib.request.urlopen(scr.last_url, timeout=5).read()
         assert body[:4] == b"RIFF"
         play_line = scr.query_one("#detail-play").text
         assert "ssh -L" in play_line and scr.last_url in play_line
         await press(pilot, "b")  # replay the last 2 s: a new segment is served
+        assert not isinstance(app.screen, TextPanel)
         await press(pilot, "f2")
         assert isinstance(app.screen, TextPanel)
         panel = str(app.screen.query_one("#panel-body").render())
