@@ -35,7 +35,8 @@ class PlayStart:
 class Player:
     def __init__(self, backend: str = "auto", workdir: Path | None = None) -> None:
         self.preferred = backend
-        self._backend: str | None = None
+        # the clip server needs no probe: it always works
+        self._backend: str | None = "http" if backend == "http" else None
         self._own_dir = workdir is None  # ours to remove on close()
         self.workdir = Path(workdir or tempfile.mkdtemp(prefix="gsv-play-"))
         self.workdir.mkdir(parents=True, exist_ok=True)
