@@ -149,10 +149,6 @@ class KVCache:
         return cls([torch.empty(shape, dtype=dtype, device=device) for _ in range(cfg.n_layer)],
                    [torch.empty(shape, dtype=dtype, device=device) for _ in range(cfg.n_layer)])
 
-    @property
-    def capacity(self) -> int:
-        return self.k[0].shape[2]
-
     def select(self, rows: torch.Tensor) -> None:
         """Keep only some batch rows (finished sequences leave a batch)."""
         self.k = [t.index_select(0, rows) for t in self.k]
