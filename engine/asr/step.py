@@ -6,6 +6,7 @@ are rewritten after every group of clips, so a stopped run resumes where it left
 """
 from __future__ import annotations
 
+import dataclasses
 import time
 from pathlib import Path
 from typing import Generator, Iterator
@@ -141,6 +142,53 @@ def write_outputs(layout: Layout, records: dict[str, AsrRecord], speaker: str) -
     return len(entries)
 
 
+CHINESE = ("zh", "yue")
+
+
+def refine_chinese(request: AsrRequest, layout: Layout, records: dict[str, AsrRecord],
+                   device: str) -> Generator[Event, None, int]:
+    """Upstream's rule in auto mode: clips Whisper heard as Chinese or Cantonese are
+    transcribed again by FunASR (Paraformer / SenseVoice). Without those models the
+    Whisper text stays, with a warning. Returns how many clips were redone."""
+    if request.backend != "auto" or request.language != "auto":
+        return 0
+    todo = [r for r in records.values()
+            if r.ok and r.backend == "faster-whisper" and r.language in CHINESE]
+    redone = 0
+    for lang in CHINESE:
+        group = [r for r in todo if r.language == lang]
+        if not group:
+            continue
+        model = recommend(lang, device).model
+        yield Log(f"{len(group)} clip(s) heard as {lang}: transcribing them with FunASR "
+                  f"{model}, as upstream does")
+        try:
+            backend = yield from open_backend(dataclasses.replace(request, language=lang),
+                                              "funasr", model, device)
+        except StepError as e:
+            yield Log(f"Kept Whisper's text for the {lang} clips: {e.reason} {e.hint}",
+                      level="warning")
+            continue
+        clips = []
+        for r in group:
+            try:
+                clips.append(ClipAudio(r.clip, load_clip(layout.abs(r.clip))))
+            except ClipDecodeError:
+                continue
+        for res in backend.transcribe(clips):
+            old = records[res.key]
+            if res.error:
+                yield Log(f"{Path(res.key).name}: FunASR failed ({res.error}); kept Whisper's "
+                          "text", level="warning")
+                continue
+            records[res.key] = dataclasses.replace(
+                old, text=res.text, backend="funasr", model=model, avg_logprob=None,
+                no_speech_prob=None, compression_ratio=compression_ratio(res.text),
+                packed=False)
+            redone += 1
+    return redone
+
+
 def run_asr(request: AsrRequest, stop: StopToken | None = None) -> Iterator[Event]:
     validate(request)
     layout = project_layout(Path(request.project_root))
@@ -221,8 +269,13 @@ def run_asr(request: AsrRequest, stop: StopToken | None = None) -> Iterator[Even
             write_outputs(layout, records, speaker)
 
     stopped = stopped or (stop is not None and stop.requested)
+    refined = 0
     if stopped:
         yield Log("Stopped; run asr again to finish the remaining clips", level="warning")
+    elif backend_name == "faster-whisper":
+        refined = yield from refine_chinese(request, layout, records, device)
+        if refined:
+            write_outputs(layout, records, speaker)
     listed = write_outputs(layout, records, speaker)
     empty = sum(1 for r in records.values() if r.ok and not r.text.strip())
     if empty:
@@ -239,6 +292,7 @@ def run_asr(request: AsrRequest, stop: StopToken | None = None) -> Iterator[Even
                  f"{failed} failed) in {dt:.1f} s" + (", stopped" if stopped else ""),
                  data={"listed": listed, "new": transcribed, "cached": total - len(todo),
                        "remaining": len(todo) - transcribed, "stopped": stopped,
+                       "refined_by_funasr": refined,
                        "failed": failed, "empty": empty, "backend": backend_name,
                        "model": model, "list": layout.rel(layout.list_file),
                        "records": layout.rel(layout.asr_records)})

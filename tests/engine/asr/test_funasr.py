@@ -4,6 +4,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from engine.asr.request import AsrRequest
 from engine.asr.step import run_asr
 from engine.dataset.listfile import read_list
@@ -59,7 +61,6 @@ def test_paraformer_with_vad_and_punctuation_resolved_from_the_models_dir(projec
     assert texts and any(c in "".join(texts) for c in "，。？、")  # the punctuation model ran
     shutil.rmtree(root)  # a missing companion is named, not a crash
     build_tiny_paraformer(root / "funasr-paraformer-zh")
-    import pytest
 
     from engine.events import StepError
 
@@ -84,3 +85,58 @@ def test_sensevoice_tags_become_a_language_and_clean_text(project, tmp_path):
     assert all(r["language"] in ("zh", "en", "ja", "ko", "yue") for r in recs)
     assert all("<|" not in r["text"] for r in recs)  # rich tags stripped
     assert res and all(e.text for e in read_list(layout.list_file))
+
+
+@pytest.mark.slow
+def test_auto_mode_sends_clips_heard_as_chinese_to_funasr(project, tiny_whisper):
+    """backend auto + language auto: Whisper (the CPU recommendation, found in the models
+    dir) transcribes; a clip it heard as Chinese is transcribed again by Paraformer, as
+    upstream's fasterwhisper_asr.py does. espeak-ng's Mandarin is not recognised as Chinese
+    by any model we can run offline, so the detection is staged in records.jsonl, exactly
+    as a run that heard Chinese leaves it; the re-run serves it from the cache and refines."""
+    import shutil
+
+    from engine.appconfig import models_dir
+    from engine.asr.models import recommend
+    from tests.engine.asr.tiny_models import (build_tiny_ct_punc, build_tiny_fsmn_vad,
+                                              build_tiny_paraformer)
+
+    root = models_dir()
+    assert recommend("auto", "cpu").model == "small"
+    shutil.copytree(tiny_whisper, root / "faster-whisper-small")
+    layout = load_project(project).layout
+    req = AsrRequest(project_root=str(project), backend="auto", language="auto", beam_size=1,
+                     allow_download=False)
+    first = [e for e in run_asr(req) if isinstance(e, Result)][0]
+    assert first.data["backend"] == "faster-whisper" and first.data["refined_by_funasr"] == 0
+
+    lines = layout.asr_records.read_text().splitlines()
+    rec = json.loads(lines[0])
+    rec["language"] = "zh"
+    lines[0] = json.dumps(rec, ensure_ascii=False)
+    others = [json.loads(x) for x in lines[1:]]
+    for o in others:  # the random model may itself have "heard" Chinese: make it not
+        if o["language"] in ("zh", "yue"):
+            o["language"] = "en"
+    layout.asr_records.write_text("\n".join([lines[0]] + [json.dumps(o) for o in others]) + "\n")
+
+    # without FunASR models: Whisper's text is kept, with a warning naming what to fetch
+    events = list(run_asr(req))
+    res = [e for e in events if isinstance(e, Result)][0]
+    assert res.data["cached"] == 4 and res.data["refined_by_funasr"] == 0
+    assert any("Kept Whisper's text" in getattr(e, "line", "") for e in events)
+
+    build_tiny_paraformer(root / "funasr-paraformer-zh")
+    build_tiny_fsmn_vad(root / "funasr-fsmn-vad")
+    build_tiny_ct_punc(root / "funasr-ct-punc")
+    res = [e for e in run_asr(req) if isinstance(e, Result)][0]
+    assert res.data["cached"] == 4 and res.data["new"] == 0
+    assert res.data["refined_by_funasr"] == 1
+    recs = [json.loads(x) for x in layout.asr_records.read_text().splitlines()]
+    assert recs[0]["backend"] == "funasr" and recs[0]["model"] == "paraformer-zh"
+    assert all(r["backend"] == "faster-whisper" for r in recs[1:])
+    zh = [e for e in read_list(layout.list_file) if e.lang == "ZH"]
+    assert len(zh) <= 1 and all(Path(e.wav).name == Path(recs[0]["clip"]).name for e in zh)
+    # refined records are final: the next run refines nothing
+    again = [e for e in run_asr(req) if isinstance(e, Result)][0]
+    assert again.data["refined_by_funasr"] == 0
