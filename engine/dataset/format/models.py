@@ -6,20 +6,15 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Protocol
 
-from engine.hub import ModelSpec
+from engine.hub import PRETRAINED, ModelSpec
 
-_REPO = "lj1995/GPT-SoVITS"
-# Folder names under <models dir>/ follow upstream's GPT_SoVITS/pretrained_models layout.
-BERT_SPEC = ModelSpec("pretrained_models/chinese-roberta-wwm-ext-large", _REPO,
-                      files=("config.json", "pytorch_model.bin", "tokenizer.json"),
-                      subfolder="chinese-roberta-wwm-ext-large")
-HUBERT_SPEC = ModelSpec("pretrained_models/chinese-hubert-base", _REPO,
-                        files=("config.json", "pytorch_model.bin"),
-                        optional=("preprocessor_config.json",), subfolder="chinese-hubert-base")
-SOVITS_BASES = {
-    "v1": ModelSpec("pretrained_models", _REPO, files=("s2G488k.pth",)),
-    "v2": ModelSpec("pretrained_models/gsv-v2final-pretrained", _REPO, files=("s2G2333k.pth",),
-                    subfolder="gsv-v2final-pretrained"),
+# The shared folders (engine.hub.PRETRAINED) the train and synth steps use too.
+BERT_SPEC = PRETRAINED["bert"]
+HUBERT_SPEC = PRETRAINED["hubert"]
+_V2 = PRETRAINED["v2-base"]
+SOVITS_BASES = {  # 1A only needs the generator, for its ssl_proj + quantizer
+    "v2": ModelSpec(_V2.name, _V2.repo_id, files=("s2G2333k.pth",), subfolder=_V2.subfolder),
+    "v1": ModelSpec("pretrained_models", _V2.repo_id, files=("s2G488k.pth",)),
 }
 
 

@@ -37,7 +37,7 @@ def bert_dir(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def hubert_dir(tmp_path_factory) -> Path:
     import torch
-    from transformers import HubertConfig, HubertModel
+    from transformers import HubertConfig, HubertModel, Wav2Vec2FeatureExtractor
 
     folder = tmp_path_factory.mktemp("chinese-hubert-tiny")
     torch.manual_seed(0)
@@ -47,6 +47,8 @@ def hubert_dir(tmp_path_factory) -> Path:
                        intermediate_size=64, conv_dim=(32,) * 7, num_conv_pos_embeddings=16,
                        num_conv_pos_embedding_groups=4)
     HubertModel(cfg).save_pretrained(str(folder))
+    # The hub folder also holds the feature extractor's config (upstream bypasses it).
+    Wav2Vec2FeatureExtractor().save_pretrained(str(folder))
     return folder
 
 

@@ -186,3 +186,12 @@ def test_nothing_in_a_supported_language_or_no_gpu(project, bert_dir, hubert_dir
         req.device = "cuda"
         with pytest.raises(StepError, match="no CUDA GPU"):
             list(run_format(req))
+
+
+def test_offline_without_models_names_the_folder_to_fill(project, gsv_home):
+    req = FormatRequest(project_root=str(project), device="cpu", allow_download=False)
+    with pytest.raises(StepError) as err:
+        list(run_format(req))
+    assert "chinese-roberta-wwm-ext-large" in err.value.reason
+    assert str(gsv_home) in err.value.hint and "tokenizer.json" in err.value.hint
+    assert not Layout(project, "voice").exp_dir.exists()
