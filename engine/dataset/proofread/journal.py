@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.dataset.proofread.clips import Clip
-from engine.dataset.proofread.edits import Edit, apply_edit
+from engine.dataset.proofread.edits import Edit, EditError, apply_edit
 
 VERSION = 1
 
@@ -53,6 +53,17 @@ class Journal:
                 os.fsync(f.fileno())
             except (OSError, ValueError):  # closed meanwhile: close() already flushed it
                 pass
+
+    def repair_tail(self) -> None:
+        """Cut a torn last line (the process died mid-write), so the next record starts on a
+        line of its own instead of extending the broken one."""
+        try:
+            with open(self.path, "rb+") as f:
+                data = f.read()
+                if data and not data.endswith(b"\n"):
+                    f.truncate(data.rfind(b"\n") + 1)
+        except FileNotFoundError:
+            pass
 
     def close(self) -> None:
         if self._f is not None:
@@ -109,23 +120,29 @@ def replay(records: list[dict[str, Any]], base_clips: list[Clip]) -> Replayed:
     st = Replayed(clips=list(base_clips), shas={records[0]["sha"]},
                   next_id=max((c.id for c in base_clips), default=-1) + 1)
     for r in records[1:]:
-        kind = r.get("kind")
-        if kind == "edit":
-            e = Edit.from_json(r)
-            st.clips = apply_edit(st.clips, e)
-            st.done.append(e)
-            st.undone.clear()
-            st.next_id = max([st.next_id, *(i + 1 for i in e.new_ids)])
-        elif kind == "undo" and st.done:
-            e = st.done.pop()
-            st.clips = apply_edit(st.clips, e.inverse())
-            st.undone.append(e)
-        elif kind == "redo" and st.undone:
-            e = st.undone.pop()
-            st.clips = apply_edit(st.clips, e)
-            st.done.append(e)
-        else:
-            continue
-        if "sha" in r:
-            st.shas.add(r["sha"])
+        try:
+            _step(st, r)
+        except (EditError, KeyError, TypeError, ValueError):
+            break  # a damaged record: stop here (the list's hash then decides what to trust)
     return st
+
+
+def _step(st: Replayed, r: dict[str, Any]) -> None:
+    """Apply one record; the state changes only if the whole record applies."""
+    kind = r.get("kind")
+    if kind == "edit":
+        e = Edit.from_json(r)
+        st.clips = apply_edit(st.clips, e)
+        st.done.append(e)
+        st.undone.clear()
+        st.next_id = max([st.next_id, *(i + 1 for i in e.new_ids)])
+    elif kind == "undo" and st.done:
+        st.clips = apply_edit(st.clips, st.done[-1].inverse())
+        st.undone.append(st.done.pop())
+    elif kind == "redo" and st.undone:
+        st.clips = apply_edit(st.clips, st.undone[-1])
+        st.done.append(st.undone.pop())
+    else:
+        return
+    if "sha" in r:
+        st.shas.add(r["sha"])

@@ -66,7 +66,8 @@ class ProofSession:
         # editor calls right after repainting (the journal alone already makes edits safe)
         self.deferred = False
         self._pending: bytes | None = None
-        self._flush_lock = threading.Lock()
+        self._flush_lock = threading.Lock()  # one list write at a time, newest last
+        self._pending_lock = threading.Lock()  # held only to swap _pending (never blocks long)
         self._stats: list[float] | None = None
         self._lb: list[bytes] | None = None  # per-clip line bytes, patched with each edit
         self.archived: Path | None = None  # a journal moved aside (the list changed outside)
@@ -75,6 +76,7 @@ class ProofSession:
     # ---- opening ---------------------------------------------------------------------
     def _open(self) -> None:
         data = self.paths.list_file.read_bytes()
+        self.journal.repair_tail()  # a kill mid-append leaves half a line: drop it first
         records = read_records(self.paths.journal) if self.paths.journal.exists() else []
         if records and records[0].get("kind") == "base":
             base = parse_document(base_bytes(records[0]))
@@ -105,7 +107,8 @@ class ProofSession:
         """Write the list if an edit is waiting for it (deferred mode). Safe from a thread:
         the newest pending bytes are taken under the lock, so writes never go back in time."""
         with self._flush_lock:
-            data, self._pending = self._pending, None
+            with self._pending_lock:
+                data, self._pending = self._pending, None
             if data is not None:
                 self.journal.sync()  # the journal reaches the disk before the list does
                 atomic_write_bytes(self.paths.list_file, data)
@@ -145,7 +148,9 @@ class ProofSession:
 
     # ---- changing --------------------------------------------------------------------
     def _write_list(self, data: bytes | None = None) -> None:
-        self._pending = self.render() if data is None else data
+        data = self.render() if data is None else data
+        with self._pending_lock:
+            self._pending = data
         if not self.deferred:
             self.flush()
 

@@ -164,6 +164,25 @@ def test_torn_journal_tail_is_ignored(listdir):
         f.write(b'{"kind": "edit", "label": "half')
     s2 = open_session(lst)
     assert s2.clips[0].text == "kept" and not s2.recovered
+    s2.set_text(0, "after the tear")  # must start on a line of its own
+    s2.close()
+    s3 = open_session(lst)
+    assert s3.clips[0].text == "after the tear" and len(s3.done) == 2
+
+
+def test_damaged_journal_record_never_crashes_open(listdir):
+    lst = listdir / "demo.list"
+    s = open_session(lst)
+    s.set_text(0, "one")
+    s.set_text(0, "two")
+    s.close()
+    lines = s.paths.journal.read_text().splitlines()
+    bad = json.loads(lines[1])
+    bad["patches"][0]["at"] = 3  # points at the wrong clip
+    lines[1] = json.dumps(bad)
+    s.paths.journal.write_text("\n".join(lines) + "\n")
+    s2 = open_session(lst)  # the list's hash is not reachable: journal set aside, list kept
+    assert s2.archived is not None and s2.clips[0].text == "two"
 
 
 def test_counters_follow_edits_and_render_matches_document(listdir):
