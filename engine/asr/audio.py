@@ -1,4 +1,5 @@
-"""Load one clip as 16 kHz mono float32, with a one-line reason when it cannot be read."""
+"""Load one clip as 16 kHz mono float32, with a one-line reason when it cannot be read
+(decoding itself is engine.audio.decode's: soundfile, else PyAV)."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -15,24 +16,14 @@ class ClipDecodeError(Exception):
 
 
 def load_clip(path: Path) -> np.ndarray:
-    import soundfile as sf
+    from engine.audio.decode import DecodeError, load_mono
 
     try:
-        data, sr = sf.read(str(path), dtype="float32", always_2d=True)
-    except Exception as sf_err:  # libsndfile can't: try FFmpeg through PyAV (m4a, opus…)
-        try:
-            from faster_whisper.audio import decode_audio
-
-            return np.asarray(decode_audio(str(path), sampling_rate=SAMPLE_RATE), np.float32)
-        except Exception:
-            raise ClipDecodeError(f"cannot decode {path.name}: {sf_err}") from None
-    if data.shape[0] == 0:
-        raise ClipDecodeError(f"{path.name} holds no audio")
-    mono = data.mean(axis=1)
-    if sr != SAMPLE_RATE:
-        import soxr
-
-        mono = soxr.resample(mono, sr, SAMPLE_RATE)
-    if not np.isfinite(mono).all():
-        raise ClipDecodeError(f"{path.name} contains NaN or infinite samples")
-    return np.ascontiguousarray(mono, dtype=np.float32)
+        audio, _ = load_mono(path, SAMPLE_RATE)
+    except DecodeError as e:
+        raise ClipDecodeError(f"cannot decode {Path(path).name}: {e.reason}") from None
+    if audio.size == 0:
+        raise ClipDecodeError(f"{Path(path).name} holds no audio")
+    if not np.isfinite(audio).all():
+        raise ClipDecodeError(f"{Path(path).name} contains NaN or infinite samples")
+    return np.ascontiguousarray(audio, dtype=np.float32)

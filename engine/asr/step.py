@@ -12,7 +12,8 @@ from pathlib import Path
 from typing import Generator, Iterator
 
 from engine.asr.audio import CLIP_EXTS, ClipDecodeError, load_clip
-from engine.asr.backend import Backend, ClipAudio, ClipResult, compression_ratio
+from engine.asr.backend import (SAMPLE_RATE, Backend, ClipAudio, ClipResult,
+                                compression_ratio)
 from engine.asr.models import (FUNASR_MODELS, WHISPER_MODELS, backend_of, funasr_spec,
                                recommend, whisper_spec)
 from engine.asr.records import AsrRecord, file_sha256, read_records, settings_key, write_records
@@ -249,7 +250,7 @@ def run_asr(request: AsrRequest, stop: StopToken | None = None) -> Iterator[Even
                     yield Log(f"{path.name}: {e}; skipped", level="warning")
                     continue
                 batch.append(ClipAudio(rel, audio))
-                meta[rel] = (sha, len(audio) / 16000)
+                meta[rel] = (sha, len(audio) / SAMPLE_RATE)
             results = backend.transcribe(batch)
             for res in results:
                 sha, dur = meta[res.key]
