@@ -42,7 +42,7 @@ class EditingMixin:
         self._refresh_stats()
         focus = next_id if next_row else (edit.focus if edit is not None else self.cursor_id)
         # the accepted clip may leave the view (filter "unreviewed"): then go to the one after
-        if edit is not None and self._patch_rows(edit):
+        if edit is None or self._patch_rows(edit):  # nothing changed, or patched in place
             self._place(focus)
             return
         self._reload_rows(focus_id=focus)
@@ -107,7 +107,7 @@ class EditingMixin:
     def _guard(self, fn, *args):  # type: ignore[no-untyped-def]
         try:
             return fn(*args)
-        except (EditError, ValueError, OSError) as e:
+        except (EditError, ValueError, OSError, RuntimeError) as e:  # soundfile: RuntimeError
             self.notify(str(e), severity="error", title="Not done")
             return None
 
@@ -116,25 +116,34 @@ class EditingMixin:
         if clip is None:
             return
         ed = self.editor
+        self.editing_id = clip.id  # Enter saves to this clip, whatever happens meanwhile
         ed.value = clip.text
         ed.add_class("editing")
         ed.focus()
         ed.cursor_position = self.text_cursor.get(clip.id, len(clip.text))
 
     def _leave_editor(self) -> None:
+        self.editing_id = None
         self.editor.remove_class("editing")
         self.clip_list.focus()
+
+    @property
+    def editing(self) -> bool:
+        return getattr(self, "editing_id", None) is not None
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         if event.input.id != "editor":
             return
         event.stop()
-        pos = self.current_pos()
+        clip_id = self.editing_id
         self._leave_editor()
-        if pos is None:
+        if clip_id is None:
             return
-        clip = self.session.clips[pos]
-        self.text_cursor[clip.id] = self.editor.cursor_position
+        try:
+            pos = self.session.position(clip_id)
+        except EditError:
+            return
+        self.text_cursor[clip_id] = self.editor.cursor_position
         next_id = self._next_id()
         edit = self._guard(self.session.set_text, pos, event.value, True)
         self._after_edit(edit, next_row=True, next_id=next_id)

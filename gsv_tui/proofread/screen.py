@@ -73,6 +73,7 @@ class ProofreadScreen(EditingMixin, ListeningMixin, Screen[None]):
         self.last_url: str | None = None
         self._stats = (0, 0, 0.0)
         self._clip_list: ClipList | None = None
+        self.editing_id: int | None = None
         self._detail: DetailPane | None = None
 
     # ---- layout ----------------------------------------------------------------------
@@ -111,6 +112,13 @@ class ProofreadScreen(EditingMixin, ListeningMixin, Screen[None]):
         self.set_interval(1 / 15, self._tick)
         if self.player._backend is None:
             self._probe_sound(self.player.preferred)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """While the text editor is open, only it takes keys: arrows must not move the
+        list under a half-typed text (Input leaves them unbound)."""
+        if self.editing and action in actions.BY_ID:
+            return False
+        return True
 
     def on_unmount(self) -> None:
         self.player.close()

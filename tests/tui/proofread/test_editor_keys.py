@@ -245,3 +245,14 @@ async def test_click_on_the_strip_sets_the_split_marker(project):
         parts = [scr.session.clips[i] for i in (0, 1)]
         assert [p.text for p in parts] == ["hello", "there"]
         assert list_texts(project)[:2] == ["hello", "there"]
+
+
+async def test_keys_while_editing_stay_in_the_editor(project):
+    """Arrows and letters while typing never move the list or fire actions; Enter saves to
+    the clip that was opened."""
+    app = app_for(project)
+    async with app.run_test(size=SIZE) as pilot:
+        await press(pilot, "e", "end", "down", "down", *" d m s", "pagedown", "enter")
+        assert list_texts(project)[0] == "hello there d m s"
+        assert journal_kinds(project) == ["base", "edit"]
+        assert cursor_text(app) == "second clip"  # accepted and moved on only once
