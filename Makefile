@@ -10,7 +10,7 @@ demo: setup
 	$(VENV)/bin/gsv demo
 
 test: setup
-	$(VENV)/bin/python -m pytest -q -p no:cacheprovider $(PYTEST_ARGS)
+	$(VENV)/bin/python -m pytest -q -p no:cacheprovider --durations=15 $(PYTEST_ARGS)
 
 bench: setup
 	$(VENV)/bin/python -m bench
