@@ -164,8 +164,9 @@ def refine_chinese(request: AsrRequest, layout: Layout, records: dict[str, AsrRe
         yield Log(f"{len(group)} clip(s) heard as {lang}: transcribing them with FunASR "
                   f"{model}, as upstream does")
         try:
-            backend = yield from open_backend(dataclasses.replace(request, language=lang),
-                                              "funasr", model, device)
+            backend = yield from open_backend(  # model_dir, if any, is the Whisper folder
+                dataclasses.replace(request, language=lang, model_dir="", model=model),
+                "funasr", model, device)
         except StepError as e:
             yield Log(f"Kept Whisper's text for the {lang} clips: {e.reason} {e.hint}",
                       level="warning")
