@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.keys import key_to_character
 from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label, Static
@@ -88,6 +89,12 @@ class TextPanel(ModalScreen[None]):
         self.dismiss(None)
 
 
+def key_display(key: str) -> str:
+    """``left_square_bracket`` → ``[``; names without a printable character stay names."""
+    ch = key_to_character(key)
+    return ch if ch and ch.strip() else key
+
+
 def help_text(keymap: dict[str, str] | None = None) -> str:
     lines: list[str] = []
     group = None
@@ -95,8 +102,8 @@ def help_text(keymap: dict[str, str] | None = None) -> str:
         if a.group != group:
             group = a.group
             lines.append(f"\n{group}" if lines else group)
-        keys = ", ".join(k.strip() for k in keys_for(a, keymap).split(","))
-        lines.append(f"  {keys:<28} {a.description}")
+        keys = ", ".join(key_display(k.strip()) for k in keys_for(a, keymap).split(","))
+        lines.append(f"  {keys:<16} {a.description}")
     lines.append("\nEditing: Enter saves the text and accepts; Escape leaves the editor and "
                  "remembers the cursor for a split.")
     return "\n".join(lines)
