@@ -87,10 +87,18 @@ def _one(clips: Sequence[Clip], pos: int, new: Clip, label: str) -> Edit:
     return Edit(label, (Patch(pos, (clips[pos],), (new,)),), focus=new.id)
 
 
+def clean_text(text: str) -> str:
+    """A transcript that keeps the line one clip: ``|`` separates the fields (upstream's 1A
+    splits on every one of them) and a line break would start a new line."""
+    return " ".join(text.replace("|", " ").split()) if any(
+        ch in text for ch in "|\r\n\t") else text
+
+
 def set_text(clips: Sequence[Clip], pos: int, text: str, *, accept: bool = False) -> Edit | None:
-    """Change a clip's text (and mark it reviewed when ``accept``); None when nothing changes."""
+    """Change a clip's text (and mark it reviewed when ``accept``); None when nothing changes.
+    A malformed line's raw text is taken as typed (that is how it gets fixed)."""
     old = clips[pos]
-    new = old.with_text(text)
+    new = old.with_text(text if old.entry is None else clean_text(text))
     if accept and not new.malformed:
         new = replace(new, reviewed=True)
     if new == old:
@@ -179,7 +187,9 @@ def replace_all(clips: Sequence[Clip], positions: Sequence[int], find: str,
         c = clips[pos]
         if c.entry is None or find not in c.entry.text:
             continue
-        patches.append(Patch(pos, (c,), (c.with_text(c.entry.text.replace(find, repl)),)))
+        new = c.with_text(clean_text(c.entry.text.replace(find, repl)))
+        if new != c:
+            patches.append(Patch(pos, (c,), (new,)))
     if not patches:
         return None
     return Edit(f"replace {find!r} ({len(patches)} clips)", tuple(patches))

@@ -228,3 +228,12 @@ def test_reads_the_asr_steps_own_records(tmp_path):
     i0, i1 = s.info(s.clips[0]), s.info(s.clips[1])
     assert round(i0.confidence, 3) == round(2.718281828 ** -0.1, 3) and not i0.low_confidence
     assert i1.low_confidence and i1.no_speech_prob == 0.9
+
+
+def test_texts_never_break_the_line_format(listdir):
+    lst = listdir / "demo.list"
+    s = open_session(lst)
+    s.set_text(0, "a|b\ttwo\nlines")
+    assert texts(lst)[0] == "a b two lines"
+    s.replace_all([1], "clip", "x|y")
+    assert texts(lst)[1] == "second x y" and len(read_document(lst).lines) == 6
