@@ -45,3 +45,27 @@ async def test_pane_opens_editor_and_records_step(tmp_path):
         st = load_project(p.root).step("proofread")
         assert st.status == "done" and st.artifacts
         assert st.message.startswith("2/2 clips reviewed")
+
+
+async def test_wizard_opens_the_editor_from_the_proofread_step(tmp_path):
+    """In the real wizard app: the run-step action on Proofread pushes the editor; closing it
+    returns to the wizard with the step recorded."""
+    from gsv_tui.app import GsvApp
+
+    p = create_project(tmp_path / "w", "Wizard")
+    lay = p.layout
+    wavs = [tone(lay.slices_dir / f"c{i}.wav", 1.0) for i in range(2)]
+    lay.list_file.parent.mkdir(parents=True, exist_ok=True)
+    lay.list_file.write_text("".join(f"{w}|x|EN|clip {i}\n" for i, w in enumerate(wavs)))
+    app = GsvApp(project=str(p.root))
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.pause()
+        app.goto_step("proofread")
+        await pilot.pause()
+        app.action_run_step()
+        await pilot.pause()
+        assert isinstance(app.screen, ProofreadScreen)
+        await pilot.press("enter", "enter", "q")
+        await pilot.pause()
+        assert not isinstance(app.screen, ProofreadScreen)
+        assert load_project(p.root).step("proofread").status == "done"
