@@ -11,14 +11,8 @@ from pathlib import Path
 
 from engine.appconfig import load_config
 
-# Files the v2 pipeline needs, relative to <models dir>/pretrained_models (upstream's layout).
-PRETRAINED_V2 = (
-    "chinese-roberta-wwm-ext-large/config.json",
-    "chinese-hubert-base/config.json",
-    "gsv-v2final-pretrained/s2G2333k.pth",
-    "gsv-v2final-pretrained/s2D2333k.pth",
-    "gsv-v2final-pretrained/s1bert25hz-5kh-longer-epoch=12-step=369668.ckpt",
-)
+# The pretrained folders the v2 pipeline needs, as engine.hub.PRETRAINED names them.
+PRETRAINED_KEYS = ("bert", "hubert", "v2-base")
 MIN_FREE_GB = 10.0
 
 
@@ -103,25 +97,39 @@ def check_disk(path: Path) -> Check:
 
 
 def check_models() -> Check:
-    base = load_config().models_path() / "pretrained_models"
-    missing = [p for p in PRETRAINED_V2 if not (base / p).exists()]
+    from engine.events import StepError
+    from engine.hub import PRETRAINED, resolve_local
+
+    base = load_config().models_path()
+    missing = []
+    for key in PRETRAINED_KEYS:
+        try:
+            found = resolve_local(PRETRAINED[key])
+        except StepError:
+            found = None
+        if found is None:
+            missing.append(PRETRAINED[key].name)
     if not missing:
-        return Check("pretrained models", "ok", f"v2 bases found in {base}")
-    return Check("pretrained models", "warn",
-                 f"{len(missing)} of {len(PRETRAINED_V2)} v2 files missing in {base}",
-                 "They download on first use (Hugging Face lj1995/GPT-SoVITS; set HF_ENDPOINT for a "
-                 f"mirror), or copy upstream's pretrained_models folder to {base}.")
+        return Check("pretrained models", "ok", f"BERT, HuBERT and the v2 bases are in {base}")
+    return Check("pretrained models", "warn", f"not on this machine yet: {', '.join(missing)}",
+                 "They download on first use from Hugging Face lj1995/GPT-SoVITS (HF_ENDPOINT or the "
+                 f"config's mirror is honoured), or fetch now: `gsv models get NAME`; or copy upstream's "
+                 f"pretrained_models/ sub-folders into {base}/.")
 
 
 def check_text_data() -> list[Check]:
     out = []
     paths = [Path(p) for p in os.environ.get("NLTK_DATA", "").split(os.pathsep) if p]
-    paths += [Path.home() / "nltk_data", Path("/usr/share/nltk_data"), Path("/usr/local/share/nltk_data")]
+    from engine.appconfig import data_dir
+
+    paths += [data_dir() / "nltk_data", Path.home() / "nltk_data", Path("/usr/share/nltk_data"),
+              Path("/usr/local/share/nltk_data")]
     if any((p / "corpora" / "cmudict.zip").exists() or (p / "corpora" / "cmudict").exists() for p in paths):
         out.append(Check("English G2P data", "ok", "NLTK cmudict and tagger found"))
     else:
         out.append(Check("English G2P data", "warn", "NLTK cmudict/tagger not found (English text needs them)",
-                         "python -m nltk.downloader cmudict averaged_perceptron_tagger_eng"))
+                         "re-run `make setup` (it fetches them), or: python -m nltk.downloader -d "
+                         f"{data_dir() / 'nltk_data'} cmudict averaged_perceptron_tagger averaged_perceptron_tagger_eng"))
     dic = os.environ.get("OPEN_JTALK_DICT_DIR", "/var/lib/mecab/dic/open-jtalk/naist-jdic")
     if Path(dic).exists():
         out.append(Check("Japanese dictionary", "ok", dic))

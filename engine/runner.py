@@ -77,7 +77,10 @@ def drive(step_id: str, func: StepFunc, request: Any, *, stop: StopToken | None 
             outcome = Result("done")
         yield outcome
     if root:
-        if isinstance(outcome, Result):
+        if isinstance(outcome, Result) and outcome.data.get("stopped"):
+            # A step that stops early may still report what it did (ASR does); it is not done.
+            _record(root, step_id, "pending", message=f"stopped: {outcome.summary}; run again to resume")
+        elif isinstance(outcome, Result):
             _record(root, step_id, "done", message=outcome.summary, artifacts=artifacts)
         elif stop.requested:
             _record(root, step_id, "pending", message="stopped on request; run again to resume")

@@ -29,7 +29,7 @@ PIP="$VENV/bin/python -m pip --disable-pip-version-check -q"
 # each one. Keep the set-up log readable.
 pip_install() { set -o pipefail; $PIP install "$@" 2>&1 | { grep -v "is ignored: it is neither a file nor a directory" || true; }; }
 
-want="$(sha256sum pyproject.toml scripts/setup.sh | sha256sum | cut -c1-16)"
+want="$(sha256sum pyproject.toml scripts/setup.sh scripts/nltk_data.py | sha256sum | cut -c1-16)"
 if [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$want" ]; then
   exit 0
 fi
@@ -46,5 +46,6 @@ fi
 echo "setup: installing gsv-tui and its extras (first time: a few minutes)"
 # OPEN_JTALK_DICT_DIR points pyopenjtalk at Debian's dictionary, so it never downloads one.
 pip_install -e ".[test,funasr,ja,play]"
+"$VENV/bin/python" scripts/nltk_data.py
 echo "$want" > "$STAMP"
 echo "setup: done"

@@ -14,7 +14,7 @@ HUBERT_SPEC = PRETRAINED["hubert"]
 _V2 = PRETRAINED["v2-base"]
 SOVITS_BASES = {  # 1A only needs the generator, for its ssl_proj + quantizer
     "v2": ModelSpec(_V2.name, _V2.repo_id, files=("s2G2333k.pth",), subfolder=_V2.subfolder),
-    "v1": ModelSpec("pretrained_models", _V2.repo_id, files=("s2G488k.pth",)),
+    "v1": ModelSpec("gsv-v1-pretrained", _V2.repo_id, files=("s2G488k.pth",)),  # as engine/train/pretrained.py
 }
 
 

@@ -82,9 +82,9 @@ def test_models_lists_and_offline_get_says_where_files_go(tmp_path):
                              capture_output=True, text=True, timeout=120)
     assert listing.returncode == 0 and "whisper-large-v3" in listing.stdout and "sovits-base-v2" in listing.stdout
     # a model folder placed by hand is found without any download
-    spec_dir = Path(os.environ["GSV_HOME"]) / "data" / "models" / "pretrained_models" / "chinese-hubert-base"
+    spec_dir = Path(os.environ["GSV_HOME"]) / "data" / "models" / "chinese-hubert-base"
     spec_dir.mkdir(parents=True)
-    for f in ("config.json", "pytorch_model.bin"):
+    for f in ("config.json", "preprocessor_config.json", "pytorch_model.bin"):
         (spec_dir / f).write_text("x")
     listing = subprocess.run([sys.executable, "-m", "gsv_tui.cli", "models"], cwd=REPO, env=env,
                              capture_output=True, text=True, timeout=120)
