@@ -40,3 +40,14 @@ def run_count(req: CountRequest, stop: StopToken | None = None) -> Iterator[Even
         Path(req.out).write_text(str(req.n))
         yield Artifact(req.out, "count")
     yield Result(f"counted to {req.n}", {"n": req.n})
+
+
+@dataclass
+class PartialRequest:
+    project_root: str = ""
+
+
+def run_partial(req: PartialRequest, stop: StopToken | None = None) -> Iterator[Event]:
+    """Reports what it did before stopping, as the ASR step does."""
+    yield Progress("partial", 1, 2)
+    yield Result("1 of 2 done", {"stopped": True, "remaining": 1})

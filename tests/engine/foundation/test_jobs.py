@@ -147,3 +147,14 @@ def _wait_progress(job, timeout=30):
             return
         time.sleep(0.05)
     raise AssertionError("no progress")
+
+
+def test_a_result_marked_stopped_leaves_the_step_pending(tmp_path):
+    from engine.runner import drive
+    from tests.helpers.steps import PartialRequest, run_partial
+
+    p = _project(tmp_path)
+    events = list(drive("asr", run_partial, PartialRequest(project_root=str(p.root))))
+    assert isinstance(events[-1], Result)
+    st = load_project(p.root).step("asr")
+    assert st.status == "pending" and "resume" in st.message
