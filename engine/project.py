@@ -101,7 +101,7 @@ def _to_toml(p: Project) -> dict[str, Any]:
     steps = {}
     for sid in STEP_IDS:
         st = p.steps.get(sid)
-        if st is None or (st.status == "pending" and not st.artifacts and not st.job):
+        if st is None or (st.status == "pending" and not (st.artifacts or st.job or st.message)):
             continue
         entry: dict[str, Any] = {"status": st.status}
         for key in ("updated", "job", "message"):
