@@ -254,9 +254,6 @@ class ProofSession:
         return os.path.relpath(new, self.paths.audio_base)
 
     # ---- summary ---------------------------------------------------------------------
-    def live(self) -> list[Clip]:
-        return [c for c in self.clips if not (c.deleted or c.malformed or c.blank)]
-
     def _contribution(self, c: Clip) -> tuple[int, int, float]:
         if c.deleted or c.malformed or c.blank:
             return 0, 0, 0.0

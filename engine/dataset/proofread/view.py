@@ -58,10 +58,7 @@ def matches(c: Clip, info: ClipInfo, filter: str = "all", query: str = "",
 
 def visible(clips: Sequence[Clip], info: InfoFn, *, filter: str = "all", query: str = "",
             sort: str = "index", limits: Limits = Limits()) -> list[int]:
-    test = FILTERS[filter][1]
-    q = query.casefold()
-    out = [i for i, c in enumerate(clips)
-           if not c.blank and test(c, info(c), limits) and (not q or q in c.text.casefold())]
+    out = [i for i, c in enumerate(clips) if matches(c, info(c), filter, query, limits)]
     if sort == "duration":
         out.sort(key=lambda i: (info(clips[i]).duration is None, info(clips[i]).duration or 0.0))
     elif sort == "confidence":
