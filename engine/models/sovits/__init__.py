@@ -2,8 +2,9 @@
 
 Public interface (import from here; torch is imported on first use of these modules):
 
-* ``load_sovits(path, device="cpu", expect_version=None) -> Synthesizer`` — any v1/v2 SoVITS
-  file (exported weights, official s2G base, training G checkpoint), eval mode, fp32.
+* ``load_sovits(path, device="cpu", expect_version=None, precision="fp32") -> Synthesizer`` —
+  any v1/v2 SoVITS file (exported weights, official s2G base, training G checkpoint), eval
+  mode; ``precision="bf16"`` = faster generator on AMX CPUs / GPUs (~2-3% RMS difference).
   Refuses other files with ``SovitsFileError`` (a ``StepError``: reason + hint).
 * ``ssl_to_codes(model, ssl) -> LongTensor`` — HuBERT features (1, 768, T) at 50 Hz ->
   semantic codes (T // 2,) at 25 Hz (upstream's ``extract_latent(...)[0, 0]``), what

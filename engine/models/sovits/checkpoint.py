@@ -194,11 +194,13 @@ def build_model(f: SovitsFile, device: str | torch.device = "cpu"):
 
 
 def load_sovits(path: Path | str, device: str | torch.device = "cpu",
-                expect_version: str | None = None):
+                expect_version: str | None = None, precision: str = "fp32"):
     """THE entry point for other areas: any v1/v2 SoVITS file (export, pretrained base,
-    training G checkpoint) -> a ``Synthesizer`` in eval mode, fp32, ready for
-    ``extract_latent`` / ``decode``. Raises ``SovitsFileError`` (a StepError) with a hint."""
-    return build_model(read_sovits_file(path, expect_version), device).prepare_inference()
+    training G checkpoint) -> a ``Synthesizer`` in eval mode, ready for ``extract_latent`` /
+    ``decode``. ``precision="bf16"`` runs the waveform generator in bfloat16 (faster on AMX
+    CPUs and GPUs; ~2-3% RMS difference). Raises ``SovitsFileError`` (a StepError)."""
+    model = build_model(read_sovits_file(path, expect_version), device)
+    return model.prepare_inference(precision)
 
 
 def export_name(slug: str, epoch: int, step: int) -> str:

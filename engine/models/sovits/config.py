@@ -111,4 +111,4 @@ def tiny_config(version: str = "v2") -> SovitsConfig:
                         filter_channels=64, n_heads=2, n_layers=2, p_dropout=0.0,
                         resblock_kernel_sizes=[3], resblock_dilation_sizes=[[1, 3]],
                         upsample_initial_channel=32, gin_channels=32, mrte_hidden=32,
-                        style_hidden=32, posterior_layers=2, flow_layers=2)
+                        style_hidden=32, posterior_layers=2, flow_layers=2, segment_frames=16)

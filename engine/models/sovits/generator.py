@@ -5,8 +5,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from engine.models.sovits.layers import (LRELU_SLOPE, WNConv1d, WNConvTranspose1d,
-                                         same_padding)
+from engine.models.sovits.layers import (LRELU_SLOPE, CastConv1d, WNConv1d,
+                                         WNConvTranspose1d, cast_for_inference, same_padding)
 
 
 class ResBlock(nn.Module):
@@ -38,10 +38,11 @@ class Generator(nn.Module):
                  gin_channels: int = 0) -> None:
         super().__init__()
         self.num_kernels = len(resblock_kernel_sizes)
+        self.bf16_stages = 0
         self.upsample_factor = 1
         for u in upsample_rates:
             self.upsample_factor *= u
-        self.conv_pre = nn.Conv1d(in_channels, upsample_initial_channel, 7, padding=3)
+        self.conv_pre = CastConv1d(in_channels, upsample_initial_channel, 7, padding=3)
         self.ups = nn.ModuleList()
         for i, (u, k) in enumerate(zip(upsample_rates, upsample_kernel_sizes)):
             up = WNConvTranspose1d(upsample_initial_channel // 2 ** i,
@@ -56,29 +57,44 @@ class Generator(nn.Module):
             for k, d in zip(resblock_kernel_sizes, resblock_dilation_sizes):
                 self.resblocks.append(ResBlock(ch, k, list(d)))
         self.conv_post = nn.Conv1d(ch, 1, 7, padding=3, bias=False)
-        self.cond = nn.Conv1d(gin_channels, upsample_initial_channel, 1) if gin_channels else None
+        self.cond = CastConv1d(gin_channels, upsample_initial_channel, 1) if gin_channels else None
+
+    def to_bf16_stages(self, stages: int) -> None:
+        """Run conv_pre/cond and the first ``stages`` upsampling stages in bfloat16 (inference
+        only, after folding weight norms). Those stages hold most of the FLOPs and gain the
+        most from AMX; the thin last stages are faster, and more exact, in fp32."""
+        cast_for_inference(self, None)
+        parts = [self.conv_pre, self.cond, *self.ups[:stages],
+                 *self.resblocks[: stages * self.num_kernels]]
+        for m in parts:
+            if m is not None:
+                cast_for_inference(m, torch.bfloat16)
+        self.bf16_stages = stages
 
     def forward(self, x: torch.Tensor, g: torch.Tensor | None = None) -> torch.Tensor:
-        x = self.conv_pre(x)
+        dt = torch.bfloat16 if (self.bf16_stages and not self.training) else x.dtype
+        x = self.conv_pre(x.to(dt))
         if g is not None and self.cond is not None:
-            x = x + self.cond(g)
+            x = x + self.cond(g.to(dt))
         n = self.num_kernels
         for i, up in enumerate(self.ups):
+            if i == self.bf16_stages:
+                x = x.float()
             x = up(F.leaky_relu(x, LRELU_SLOPE))
             xs = self.resblocks[i * n](x)
             for j in range(1, n):
                 xs = xs + self.resblocks[i * n + j](x)
             x = xs / n
-        x = self.conv_post(F.leaky_relu(x))  # default slope 0.01 here, as upstream
+        x = self.conv_post(F.leaky_relu(x.float()))  # default slope 0.01 here, as upstream
         return torch.tanh(x)
 
     def forward_chunked(self, z: torch.Tensor, g: torch.Tensor | None, core: int = 400,
                         context: int = 16) -> torch.Tensor:
         """The same waveform computed over windows of ``core`` frames with ``context``
-        frames each side (the receptive field is about 8 frames). Windows come in only two
-        sizes whatever the length, so oneDNN's per-shape kernels (costly to build in bf16)
-        are reused across calls; the first and last windows stop at the real sequence ends,
-        where the full pass zero-pads inside every layer."""
+        frames each side (the receptive field is about 8 frames): bounded memory for long
+        inputs and a basis for streaming. Windows come in only two sizes whatever the length
+        (oneDNN builds kernels per shape); the first and last windows stop at the real
+        sequence ends, where the full pass zero-pads inside every layer."""
         t = z.shape[-1]
         up = self.upsample_factor
         if t < core + 2 * context:

@@ -35,6 +35,7 @@ class _WeightNormMixin:
         self.weight_g = nn.Parameter(torch.linalg.vector_norm(w, dim=dims, keepdim=True))
         self.weight_v = nn.Parameter(w.clone())
         self._folded: torch.Tensor | None = None
+        self._folded_bias: torch.Tensor | None = None
 
     def effective_weight(self) -> torch.Tensor:
         if self._folded is not None and not self.training:
@@ -43,10 +44,19 @@ class _WeightNormMixin:
         norm = torch.linalg.vector_norm(v, dim=tuple(range(1, v.dim())), keepdim=True)
         return v * (self.weight_g / norm)
 
-    def fold(self) -> None:
+    def effective_bias(self) -> torch.Tensor | None:
+        if self._folded is not None and not self.training:
+            return self._folded_bias
+        return self.bias
+
+    def fold(self, dtype: torch.dtype | None = None) -> None:
+        """Cache weight (and bias) for inference, optionally cast (the parameters stay fp32)."""
         with torch.no_grad():
             self._folded = None
-            self._folded = self.effective_weight().detach()
+            w = self.effective_weight().detach()
+            self._folded = w if dtype is None else w.to(dtype)
+            b = self.bias
+            self._folded_bias = None if b is None else (b.detach() if dtype is None else b.detach().to(dtype))
 
     def unfold(self) -> None:
         self._folded = None
@@ -63,7 +73,7 @@ class WNConv1d(_WeightNormMixin, nn.Conv1d):
         self._init_weight_norm()
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return F.conv1d(x, self.effective_weight(), self.bias, self.stride, self.padding,
+        return F.conv1d(x, self.effective_weight(), self.effective_bias(), self.stride, self.padding,
                         self.dilation, self.groups)
 
 
@@ -73,7 +83,7 @@ class WNConvTranspose1d(_WeightNormMixin, nn.ConvTranspose1d):
         self._init_weight_norm()
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return F.conv_transpose1d(x, self.effective_weight(), self.bias, self.stride,
+        return F.conv_transpose1d(x, self.effective_weight(), self.effective_bias(), self.stride,
                                   self.padding, self.output_padding, self.groups, self.dilation)
 
 
@@ -83,7 +93,7 @@ class WNConv2d(_WeightNormMixin, nn.Conv2d):
         self._init_weight_norm()
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return F.conv2d(x, self.effective_weight(), self.bias, self.stride, self.padding,
+        return F.conv2d(x, self.effective_weight(), self.effective_bias(), self.stride, self.padding,
                         self.dilation, self.groups)
 
 
@@ -94,10 +104,37 @@ def fold_weight_norms(module: nn.Module) -> None:
             m.fold()
 
 
-def cast_folded_weights(module: nn.Module, dtype: torch.dtype) -> None:
+class CastConv1d(nn.Conv1d):
+    """A plain Conv1d that can run from cast copies of its parameters at inference."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._cast: tuple[torch.Tensor, torch.Tensor | None] | None = None
+
+    def cast(self, dtype: torch.dtype | None) -> None:
+        b = self.bias
+        self._cast = None if dtype is None else (
+            self.weight.detach().to(dtype), None if b is None else b.detach().to(dtype))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self._cast is not None and not self.training:
+            return F.conv1d(x, self._cast[0], self._cast[1], self.stride, self.padding,
+                            self.dilation, self.groups)
+        return super().forward(x)
+
+    def train(self, mode: bool = True):  # type: ignore[override]
+        if mode:
+            self._cast = None
+        return super().train(mode)
+
+
+def cast_for_inference(module: nn.Module, dtype: torch.dtype | None) -> None:
+    """Run ``module``'s convolutions from ``dtype`` copies (None: back to fp32 parameters)."""
     for m in module.modules():
-        if isinstance(m, _WeightNormMixin) and m._folded is not None:
-            m._folded = m._folded.to(dtype)
+        if isinstance(m, _WeightNormMixin):
+            m.fold(dtype)
+        elif isinstance(m, CastConv1d):
+            m.cast(dtype)
 
 
 class ChannelLayerNorm(nn.Module):

@@ -11,10 +11,13 @@ from torch import nn
 from engine.models.sovits.config import SovitsConfig
 from engine.models.sovits.flow import CouplingFlow, PosteriorEncoder
 from engine.models.sovits.generator import Generator
-from engine.models.sovits.layers import cast_folded_weights, fold_weight_norms, sequence_mask
+from engine.models.sovits.layers import cast_for_inference, fold_weight_norms, sequence_mask
 from engine.models.sovits.quantizer import ResidualVQ
 from engine.models.sovits.ref_encoder import StyleEncoder
 from engine.models.sovits.text_encoder import TextEncoder
+
+
+BF16_STAGES = 3  # generator stages run in bf16 by prepare_inference("bf16")
 
 
 @dataclass
@@ -48,7 +51,6 @@ class Synthesizer(nn.Module):
         self.ref_enc = StyleEncoder(cfg.style_bins, cfg.gin_channels, cfg.style_hidden)
         self.ssl_proj = nn.Conv1d(cfg.ssl_dim, cfg.ssl_dim, 2, stride=2)
         self.quantizer = ResidualVQ(cfg.ssl_dim, cfg.codebook_size, 1)
-        self._chunked = False  # windowed generator (set by prepare_inference)
 
     # --- semantic tokens -------------------------------------------------------------
     @torch.no_grad()
@@ -90,26 +92,22 @@ class Synthesizer(nn.Module):
         eps = torch.randn_like(m_p) if noise is None else noise.to(m_p)
         z_p = m_p + eps * torch.exp(logs_p) * noise_scale
         z = self.flow(z_p, mask, g=ge, reverse=True)
-        dt = self.dec.conv_pre.weight.dtype  # bf16 after prepare_inference("bf16")
-        z, ge = (z * mask).to(dt), ge.to(dt)
-        if self._chunked:
-            return self.dec.forward_chunked(z, ge).float()
-        return self.dec(z, g=ge).float()
+        return self.dec(z * mask, g=ge)
 
     def prepare_inference(self, precision: str = "fp32") -> "Synthesizer":
         """eval() and cache weight-normed kernels (faster, same numbers). ``precision="bf16"``
-        also runs the waveform generator (~95% of decode time) in bfloat16 over fixed-size
-        windows: ~1.5x faster on CPUs with AMX / AVX512-BF16 (see bench/results/sovits.md),
-        at ~2-3% relative RMS error against fp32."""
+        also runs the wide first stages of the waveform generator (most of decode time) in
+        bfloat16: faster on CPUs with AMX / AVX512-BF16 (see bench/results/sovits.md), at
+        ~1% relative RMS difference from fp32. Parameters stay fp32 (bf16 copies are used),
+        so ``prepare_inference("fp32")`` or ``train()`` go back exactly."""
         if precision not in ("fp32", "bf16"):
             raise ValueError(f"precision must be fp32 or bf16, not {precision!r}")
         self.eval()
-        self.dec.float()
-        fold_weight_norms(self)  # folded in fp32, then cast
+        self.dec.bf16_stages = 0
+        fold_weight_norms(self)
+        cast_for_inference(self.dec, None)
         if precision == "bf16":
-            self.dec.to(torch.bfloat16)
-            cast_folded_weights(self.dec, torch.bfloat16)
-        self._chunked = precision == "bf16"
+            self.dec.to_bf16_stages(BF16_STAGES)
         return self
 
     # --- training -------------------------------------------------------------------

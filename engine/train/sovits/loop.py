@@ -87,7 +87,13 @@ def run_sovits_training(req: SovitsTrainRequest, stop: StopToken | None = None) 
     folder = ck.ckpt_dir(layout.exp_dir, req.version)
     pair = ck.latest_pair(folder) if folder.exists() else None
     pre_g = read_sovits_file(req.pretrained_g, req.version) if (req.pretrained_g and not pair) else None
-    cfg = _model_config(req, pre_g.config if pre_g else None)
+    g = d = None
+    base_cfg = pre_g.config if pre_g else None
+    if pair:  # a resumed run keeps the model shape it was started with
+        g, d = ck.load_pair(*pair)
+        stored = g.get("gsv", {}).get("model_config") if isinstance(g.get("gsv"), dict) else None
+        base_cfg = SovitsConfig.from_dict(stored, version=req.version) if stored else None
+    cfg = _model_config(req, base_cfg)
     net_g = Synthesizer(cfg).to(device)
     net_d = MultiPeriodDiscriminator(width=req.disc_width).to(device)
     optim_g, optim_d, bases = _optimizers(net_g, net_d, req)
@@ -97,10 +103,13 @@ def run_sovits_training(req: SovitsTrainRequest, stop: StopToken | None = None) 
             "settings": non_defaults(req)}
 
     if pair:
-        g, d = ck.load_pair(*pair)
         ck.check_compatible(g, req.version, cfg.to_dict(), pair[0].name)
         load_weights(net_g, g["model"], pair[0].name)
-        net_d.load_state_dict(d["model"])
+        try:
+            net_d.load_state_dict(d["model"])
+        except RuntimeError:
+            raise StepError(f"The discriminator checkpoint beside {pair[0].name} has another shape.",
+                            "Use the disc_width it was trained with, or delete its logs_s2 folder.") from None
         if g.get("optimizer"):
             optim_g.load_state_dict(g["optimizer"])
         if d.get("optimizer"):

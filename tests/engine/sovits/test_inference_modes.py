@@ -43,3 +43,17 @@ def test_bf16_decode_close_to_fp32(upstream_small_pth, inputs):
     assert out.dtype == torch.float32 and out.shape == ref.shape
     rel = np.sqrt(np.mean((out.numpy() - ref) ** 2) / np.mean(ref ** 2))
     assert rel < 0.05, rel
+
+
+def test_bf16_then_fp32_is_exact_again(upstream_small_pth, inputs):
+    from engine.models.sovits.checkpoint import build_model, read_sovits_file
+
+    from .conftest import assert_close
+
+    m = build_model(read_sovits_file(upstream_small_pth))
+    m.prepare_inference("bf16").prepare_inference("fp32")  # parameters were never cast
+    spec = torch.from_numpy(golden("sovits_spectrogram")["spec"])
+    out = m.decode(torch.from_numpy(inputs["codes"]), torch.from_numpy(inputs["text"]), [spec],
+                   noise_scale=0.0)
+    assert_close(out, golden("sovits_decode_ns0")["audio"])
+    assert all(p.dtype == torch.float32 for p in m.parameters())
