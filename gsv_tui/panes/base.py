@@ -70,7 +70,7 @@ class StepPane(VerticalScroll):
         yield Static("", classes="pane-status", id="status", markup=False)
         yield from self.compose_extra()
         if self.request_cls is not None:
-            yield SettingsForm(self.request_cls, self.project.step_settings(self.step_id),
+            yield SettingsForm(self.request_cls, self.initial_settings(),
                                skip=self.hidden_fields, id="settings")
         if self.has_jobs:
             with Horizontal(classes="pane-controls"):
@@ -88,6 +88,11 @@ class StepPane(VerticalScroll):
     def compose_extra(self) -> ComposeResult:
         """Step-specific widgets above the settings (tables, previews)."""
         return iter(())
+
+    def initial_settings(self) -> dict[str, Any]:
+        """What the form shows: the project's stored settings (steps may add defaults that
+        follow from the project, e.g. its language)."""
+        return self.project.step_settings(self.step_id)
 
     def on_mount(self) -> None:
         self.refresh_status()
