@@ -125,3 +125,22 @@ def test_missing_experiment_folder_is_a_step_error(tmp_path):
 
     with pytest.raises(StepError, match="2-name2text.txt"):
         list(run_sovits_training(_request(tmp_path)))
+
+
+def test_starts_from_upstream_pretrained_files(tmp_path, upstream_small_pth):
+    from engine.models.sovits.checkpoint import read_sovits_file
+    from engine.models.sovits.discriminator import MultiPeriodDiscriminator
+
+    build_experiment(tmp_path / "logs" / "demo", n=2)
+    d_path = tmp_path / "s2D_small.pth"
+    torch.save({"weight": MultiPeriodDiscriminator(width=16).state_dict()}, d_path)
+    req = _request(tmp_path, epochs=1, model_config={}, pretrained_g=str(upstream_small_pth),
+                   pretrained_d=str(d_path), learning_rate=1e-4)
+    events = _run(req)
+    logs = [e.line for e in events if isinstance(e, Log)]
+    assert "generator initialised from sovits_v2_small.pth" in logs
+    assert any(line.startswith("discriminator initialised from s2D_small.pth (") for line in logs)
+    assert _steps(events) == [1]
+    out = read_sovits_file(tmp_path / "SoVITS_weights" / "demo_e1_s1.pth", expect_version="v2")
+    assert out.config.inter_channels == 16 and out.hparams["model"]["upsample_initial_channel"] == 64
+    assert out.info == "1epoch_1iteration"
