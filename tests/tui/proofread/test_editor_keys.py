@@ -71,6 +71,8 @@ async def test_delete_merge_split(project):
         await pilot.pause()
         texts = list_texts(project)
         assert texts[0] == "hello there second clip" and texts[1] == MALFORMED
+        merge = read_records(project.proofread_journal)[-1]
+        assert merge["label"] == "merge" and [c["id"] for c in merge["patches"][0]["old"]] == [0, 1]
         merged = project.root / open_session_clip_wav(project, 0)
         assert merged.parent == project.edits_dir
         assert abs(sf.info(str(merged)).duration - 2.5) < 0.01
@@ -78,6 +80,7 @@ async def test_delete_merge_split(project):
 
         await press(pilot, "u")
         assert list_texts(project)[:2] == ["hello there", "second clip"]
+        assert journal_kinds(project)[-1] == "undo"
         # split "third one here" (2.0 s): marker moved to 1.0 s, text cursor after "third"
         await press(pilot, "down", "down", "down", "e", "home", *["right"] * 5, "escape")
         scr = app.screen
@@ -110,6 +113,7 @@ async def test_filters_search_replace_jump(project):
         await press(pilot, "enter", "enter")  # accept two: they leave this view
         assert len(cl.rows) == 3 and cursor_text(app) == "third one here"
         assert [c.reviewed for c in scr.session.clips[:2]] == [True, True]
+        assert journal_kinds(project) == ["base", "edit", "edit"]
         await press(pilot, "f")  # low confidence: avg_logprob < -1
         assert [scr.session.clips[p].text for p in cl.rows] == ["third one here", "fourth",
                                                                "the last clip"]
@@ -124,7 +128,7 @@ async def test_filters_search_replace_jump(project):
         assert list_texts(project)[1] == "second take" and list_texts(project)[5] == "the last take"
         assert read_records(project.proofread_journal)[-1]["label"].startswith("replace")
         await press(pilot, "u")
-        assert list_texts(project)[5] == "the last clip"
+        assert list_texts(project)[5] == "the last clip" and journal_kinds(project)[-1] == "undo"
         await press(pilot, "slash", "ctrl+u", "enter")  # empty search: everything again
         assert len(cl.rows) == 6
         await press(pilot, "g", "5", "enter")
