@@ -144,3 +144,15 @@ def test_starts_from_upstream_pretrained_files(tmp_path, upstream_small_pth):
     out = read_sovits_file(tmp_path / "SoVITS_weights" / "demo_e1_s1.pth", expect_version="v2")
     assert out.config.inter_channels == 16 and out.hparams["model"]["upsample_initial_channel"] == 64
     assert out.info == "1epoch_1iteration"
+
+
+def test_v1_model_trains_and_exports_as_v1(tmp_path):
+    from engine.models.sovits.checkpoint import read_sovits_file
+
+    build_experiment(tmp_path / "logs" / "demo", n=2)
+    req = _request(tmp_path, epochs=1, version="v1", model_config=tiny_config("v1").to_dict())
+    events = _run(req)
+    assert _steps(events) == [1]
+    out = read_sovits_file(tmp_path / "SoVITS_weights" / "demo_e1_s1.pth", expect_version="v1")
+    assert out.weights["enc_p.text_embedding.weight"].shape[0] == 322
+    assert (tmp_path / "logs" / "demo" / "logs_s2_v1" / "G_233333333333.pth").exists()
