@@ -7,6 +7,7 @@ tools as well as ours.
       reference/<clip>.wav                  the reference clip, 3–10 s
       reference/reference.list              its line in upstream's .list dialect
       voice.toml                            files, hashes, reference text, inference settings
+      tts_infer.yaml                        upstream api_v2's config ("custom" section)
       README.txt                            where the files go in upstream GPT-SoVITS
 
 Folder names follow upstream's per-version weight roots (v1: no suffix), so unpacking the
@@ -36,8 +37,21 @@ In upstream GPT-SoVITS ({version}):
   3. Reference audio: {ref}; its text: {text} (language: {lang}).
   4. Suggested settings are in voice.toml [inference] (upstream's defaults unless you
      changed them in gsv-tui).
+  5. Or serve it with upstream's API: copy tts_infer.yaml into GPT_SoVITS/configs/ and run
+     `python api_v2.py -c GPT_SoVITS/configs/tts_infer.yaml` (without a GPU set device: cpu
+     and is_half: false in it).
 In gsv-tui: `gsv synthesize --gpt <bundle>/{gpt} --sovits <bundle>/{sovits} --ref <bundle>/{ref}`.
 """
+
+
+def tts_infer_yaml(version: str, gpt: str, sovits: str) -> str:
+    """Upstream api_v2's config file with our weights as its "custom" entry; paths are
+    relative to an upstream checkout (where its own pretrained folders are)."""
+    pre = "GPT_SoVITS/pretrained_models"
+    return (f"custom:\n  bert_base_path: {pre}/chinese-roberta-wwm-ext-large\n"
+            f"  cnhuhbert_base_path: {pre}/chinese-hubert-base\n"  # upstream's spelling
+            f"  device: cuda\n  is_half: true\n  t2s_weights_path: {gpt}\n"
+            f"  version: {version}\n  vits_weights_path: {sovits}\n")
 
 
 def weight_dirs(version: str) -> tuple[str, str]:
@@ -122,6 +136,8 @@ def run_export(req: ExportRequest, stop: StopToken | None = None) -> Iterator[Ev
         "inference": _inference_settings(root),
     }
     atomic_write_text(staging / SETTINGS_FILE, tomli_w.dumps(doc))
+    atomic_write_text(staging / "tts_infer.yaml",
+                      tts_infer_yaml(version, files["gpt"], files["sovits"]))
     atomic_write_text(staging / "README.txt", _README.format(
         name=layout.slug, when=when, version=version, gpt=files["gpt"], sovits=files["sovits"],
         ref=files["ref"], text=ref.text, lang=ref.language))

@@ -32,15 +32,16 @@ def sidecar_of(wav: Path) -> Path:
     return wav.with_suffix(".json")
 
 
-def write_sidecar(wav: Path, req: SynthRequest, seed: int, pieces: list[dict]) -> None:
-    """``<name>.json`` beside the wav: the request (seed resolved) and its pieces, so one
-    piece can be re-rolled later with everything else unchanged."""
+def write_sidecar(wav: Path, req: SynthRequest, resolved: dict, pieces: list[dict]) -> None:
+    """``<name>.json`` beside the wav: the request with what was chosen for it (seed,
+    reference, weight files) and its pieces, so one piece can be re-rolled later with
+    everything else unchanged, even after newer checkpoints appear."""
     import dataclasses
     import json
 
     from engine.atomic import atomic_write_text
 
-    request = dataclasses.asdict(req) | {"seed": seed}
+    request = dataclasses.asdict(req) | resolved
     atomic_write_text(sidecar_of(wav), json.dumps({"request": request, "pieces": pieces},
                                                   ensure_ascii=False, indent=1))
 
@@ -124,7 +125,9 @@ def run_synthesize(req: SynthRequest, stop: StopToken | None = None) -> Iterator
     name = req.output_name or f"{layout.slug}-{time.strftime('%Y%m%d-%H%M%S')}"
     out = layout.output_dir / (name if name.endswith(".wav") else name + ".wav")
     write_wav(out, wav, SR)
-    write_sidecar(out, req, seed, pieces)
+    write_sidecar(out, req, {"seed": seed, "ref_wav": ref.wav, "ref_text": ref.text,
+                             "ref_language": ref.language, "gpt_path": layout.rel(gpt_path),
+                             "sovits_path": layout.rel(sovits_path)}, pieces)
     yield Artifact(layout.rel(out), kind="audio")
     yield Result(f"Spoke {len(parts)} piece(s), {len(wav) / SR:.1f} s, into {layout.rel(out)}.",
                  {"path": layout.rel(out), "seconds": len(wav) / SR, "seed": seed,

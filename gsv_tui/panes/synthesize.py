@@ -96,6 +96,9 @@ class Pane(StepPane):
         super().on_mount()
         self.query_one("#synth-results", DataTable).add_columns("file", "seconds")
         self.query_one("#synth-pieces", DataTable).add_columns("#", "seed", "seconds", "text")
+        if "language" not in self.project.step_settings(self.step_id):
+            # The project's language until the user picks another one here.
+            self.query_one("#knob-language", Select).value = self.project.language
         self.refresh_results()
 
     # --- requests ------------------------------------------------------------------------

@@ -4,7 +4,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from tests.engine.format.conftest import PUNCT, ZH_CHARS, hubert_dir  # noqa: F401
+from tests.engine.format.conftest import PUNCT, ZH_CHARS
 from tests.engine.synth.voicekit import build_template, copy_project, install_models
 from tests.helpers.speech import have_espeak
 
@@ -33,6 +33,23 @@ def bert_dir(tmp_path_factory) -> Path:
     cfg = BertConfig(vocab_size=len(vocab), hidden_size=1024, num_hidden_layers=2,
                      num_attention_heads=2, intermediate_size=32, max_position_embeddings=128)
     BertForMaskedLM(cfg).save_pretrained(str(folder))
+    return folder
+
+
+@pytest.fixture(scope="session")
+def hubert_dir(tmp_path_factory) -> Path:
+    """A tiny HuBERT, 768 wide like chinese-hubert-base (SoVITS's ssl_proj reads 768), one
+    layer, thin convolutions whose strides multiply to 320 (50 frames/s); with the
+    preprocessor_config.json the hub folder has."""
+    from transformers import HubertConfig, HubertModel, Wav2Vec2FeatureExtractor
+
+    folder = tmp_path_factory.mktemp("chinese-hubert-tiny")
+    torch.manual_seed(0)
+    cfg = HubertConfig(hidden_size=768, num_hidden_layers=1, num_attention_heads=2,
+                       intermediate_size=64, conv_dim=(32,) * 7, num_conv_pos_embeddings=16,
+                       num_conv_pos_embedding_groups=4)
+    HubertModel(cfg).save_pretrained(str(folder))
+    Wav2Vec2FeatureExtractor(sampling_rate=16000).save_pretrained(str(folder))
     return folder
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 import soundfile as sf
+import yaml
 
 from engine.dataset.listfile import read_list
 from engine.events import Artifact, Result, StepError
@@ -84,6 +85,10 @@ def test_export_bundle_reloads_with_upstream_format_loaders(voice):
     assert doc["inference"]["top_k"] == 20 and doc["inference"]["cut_method"] == "cut1"
     assert (bundle / doc["reference"]["wav"]).is_file()
     assert doc["voice"]["gpt"] == f"GPT_weights_v2/{gpt.name}"
+    api = yaml.safe_load((bundle / "tts_infer.yaml").read_text(encoding="utf-8"))["custom"]
+    assert api["t2s_weights_path"] == f"GPT_weights_v2/{gpt.name}"
+    assert api["vits_weights_path"] == f"SoVITS_weights_v2/{sovits.name}"
+    assert api["version"] == "v2" and "cnhuhbert_base_path" in api
     [line] = read_list(bundle / "reference" / "reference.list")
     assert line.lang == "ZH" and line.text == ZH_REF[2]
     with zipfile.ZipFile(voice / res.data["zip"]) as z:

@@ -60,6 +60,9 @@ def test_english_several_sentences_cut1_seeded(voice):
     # first piece stays sample for sample.
     sidecar = json.loads((voice / "output" / "en.json").read_text(encoding="utf-8"))
     assert sidecar["pieces"] == res.data["pieces"] and sidecar["request"]["seed"] == 7
+    # What "newest" meant then is pinned, so a re-roll after more training uses the same voice.
+    assert sidecar["request"]["gpt_path"] == "GPT_weights/voice-e2.ckpt"
+    assert sidecar["request"]["ref_text"] == EN_REF[2]
     req = reroll_request(sidecar, 1, 99, "en3")
     events = list(run_synthesize(req))
     reroll = events[-1]

@@ -38,7 +38,7 @@ async def test_pane_runs_plays_and_rerolls_a_piece(voice, tmp_path):
         assert pane.query_one("#synth-gpt", Select).value == "__newest__"
 
         pane.query_one("#synth-text", TextArea).load_text("Hello there. How are you today?")
-        pane.query_one("#knob-language", Select).value = "en"
+        assert pane.query_one("#knob-language", Select).value == "en"  # the project's
         pane.query_one("#knob-seed").value = "11"
         pane.query_one("#knob-cut_method", Select).value = "cut4"
         pane.query_one("#run", Button).press()
