@@ -30,18 +30,22 @@ def status_glyph(c: Clip, info: ClipInfo) -> str:
         return "x"
     if c.entry is not None and info.duration is None:
         return "?"
-    return "✓" if c.reviewed else "·"
+    if c.reviewed:
+        return "✓"
+    return "✎" if c.edited else "·"
 
 
 class ClipList(ScrollView, can_focus=True, inherit_bindings=False):
     # inherit_bindings=False: ScrollView's own up/down/page keys would scroll the view
     # without moving the cursor, shadowing the screen's (remappable) actions.
     COMPONENT_CLASSES = {"cliplist--cursor", "cliplist--reviewed", "cliplist--deleted",
+                         "cliplist--edited",
                          "cliplist--malformed", "cliplist--muted", "cliplist--lowconf"}
     DEFAULT_CSS = """
     ClipList { height: 1fr; background: $surface; }
     ClipList > .cliplist--cursor { background: $primary 45%; text-style: bold; }
     ClipList > .cliplist--reviewed { color: $gsv-reviewed; }
+    ClipList > .cliplist--edited { color: $gsv-edited; }
     ClipList > .cliplist--deleted { color: $gsv-deleted; text-style: strike; }
     ClipList > .cliplist--malformed { color: $error; }
     ClipList > .cliplist--muted { color: $text-muted; }
@@ -111,6 +115,8 @@ class ClipList(ScrollView, can_focus=True, inherit_bindings=False):
             st = self._style("cliplist--deleted")
         elif c.reviewed:
             st = self._style("cliplist--reviewed")
+        elif c.edited:
+            st = self._style("cliplist--edited")
         else:
             st = base
         muted = self._style("cliplist--muted")

@@ -180,7 +180,7 @@ class ProofreadScreen(EditingMixin, ListeningMixin, Screen[None]):
         else:
             conf = "" if info.confidence is None else f"  conf {info.confidence * 100:.0f}%"
             state = {"✓": "reviewed", "x": "deleted", "?": "audio missing",
-                     "·": "not reviewed"}[status_glyph(clip, info)]
+                     "✎": "edited, not accepted", "·": "not reviewed"}[status_glyph(clip, info)]
             facts = (f"#{pos + 1}  {clip.wav}  {fmt_duration(info.duration).strip()} s"
                      f"{conf}  {clip.lang}  {state}")
         detail.show(facts, clip.text)

@@ -20,6 +20,7 @@ class Clip:
     reviewed: bool = False
     deleted: bool = False
     origin: tuple[int, ...] = ()  # ids of the clips a merge/split made this one from
+    edited: bool = False  # its text was changed in the editor (shown apart from ASR text)
 
     @property
     def entry(self) -> ListEntry | None:
@@ -46,9 +47,12 @@ class Clip:
         return self.entry.lang if self.entry else ""
 
     def with_text(self, text: str) -> "Clip":
+        if text == self.text:
+            return self
         if self.entry is None:  # a malformed line: the user may fix the raw line itself
-            return replace(self, line=make_line(text, self.line.eol or "\n"))
-        return replace(self, line=self.line.with_entry(replace(self.entry, text=text)))
+            return replace(self, line=make_line(text, self.line.eol or "\n"), edited=True)
+        return replace(self, line=self.line.with_entry(replace(self.entry, text=text)),
+                       edited=True)
 
     def to_json(self) -> dict[str, Any]:
         d: dict[str, Any] = {"id": self.id, "raw": self.line.raw, "eol": self.line.eol}
@@ -58,13 +62,15 @@ class Clip:
             d["deleted"] = True
         if self.origin:
             d["origin"] = list(self.origin)
+        if self.edited:
+            d["edited"] = True
         return d
 
     @classmethod
     def from_json(cls, d: dict[str, Any]) -> "Clip":
         return cls(id=int(d["id"]), line=make_line(d["raw"], d.get("eol", "\n")),
                    reviewed=bool(d.get("reviewed")), deleted=bool(d.get("deleted")),
-                   origin=tuple(d.get("origin", ())))
+                   origin=tuple(d.get("origin", ())), edited=bool(d.get("edited")))
 
 
 def norm_lang(lang: str) -> str:

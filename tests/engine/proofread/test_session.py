@@ -237,3 +237,14 @@ def test_texts_never_break_the_line_format(listdir):
     assert texts(lst)[0] == "a b two lines"
     s.replace_all([1], "clip", "x|y")
     assert texts(lst)[1] == "second x y" and len(read_document(lst).lines) == 6
+
+
+def test_edited_state_survives_reopen(listdir):
+    lst = listdir / "demo.list"
+    s = open_session(lst)
+    s.set_text(1, "second clip")  # same text: no edit at all
+    assert len(s.done) == 0
+    s.set_text(1, "second clip!")
+    assert s.clips[1].edited and not s.clips[1].reviewed
+    s.close()
+    assert open_session(lst).clips[1].edited
