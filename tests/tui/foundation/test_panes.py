@@ -1,7 +1,6 @@
 """Every step's pane loads and composes; real steps run from their panes as detached jobs."""
 from __future__ import annotations
 
-import time
 
 import pytest
 from textual.widgets import Button, DataTable, Input
@@ -11,6 +10,7 @@ from engine.steps import STEP_IDS
 from gsv_tui.app import GsvApp
 from gsv_tui.panes import pane_class
 from gsv_tui.panes.generic import GenericPane
+from tests.helpers.pilot import until as _until
 from tests.helpers.speech import speak
 
 SIZE = (120, 40)
@@ -34,14 +34,6 @@ async def test_every_pane_composes_in_the_wizard(tmp_path):
             assert pane is not None and pane.display
             assert not getattr(pane, "error", "")
 
-
-async def _until(pilot, cond, timeout=60.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        await pilot.pause(0.1)
-        if cond():
-            return
-    raise AssertionError("condition not met in time")
 
 
 async def test_import_runs_from_its_pane_and_fills_the_report(tmp_path):

@@ -19,19 +19,12 @@ from gsv_tui.screens.help import HelpScreen
 from gsv_tui.screens.picker import PickerScreen
 from gsv_tui.screens.wizard import WizardScreen
 from gsv_tui.widgets.sidebar import Sidebar, StepItem
+from tests.helpers.pilot import until as _until
 from tests.helpers.steps import CountRequest
 
 REPO = Path(__file__).resolve().parents[3]
 SIZE = (110, 34)
 
-
-async def _until(pilot, cond, timeout=30.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        await pilot.pause(0.1)
-        if cond():
-            return
-    raise AssertionError("condition not met in time")
 
 
 async def test_step_navigation_by_keys(tmp_path):
