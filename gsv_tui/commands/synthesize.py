@@ -99,8 +99,7 @@ def run(args: argparse.Namespace) -> int:
     text = _text(args)
     fixed = {"project_root": str(project.root), "allow_download": not args.offline}
     if args.checkpoints:
-        if text:
-            fixed["text"] = text
+        fixed["text"] = text or ""  # not the last spoken text: a default test sentence
         fixed["pairs"] = "grid" if args.grid else "each"
         stored.setdefault("seed", 1234)
         if stored["seed"] < 0:

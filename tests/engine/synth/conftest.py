@@ -4,7 +4,9 @@ from pathlib import Path
 import pytest
 import torch
 
-from tests.engine.format.conftest import PUNCT, ZH_CHARS
+# Characters of the Chinese test texts (after normalisation), for the tiny BERT vocabulary.
+ZH_CHARS = "你好世界今天天气很不错我们去公园吧一二三四五六七八九十零点百分之"
+PUNCT = ",.!?…-"
 from tests.engine.synth.voicekit import build_template, copy_project, install_models
 from tests.helpers.speech import have_espeak
 

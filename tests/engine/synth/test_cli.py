@@ -37,3 +37,10 @@ def test_gsv_export(voice, capsys):
     assert "Exported the voice to output/voice-export" in capsys.readouterr().err
     assert (voice / "output" / "voice-export" / "voice.toml").is_file()
     assert not (voice / "output" / "voice-export.zip").exists()
+
+
+def test_gsv_synthesize_checkpoints_grid(voice, capsys):
+    assert main(["synthesize", "-C", str(voice), "--checkpoints", "--grid", "--lang", "en",
+                 "--text", "Pick me by ear.", "--device", "cpu", "--offline"]) == 0
+    assert "with 4 checkpoint pair(s)" in capsys.readouterr().err
+    assert len(list((voice / "output" / "checkpoints").glob("*.wav"))) == 4
