@@ -47,3 +47,19 @@ def test_split_text_end_marks_and_refusals():
         split_text("……", "cut1")
     with pytest.raises(StepError, match="Unknown"):
         split_text("hi", "cut9")
+
+
+def test_cut1_boundaries_five_to_eight_sentences_stay_one_piece():
+    for n in (5, 8):
+        text = "".join(f"第{i}句。" for i in range(n))
+        assert cut(text, "cut1") == [text]
+    twelve = [f"第{i}句。" for i in range(12)]
+    assert cut("".join(twelve), "cut1") == ["".join(twelve[:4]), "".join(twelve[4:])]
+
+
+def test_split_text_default_is_cut1_and_merges_a_short_first_piece():
+    assert split_text("Hi. This is a longer sentence here", "cut4", "en") == \
+        ["Hi This is a longer sentence here."]
+    assert split_text("甲。乙丙丁戊己庚。", "cut3") == ["甲乙丙丁戊己庚。"]
+    long = "".join(f"第{i}句话。" for i in range(9))
+    assert split_text(long) == cut(long, "cut1")
