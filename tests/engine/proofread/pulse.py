@@ -10,13 +10,20 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-needs_pulse = pytest.mark.skipif(not (shutil.which("pulseaudio") and shutil.which("parec")),
-                                 reason="Debian pulseaudio + pulseaudio-utils not installed")
+
+def require_pulse() -> None:
+    """`make setup` installs Debian pulseaudio + pulseaudio-utils; without them these tests
+    fail with the fix instead of being skipped (a skip would pass CI without hearing a thing)."""
+    missing = [t for t in ("pulseaudio", "parec", "paplay", "pactl") if not shutil.which(t)]
+    if missing:
+        pytest.fail(f"missing {', '.join(missing)}: sudo apt-get install pulseaudio "
+                    "pulseaudio-utils (scripts/setup.sh does)")
 
 
 @pytest.fixture
 def pulse(tmp_path, monkeypatch):
     """A private PulseAudio daemon: own runtime dir, unix socket, one null sink."""
+    require_pulse()
     run = tmp_path / "pulse"
     run.mkdir()
     sock = run / "native"

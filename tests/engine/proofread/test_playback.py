@@ -8,11 +8,10 @@ import urllib.request
 import pytest
 
 from engine.audio.playback import Player, choose_backend, diagnose
-from tests.engine.proofread.pulse import Recorder, needs_pulse, record_while, rms
+from tests.engine.proofread.pulse import Recorder, record_while, rms
 from tests.helpers.speech import speak
 
 
-@needs_pulse
 def test_clip_arrives_at_the_null_sink(pulse, tmp_path):
     clip = speak("hello from the proofreader", tmp_path / "clip.wav")
     silent = record_while(lambda: None, 0.8, tmp_path / "silence")
@@ -29,7 +28,6 @@ def test_clip_arrives_at_the_null_sink(pulse, tmp_path):
     assert rms(heard) > 0.02, f"no audio arrived (rms {rms(heard):.4f})"
 
 
-@needs_pulse
 def test_stop_cuts_playback_and_head_moves(pulse, tmp_path):
     clip = speak("a much longer sentence so that there is time to stop it early", tmp_path / "l.wav")
     player = Player(workdir=tmp_path / "play")
@@ -102,9 +100,8 @@ def test_http_server_exits_when_its_parent_is_killed(tmp_path):
 
 def test_a_dead_server_is_reported_by_the_exit_code(tmp_path, monkeypatch):
     """paplay against a server that is gone exits non-zero at once; the player says so."""
-    import shutil
-    if not shutil.which("paplay"):
-        pytest.skip("pulseaudio-utils not installed")
+    from tests.engine.proofread.pulse import require_pulse
+    require_pulse()
     monkeypatch.setenv("PULSE_SERVER", "tcp:127.0.0.1:1")
     player = Player(workdir=tmp_path / "p")
     player.set_backend("pulse")

@@ -10,7 +10,6 @@ from engine.dataset.proofread.journal import read_records
 from gsv_tui.proofread.app import ProofreadApp
 from gsv_tui.proofread.cliplist import ClipList
 from gsv_tui.proofread.dialogs import TextPanel
-from tests.engine.proofread.pulse import needs_pulse
 from tests.tui.proofread.conftest import journal_kinds, list_texts
 
 MALFORMED = "a malformed line | with two pipes |"
@@ -164,7 +163,6 @@ async def test_malformed_line_can_be_fixed_in_place(project):
         assert app.screen.session.clips[2].entry is not None
 
 
-@needs_pulse
 async def test_space_plays_the_clip_into_a_real_pulse_sink(project, tmp_path, pulse):
     """The editor's play key, through the app's player, into a private PulseAudio null sink."""
     from tests.engine.proofread.pulse import Recorder, rms
