@@ -112,3 +112,17 @@ def test_missing_weights_are_explained(voice):
 def test_punctuation_only_text_is_refused(voice):
     with pytest.raises(StepError, match="no text"):
         list(run_synthesize(SynthRequest(str(voice), text="……!", language="en")))
+
+
+def test_a_stop_writes_the_pieces_already_spoken(voice):
+    from engine.events import StopToken
+
+    stop = StopToken()
+    stop.request()  # asked before the first piece ends: that piece is still written
+    events = list(run_synthesize(SynthRequest(
+        str(voice), text=EN_TEXT, language="en", ref_wav=EN_REF[0], seed=2, cut_method="cut5",
+        device="cpu", allow_download=False, output_name="stopped"), stop=stop))
+    res = events[-1]
+    assert isinstance(res, Result) and len(res.data["pieces"]) == 1
+    assert any("Stopped after 1 of" in e.line for e in events if isinstance(e, Log))
+    assert (voice / "output" / "stopped.wav").is_file()
