@@ -133,6 +133,3 @@ def run_synthesize(req: SynthRequest, stop: StopToken | None = None) -> Iterator
                  {"path": layout.rel(out), "seconds": len(wav) / SR, "seed": seed,
                   "pieces": pieces, "ref_wav": ref.wav, "gpt": layout.rel(gpt_path),
                   "sovits": layout.rel(sovits_path)})
-
-
-run_synthesis = run_synthesize  # the name the first version of this module used
