@@ -106,7 +106,7 @@ def pty_measures(lst: Path, home: Path, presses: int = 80) -> dict[str, list[flo
                 time.sleep(0.0005)
             assert seen > n0, f"no repaint after {key!r} within 2 s"
             lat[key].append((last - t0) * 1000)
-            time.sleep(0.05)  # the deferred list rewrite after an accept
+            time.sleep(0.1)  # let the deferred list rewrite (50 ms after an edit) pass
     app.kill9()
     return lat
 

@@ -10,6 +10,7 @@ from engine.dataset.proofread.journal import read_records
 from gsv_tui.proofread.app import ProofreadApp
 from gsv_tui.proofread.cliplist import ClipList
 from gsv_tui.proofread.dialogs import TextPanel
+from gsv_tui.proofread.editing import FLUSH_DELAY_S
 from tests.tui.proofread.conftest import journal_kinds, list_texts
 
 MALFORMED = "a malformed line | with two pipes |"
@@ -17,8 +18,10 @@ SIZE = (110, 32)
 
 
 async def press(pilot, *keys: str) -> None:
-    """Press keys, then wait for the editor's list writer, so the .list on disk is current."""
+    """Press keys, then wait for the editor's list writer (started FLUSH_DELAY_S after an
+    edit, in a worker thread), so the .list on disk is current."""
     await pilot.press(*keys)
+    await pilot.pause(FLUSH_DELAY_S + 0.03)
     await pilot.app.workers.wait_for_complete()
 
 
