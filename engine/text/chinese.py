@@ -1,9 +1,10 @@
 """Chinese (Mandarin) G2P: normalised text -> initials/finals in upstream's v2 symbol
 scheme, plus word2ph (phones per character: 2 per syllable, 1 per punctuation mark).
 
-Pinyin comes from pypinyin per jieba word (upstream's "no G2PW" branch). With G2PW's ONNX
-model upstream picks polyphones with a neural model instead; we don't ship that model, so
-``PINYIN_BACKEND`` says which one ran (see the fixtures' README for the consequence).
+Pinyin comes from pypinyin per jieba word (upstream's "no G2PW" branch), or, for v2 when
+G2PW's model folder is installed (``engine.text.g2pw``), from G2PW per sentence, merged per
+word as upstream's G2PW branch does. We don't ship that model; ``zh_backend()`` says which
+one will run, ``PINYIN_BACKEND`` which one ran last (the fixtures come from pypinyin).
 """
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import re
 from functools import lru_cache
 from importlib import resources
 
-from engine.text import zh_normalize, zh_sandhi
+from engine.text import g2pw, zh_normalize, zh_sandhi
 from engine.text.punctuation import PUNCTUATION, collapse_repeats
 
 PINYIN_BACKEND = "pypinyin"
@@ -122,15 +123,27 @@ def _jieba():
     return jieba.posseg
 
 
-def _sentence(sentence: str, erhua: bool = True) -> tuple[list[str], list[int]]:
+def zh_backend() -> str:
+    """"g2pw" when G2PW's model folder (and a BERT tokenizer) is installed, else "pypinyin"
+    (v1 always uses pypinyin); ``engine.text.g2pw.status()`` gives the reason."""
+    return g2pw.status()[0]
+
+
+def _sentence(sentence: str, erhua: bool = True, conv=None) -> tuple[list[str], list[int]]:
 
     sentence = re.sub("[a-zA-Z]+", "", sentence)
     initials: list[str] = []
     finals: list[str] = []
+    readings = g2pw.sentence_pinyin(conv, sentence) if conv else None
+    end = 0
     for word, pos in zh_sandhi.pre_merge([(w.word, w.flag) for w in _jieba().lcut(sentence)]):
+        start, end = end, end + len(word)
         if pos == "eng":
             continue
-        ini, fin = _word_pinyin(word)
+        if readings is None:
+            ini, fin = _word_pinyin(word)
+        else:
+            ini, fin = g2pw.word_initials_finals(conv, word, readings[start:end])
         if any(not f or (f != i and f[-1] not in "12345") for f, i in zip(fin, ini)):
             # Rare characters whose only reading is a bare nasal (hm, ng...): upstream
             # fails on them too; say which word instead of an IndexError deep in sandhi.
@@ -157,11 +170,14 @@ def _sentence(sentence: str, erhua: bool = True) -> tuple[list[str], list[int]]:
 def g2p(norm_text: str, version: str = "v2") -> tuple[list[str], list[int]]:
     """v1 models were trained without the erhua rule (upstream's v1 ``chinese`` module);
     no upstream v1 fixtures exist, so v1 output is not checked phone for phone."""
+    global PINYIN_BACKEND
+    conv = g2pw.converter() if version != "v1" else None  # upstream's v1 has no G2PW
+    PINYIN_BACKEND = "g2pw" if conv else "pypinyin"
     phones: list[str] = []
     word2ph: list[int] = []
     for sentence in _SENTENCE_END.split(norm_text):
         if sentence.strip():
-            p, w = _sentence(sentence, erhua=version != "v1")
+            p, w = _sentence(sentence, erhua=version != "v1", conv=conv)
             phones += p
             word2ph += w
     return phones, word2ph
