@@ -16,6 +16,12 @@ class ActionSpec:
     keys: str  # default keys, comma separated, Textual key names
     group: str = "App"
     show: bool = True  # in the footer
+    scope: str = ""  # "synthesize" for a pane's own keys: binding id "synthesize.play"
+
+    @property
+    def binding_id(self) -> str:
+        """The id the user's ``[keymap]`` table names."""
+        return f"{self.scope}.{self.id}" if self.scope else self.id
 
 
 APP_ACTIONS: tuple[ActionSpec, ...] = (
@@ -35,10 +41,10 @@ def bindings(specs: tuple[ActionSpec, ...], keymap: dict[str, str] | None = None
     keymap = keymap or {}
     out = []
     for spec in specs:
-        keys = keymap.get(spec.id, spec.keys)
-        out.append(Binding(keys, spec.id, spec.description, show=spec.show, id=spec.id))
+        keys = keymap.get(spec.binding_id, spec.keys)
+        out.append(Binding(keys, spec.id, spec.description, show=spec.show, id=spec.binding_id))
     return out
 
 
 def effective_keys(spec: ActionSpec, keymap: dict[str, str] | None = None) -> str:
-    return (keymap or {}).get(spec.id, spec.keys)
+    return (keymap or {}).get(spec.binding_id, spec.keys)

@@ -144,6 +144,9 @@ class GsvApp(App[int]):
     def action_help(self) -> None:
         specs = list(APP_ACTIONS)
         extra = getattr(self.screen, "ACTION_SPECS", None)
+        pane = self._current_pane() if isinstance(self.screen, WizardScreen) else None
+        if pane is not None and pane.ACTION_SPECS:
+            extra = pane.ACTION_SPECS
         if extra:
             specs = list(extra) + specs
         self.push_screen(HelpScreen(specs, self.config.keymap,
@@ -176,9 +179,15 @@ class GsvApp(App[int]):
             pane.run_step()
 
     def action_stop_step(self) -> None:
-        pane = self._current_pane()
-        if pane is not None:
-            pane.stop_step()
+        wiz = self.wizard()
+        if wiz is None:
+            return
+        # The monitor knows the step's job even before its pane has had an update.
+        job = self.monitor.latest.get(wiz.current_step)
+        if job is not None and job.active:
+            self.cancel_job(job)
+        else:
+            self.notify("No job of this step is running.", severity="information")
 
     def action_open_project(self) -> None:
         self.push_screen(PickerScreen(), self._picked)

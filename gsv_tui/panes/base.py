@@ -40,6 +40,9 @@ class StepPane(VerticalScroll):
     hidden_fields: ClassVar[tuple[str, ...]] = ("project_root",)
     # Steps that never run as a job (the project step) show no progress area.
     has_jobs: ClassVar[bool] = True
+    # The pane's own keys (gsv_tui.actions.ActionSpec with scope=step id); subclasses set
+    # BINDINGS = bindings(ACTION_SPECS) so the help overlay and the keymap know them.
+    ACTION_SPECS: ClassVar[tuple] = ()
 
     DEFAULT_CSS = """
     StepPane { padding: 0 2; }
@@ -145,8 +148,9 @@ class StepPane(VerticalScroll):
         self._set_running(True)
 
     def stop_step(self) -> None:
-        if self.job is not None and self.job.active:
-            self.app.cancel_job(self.job)
+        job = self.app.monitor.latest.get(self.step_id) or self.job
+        if job is not None and job.active:
+            self.app.cancel_job(job)
 
     def _set_running(self, running: bool) -> None:
         if self.target:

@@ -11,13 +11,13 @@ from typing import Any
 
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.widgets import Button, DataTable, Input, Label, Select, Static, TextArea
 
 from engine.events import Result, StepError
 from engine.settings import validate
 from engine.synth.request import ExportRequest, ListenCheckpointsRequest, SynthRequest
+from gsv_tui.actions import ActionSpec, bindings
 from gsv_tui.panes.base import StepPane
 
 NEWEST = "__newest__"
@@ -33,8 +33,11 @@ class Pane(StepPane):
                      "gpt_path", "sovits_path", "piece_seeds", "output_name", "bert_dir",
                      "hubert_dir")
 
-    BINDINGS = [Binding("p", "play", "Play the selected wav"),
-                Binding("r", "reroll", "Re-roll the selected piece")]
+    ACTION_SPECS = (
+        ActionSpec("play", "Play the selected wav", "p", "Synthesize", scope="synthesize"),
+        ActionSpec("reroll", "Re-roll the selected piece", "r", "Synthesize", scope="synthesize"),
+    )
+    BINDINGS = bindings(ACTION_SPECS)
 
     DEFAULT_CSS = """
     #synth-text { height: 6; border: round $panel; }

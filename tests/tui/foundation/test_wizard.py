@@ -156,3 +156,17 @@ async def test_stop_key_cancels_the_steps_job(tmp_path):
         assert jobs.load_job(job.run_dir).state == "cancelled"
         await _until(pilot, lambda: {i.step_id: i for i in wiz.query(StepItem)}["asr"].status == "pending")
         assert "resume" in load_project(p.root).step("asr").message
+
+
+async def test_help_shows_the_current_panes_own_keys_and_their_remaps(tmp_path):
+    save_config(AppConfig(keymap={"synthesize.play": "ctrl+l"}))
+    p = create_project(tmp_path / "p", "Pane keys")
+    app = GsvApp(p.root)
+    async with app.run_test(size=SIZE) as pilot:
+        app.goto_step("synthesize")
+        await pilot.pause()
+        await pilot.press("f1")
+        assert isinstance(app.screen, HelpScreen)
+        text = "\n".join(str(s.render()) for s in app.screen.query(Static))
+        assert "Re-roll the selected piece" in text
+        assert "Ctrl+l" in text  # the remap is what the help shows
