@@ -19,6 +19,7 @@ Readings are returned in pypinyin's TONE3 spelling with 5 for the neutral tone (
 from __future__ import annotations
 
 import logging
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -33,13 +34,21 @@ INPUT_NAMES = ("input_ids", "token_type_ids", "attention_mask", "phoneme_mask", 
                "position_ids")
 
 
-def to_traditional(text: str) -> str:
-    """Simplified -> traditional (Taiwan forms), one character for one character."""
+@lru_cache(maxsize=1)
+def _opencc():
     try:
         from opencc import OpenCC  # upstream's converter; optional here
-
-        out = OpenCC("s2tw").convert(text)
     except ImportError:
+        return None
+    return OpenCC("s2tw")
+
+
+def to_traditional(text: str) -> str:
+    """Simplified -> traditional (Taiwan forms), one character for one character."""
+    cc = _opencc()
+    if cc is not None:
+        out = cc.convert(text)
+    else:
         from zhconv import convert
 
         # zh-hant picks characters with phrase context (干 -> 乾/幹); zh-tw per character

@@ -54,14 +54,16 @@ def write_tokenizer(folder: Path) -> Path:
     return folder / "tokenizer.json"
 
 
-def write_model(path: Path) -> None:
+def write_model(path: Path, char_phoneme: bool = False) -> None:
     import onnx
     from onnx import TensorProto, helper, numpy_helper
 
     labels, chars = _labels(), _chars()
+    if char_phoneme:  # classes are "char label" pairs
+        labels = sorted(f"{c} {p}" for c, p in POLYPHONIC)
     table = np.zeros((len(chars), len(labels)), np.float32)
     for c in chars:
-        own = [p for ch, p in POLYPHONIC if ch == c]
+        own = [f"{c} {p}" if char_phoneme else p for ch, p in POLYPHONIC if ch == c]
         table[chars.index(c), labels.index(own[0])] = 5.0
         table[chars.index(c), labels.index(own[1])] = 1.0
         other = next(i for i, p in enumerate(labels) if p not in own)
@@ -83,13 +85,13 @@ def write_model(path: Path) -> None:
     onnx.save(model, str(path))
 
 
-def write_folder(folder: Path, *, model: bool = True) -> Path:
+def write_folder(folder: Path, *, model: bool = True, char_phoneme: bool = False) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     if model:
-        write_model(folder / "g2pW.onnx")
+        write_model(folder / "g2pW.onnx", char_phoneme)
     (folder / "config.py").write_text(
         "manual_seed = 1313\nmodel_source = 'bert-base-chinese'\nwindow_size = 32\n"
-        "use_mask = True\nuse_char_phoneme = False\nroot = './cpp_dataset/'\n"
+        f"use_mask = True\nuse_char_phoneme = {char_phoneme}\nroot = './cpp_dataset/'\n"
         "polyphonic_chars_path = root + 'POLYPHONIC_CHARS.txt'\n", encoding="utf-8")
     (folder / "POLYPHONIC_CHARS.txt").write_text(
         "\n".join(f"{c}\t{p}" for c, p in POLYPHONIC) + "\n", encoding="utf-8")
@@ -166,6 +168,12 @@ def test_sentence_readings_per_character(installed):
                    "zhang3", "de5", "lu4"]
 
 
+def test_traditional_forms_are_taiwans_one_char_for_one():
+    from engine.text.g2pw.predictor import to_traditional
+
+    assert to_traditional("长为应了软件") == "長為應了軟件"  # s2tw keeps words (no 軟體)
+
+
 def test_runs_of_han_go_to_g2pw_and_punctuation_passes_through(installed):
     assert g2pw.sentence_pinyin(g2pw.converter(), "一行,长.") == ["yi1", "hang2", ",", "zhang3", "."]
 
@@ -224,6 +232,14 @@ def test_tokenizer_in_the_g2pw_folder_is_used_first(gsv_home):
     backend, why = g2pw.status()
     assert backend == "g2pw" and str(folder / "tokenizer.json") in why
     assert g2pw.converter().sentence("一行") == ["yi1", "hang2"]
+
+
+def test_char_phoneme_classes_are_read_back_as_the_label(gsv_home):
+    write_tokenizer(models_dir() / "chinese-roberta-wwm-ext-large")
+    write_folder(models_dir() / "G2PWModel", char_phoneme=True)
+    conv = g2pw.converter()
+    assert conv.data.use_char_phoneme and conv.data.labels[0].count(" ") == 1
+    assert conv.predict("他率領一行人", [1, 4]) == ["ㄌㄩ4", "ㄏㄤ2"]
 
 
 # -- without the model ------------------------------------------------------------------
