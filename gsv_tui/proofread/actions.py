@@ -6,23 +6,22 @@ are ``proofread.<id>``; a user remaps them in the app config's ``[keymap]`` tabl
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from textual.binding import Binding
 
-PREFIX = "proofread."
+from gsv_tui.actions import ActionSpec
+from gsv_tui.actions import bindings as _bindings
+from gsv_tui.actions import effective_keys
+
+SCOPE = "proofread"
 
 
-@dataclass(frozen=True)
-class ProofAction:
-    id: str
-    description: str
-    keys: str  # default keys, comma-separated Textual key names
-    footer: bool = False  # shown in the footer (the help overlay shows all)
-    group: str = "Clips"
+def ProofAction(id: str, description: str, keys: str, footer: bool = False,
+                group: str = "Clips") -> ActionSpec:
+    """The app's one action type, scoped to the editor (binding ids ``proofread.<id>``)."""
+    return ActionSpec(id, description, keys, group, show=footer, scope=SCOPE)
 
 
-ACTIONS: tuple[ProofAction, ...] = (
+ACTIONS: tuple[ActionSpec, ...] = (
     ProofAction("play", "Play / stop", "space", True, "Listen"),
     ProofAction("replay", "Replay from the start", "r", False, "Listen"),
     ProofAction("replay_tail", "Replay the last 2 s", "b", False, "Listen"),
@@ -60,10 +59,9 @@ BY_ID = {a.id: a for a in ACTIONS}
 
 
 def bindings() -> list[Binding]:
-    return [Binding(a.keys, a.id, a.description, show=a.footer, id=PREFIX + a.id)
-            for a in ACTIONS]
+    return _bindings(ACTIONS)
 
 
-def keys_for(action: ProofAction, keymap: dict[str, str] | None = None) -> str:
+def keys_for(action: ActionSpec, keymap: dict[str, str] | None = None) -> str:
     """The keys in effect: the user's keymap entry, else the default."""
-    return (keymap or {}).get(PREFIX + action.id, action.keys)
+    return effective_keys(action, keymap)
