@@ -92,6 +92,11 @@ def run_format(request: FormatRequest, stop: StopToken | None = None) -> Iterato
     if not clips:
         raise StepError(f"No line of {list_path.name} is in a supported language.",
                         "Set each line's language to ZH, EN or JA in the Proofread step.")
+    if any(c.lang == "zh" for c in clips):
+        from engine.text import g2pw
+
+        backend, why = g2pw.status()[:2]
+        yield Log(f"Chinese polyphones: {backend} ({why})")  # the issue asks to say which ran
     exp = expdir.ExpDir(layout.exp_dir)
     journal = exp.read_journal()
 
