@@ -5,6 +5,8 @@ Weights are random (seeded); EOS is kept out of the candidates so every run make
 the requested number of tokens. Usage:
     .venv/bin/python bench/gpt_decode.py [--threads 1] [--tokens 300] [--device cpu]
         [--no-cache-tokens 40] [--out bench/results/gpt.md]
+    .venv/bin/python bench/gpt_decode.py --precisions model,bf16,int8 [--rounds 2]
+        (opt-in lower-precision matmuls, engine/models/gpt/precision.py, compared ABBA-style)
 """
 from __future__ import annotations
 
@@ -95,6 +97,43 @@ def weights_floor(model: Text2Semantic, reps: int = 20) -> float:
     return (time.perf_counter() - t0) / reps
 
 
+def compare_precisions(model: Text2Semantic, phones, bert, prompt, n: int, paths: list[str],
+                       rounds: int) -> list[str]:
+    """Greedy decoding of ``n`` tokens per matmul precision, in A B C C B A order per round
+    (a shared machine's load drifts; the mirrored order spreads it over every path). Reports
+    the best wall and CPU-time rate per path and how many tokens equal the exact path's."""
+    opts = {p: DecodeOptions(sampling=Sampling(top_k=1, repetition_penalty=1.35),
+                             max_new_tokens=n, min_steps_before_eos=n, precision=p)
+            for p in paths}
+    for p in paths:  # build packed weights and warm the kernels outside the timings
+        decode(model, phones[:, :8], bert[:, :, :8], prompt[:, :8],
+               DecodeOptions(sampling=opts[p].sampling, max_new_tokens=5,
+                             min_steps_before_eos=5, precision=p))
+    walls: dict[str, list[float]] = {p: [] for p in paths}
+    cpus: dict[str, list[float]] = {p: [] for p in paths}
+    tokens: dict[str, torch.Tensor] = {}
+    loads = []
+    for _ in range(rounds):
+        for p in paths + paths[::-1]:
+            w0, c0 = time.perf_counter(), time.process_time()
+            tokens[p] = decode(model, phones, bert, prompt, opts[p]).tokens
+            walls[p].append(time.perf_counter() - w0)
+            cpus[p].append(time.process_time() - c0)
+            loads.append(os.getloadavg()[0])
+    ref = tokens.get("model")
+    lines = [f"precision paths, {torch.get_num_threads()} thread(s), {n} tokens, {rounds} "
+             f"mirrored round(s), load avg {min(loads):.1f}-{max(loads):.1f}:"]
+    base = min(cpus.get("model", [0.0])) or None
+    for p in paths:
+        same = "" if ref is None else (
+            f"; tokens equal to the exact path: {int((tokens[p] == ref).sum())}/{n}, first "
+            f"difference at {next((i for i, ok in enumerate((tokens[p] == ref).tolist()) if not ok), n)}")
+        speed = "" if base is None else f" ({base / min(cpus[p]):.2f}x by CPU time)"
+        lines.append(f"  {p}: best {n / min(walls[p]):.1f} tok/s wall, "
+                     f"{n / min(cpus[p]):.1f} tok/s by CPU time{speed}{same}")
+    return lines
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--threads", type=int, default=1)
@@ -103,6 +142,10 @@ def main() -> None:
     ap.add_argument("--device", default="cpu")
     ap.add_argument("--dtype", default="float32", choices=["float32", "float16", "bfloat16"])
     ap.add_argument("--out", default="")
+    ap.add_argument("--precisions", default="",
+                    help="comma list of matmul precisions to compare (model,bf16,int8); "
+                         "runs only that comparison")
+    ap.add_argument("--rounds", type=int, default=2)
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     torch.manual_seed(0)
@@ -112,6 +155,15 @@ def main() -> None:
     phones = torch.randint(0, 732, (1, 30), generator=g)
     bert = torch.randn(1, 1024, 30, generator=g) * 0.1
     prompt = torch.randint(0, 1024, (1, 150), generator=g)
+    if a.precisions:
+        text = "\n".join(compare_precisions(model, phones.to(a.device), bert.to(a.device, dtype),
+                                             prompt.to(a.device), a.tokens,
+                                             a.precisions.split(","), a.rounds))
+        print(text)
+        if a.out:
+            with open(a.out, "a", encoding="utf-8") as f:
+                f.write(f"- {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}: {text}\n")
+        return
     opts = DecodeOptions(sampling=Sampling(top_k=1, repetition_penalty=1.35),
                          max_new_tokens=a.tokens, min_steps_before_eos=a.tokens)
     decode(model, phones[:, :8], bert[:, :, :8], prompt[:, :8],

@@ -14,6 +14,7 @@ import torch
 
 from engine.models.gpt.decoding import DecodeOptions, DecodeResult, _generator, decode
 from engine.models.gpt.model import KVCache, Text2Semantic
+from engine.models.gpt.precision import matmuls
 from engine.models.gpt.sampling import draw, penalise, probabilities
 
 
@@ -56,7 +57,9 @@ def decode_batch(model: Text2Semantic, phones: list[torch.Tensor], berts: list[t
                                        device=device).tril()
     allow = allow.unsqueeze(0) & keys[:, None, :n]
 
-    cache = KVCache.allocate(model.cfg, rows, cap, dtype=dtype, device=device)
+    mm = matmuls(model, opts.precision)  # None: the model's own weights
+    cache = KVCache.allocate(model.cfg, rows, cap,
+                             dtype=dtype if mm is None else mm.cache_dtype, device=device)
     history = torch.empty(rows, prefix + opts.max_new_tokens, dtype=torch.long, device=device)
     history[:, :prefix] = prompt
     gen = _generator(opts.seed, device)
@@ -65,13 +68,13 @@ def decode_batch(model: Text2Semantic, phones: list[torch.Tensor], berts: list[t
     kept: list[torch.Tensor] = []
     per_step: list[int] = []
 
-    hidden = model.prefill(xy, allow.unsqueeze(1), cache)
+    hidden = model.prefill(xy, allow.unsqueeze(1), cache, mm)
     count = prefix
     for idx in range(opts.max_new_tokens):
         if idx:
             hidden = model.step(model.embed_audio(history[:, count - 1:count], count - 1), cache,
-                                keys[:, None, None, :count + x_len])
-        logits = model.logits(hidden)
+                                keys[:, None, None, :count + x_len], mm)
+        logits = model.logits(hidden, mm)
         per_step.append(len(live))
         if opts.keep_logits:
             kept.append(logits.float().clone())

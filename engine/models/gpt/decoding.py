@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 import torch
 
 from engine.models.gpt.model import KVCache, Text2Semantic
+from engine.models.gpt.precision import matmuls
 from engine.models.gpt.sampling import Sampling, draw, penalise, probabilities
 
 MAX_NEW_TOKENS = 1500
@@ -30,6 +31,9 @@ class DecodeOptions:
     min_steps_before_eos: int = MIN_STEPS_BEFORE_EOS
     seed: int | None = None  # None: the global torch RNG (as upstream)
     keep_logits: bool = False  # record each step's raw logits (tests, debugging)
+    # Matrix products: "model" (the weights as loaded; exact, equals upstream), or the faster
+    # opt-in "bf16" / "int8" (CPU), whose tokens drift from the exact ones (precision.py).
+    precision: str = "model"
 
 
 @dataclass
@@ -62,7 +66,9 @@ def decode(model: Text2Semantic, phones: torch.Tensor, bert: torch.Tensor,
     xy = x if prompt is None else torch.cat([x, model.embed_audio(prompt.to(device))], dim=1)
     x_len, n = x.shape[1], xy.shape[1]
 
-    cache = KVCache.allocate(model.cfg, 1, n + opts.max_new_tokens, dtype=dtype, device=device)
+    mm = matmuls(model, opts.precision)  # None: the model's own weights
+    cache = KVCache.allocate(model.cfg, 1, n + opts.max_new_tokens,
+                             dtype=dtype if mm is None else mm.cache_dtype, device=device)
     history = torch.empty(1, prefix + opts.max_new_tokens, dtype=torch.long, device=device)
     if prompt is not None:
         history[:, :prefix] = prompt
@@ -73,12 +79,13 @@ def decode(model: Text2Semantic, phones: torch.Tensor, bert: torch.Tensor,
     gen = _generator(opts.seed, device)
     kept: list[torch.Tensor] = []
 
-    hidden = model.prefill(xy, allow.view(1, 1, n, n), cache)
+    hidden = model.prefill(xy, allow.view(1, 1, n, n), cache, mm)
     count, stop, idx = prefix, "cap", 0
     for idx in range(opts.max_new_tokens):
         if idx:
-            hidden = model.step(model.embed_audio(history[:, count - 1:count], count - 1), cache)
-        logits = model.logits(hidden)
+            hidden = model.step(model.embed_audio(history[:, count - 1:count], count - 1), cache,
+                                mm=mm)
+        logits = model.logits(hidden, mm)
         if opts.keep_logits:
             kept.append(logits[0].float().clone())
         if idx < opts.min_steps_before_eos:

@@ -9,12 +9,16 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 from engine.models.gpt.config import BERT_DIM, GptConfig
+
+if TYPE_CHECKING:  # pragma: no cover
+    from engine.models.gpt.precision import LayerMatmuls, Matmuls
 
 PE_DROPOUT = 0.1  # upstream hard-codes 0.1 for positions, attention and FFN in training
 
@@ -87,10 +91,16 @@ class Block(nn.Module):
         b, n, d = t.shape
         return t.view(b, n, self.self_attn.heads, d // self.self_attn.heads).transpose(1, 2)
 
-    def _finish(self, x: torch.Tensor, att: torch.Tensor) -> torch.Tensor:
+    def _finish(self, x: torch.Tensor, att: torch.Tensor,
+                mm: LayerMatmuls | None = None) -> torch.Tensor:
         b, h, n, dh = att.shape
-        att = F.linear(att.transpose(1, 2).reshape(b, n, h * dh),
-                       self.self_attn.out_proj.weight, self.self_attn.out_proj.bias)
+        att = att.transpose(1, 2).reshape(b, n, h * dh)
+        if mm is not None:  # decoding at a lower precision (engine.models.gpt.precision)
+            n1, n2 = self.norm1, self.norm2
+            x = F.layer_norm(x + mm[1](att), n1.normalized_shape, n1.weight, n1.bias, n1.eps)
+            ff = mm[3](F.relu(mm[2](x), inplace=True))
+            return F.layer_norm(x + ff, n2.normalized_shape, n2.weight, n2.bias, n2.eps)
+        att = F.linear(att, self.self_attn.out_proj.weight, self.self_attn.out_proj.bias)
         n1, n2 = self.norm1, self.norm2
         if self.training:
             p = self.drop
@@ -113,16 +123,19 @@ class Block(nn.Module):
         return self._finish(x, att)
 
     def forward_cached(self, x: torch.Tensor, k_buf: torch.Tensor, v_buf: torch.Tensor,
-                       start: int, mask: torch.Tensor | None) -> torch.Tensor:
-        """Attend ``x`` (positions start..start+T) to the cache, writing its keys/values first."""
+                       start: int, mask: torch.Tensor | None,
+                       mm: LayerMatmuls | None = None) -> torch.Tensor:
+        """Attend ``x`` (positions start..start+T) to the cache, writing its keys/values first.
+        ``mm``: this layer's (qkv, out, ffn1, ffn2) products at another precision."""
         a = self.self_attn
-        q, k, v = F.linear(x, a.in_proj_weight, a.in_proj_bias).chunk(3, dim=-1)
+        qkv = F.linear(x, a.in_proj_weight, a.in_proj_bias) if mm is None else mm[0](x)
+        q, k, v = qkv.chunk(3, dim=-1)
         end = start + x.shape[1]
         k_buf[:, :, start:end] = self._split(k)
         v_buf[:, :, start:end] = self._split(v)
         att = F.scaled_dot_product_attention(self._split(q), k_buf[:, :, :end],
                                              v_buf[:, :, :end], attn_mask=mask)
-        return self._finish(x, att)
+        return self._finish(x, att, mm)
 
 
 class Stack(nn.Module):
@@ -229,23 +242,29 @@ class Text2Semantic(nn.Module):
         return logits, targets, valid
 
     # ---- cached decoding ----------------------------------------------------------------
-    def prefill(self, xy: torch.Tensor, allow: torch.Tensor | None, cache: KVCache) -> torch.Tensor:
+    # ``mm`` (from engine.models.gpt.precision.matmuls): run the layers' and the head's
+    # matrix products at a lower precision; None = the model's own weights (exact).
+    def prefill(self, xy: torch.Tensor, allow: torch.Tensor | None, cache: KVCache,
+                mm: Matmuls | None = None) -> torch.Tensor:
         """Run the whole prompt [B,S,D] (``allow``: bool, True = may attend, [B|1,1,S,S]);
         fills cache positions 0..S-1; returns the last position's hidden state [B,D]."""
         h = xy
         for i, layer in enumerate(self.h.layers):
-            h = layer.forward_cached(h, cache.k[i], cache.v[i], 0, allow)
+            h = layer.forward_cached(h, cache.k[i], cache.v[i], 0, allow,
+                                     None if mm is None else mm.layers[i])
         cache.length = xy.shape[1]
         return h[:, -1]
 
-    def step(self, x1: torch.Tensor, cache: KVCache, allow: torch.Tensor | None = None) -> torch.Tensor:
+    def step(self, x1: torch.Tensor, cache: KVCache, allow: torch.Tensor | None = None,
+             mm: Matmuls | None = None) -> torch.Tensor:
         """One new position [B,1,D] attending to everything cached; returns hidden [B,D]."""
         h = x1
         start = cache.length
         for i, layer in enumerate(self.h.layers):
-            h = layer.forward_cached(h, cache.k[i], cache.v[i], start, allow)
+            h = layer.forward_cached(h, cache.k[i], cache.v[i], start, allow,
+                                     None if mm is None else mm.layers[i])
         cache.length = start + 1
         return h[:, -1]
 
-    def logits(self, hidden: torch.Tensor) -> torch.Tensor:
-        return self.ar_predict_layer(hidden)
+    def logits(self, hidden: torch.Tensor, mm: Matmuls | None = None) -> torch.Tensor:
+        return self.ar_predict_layer(hidden) if mm is None else mm.head(hidden).to(hidden.dtype)

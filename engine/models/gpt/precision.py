@@ -1,0 +1,128 @@
+"""The decoder's matrix products at a lower precision, for faster decoding (opt-in).
+
+Decoding one token reads every weight once, so on a CPU it is bound by memory traffic
+(77.6 M weights, 310 MB in fp32). Smaller weights are read faster:
+
+* ``"model"`` (default): the model's own weights through ``F.linear``; exact, the mode whose
+  greedy tokens the parity tests hold equal to upstream's.
+* ``"bf16"``: bf16 copies of the weights prepacked for oneDNN (AMX / avx512_bf16 kernels on
+  CPUs that have them; plain bf16 ``F.linear`` elsewhere). Products, attention and the KV
+  cache run in bf16; the residual stream and the layer norms stay in the model's dtype.
+* ``"int8"`` (CPU only): per-output-channel symmetric int8 weights with fbgemm's dynamic
+  quantised linear (inputs quantised per call to uint8); everything else in fp32. It rests
+  on torch's quantised tensors, which torch 2.13 marks deprecated (to be removed in a later
+  release; torchao replaces them): if they go, this mode goes or moves to torchao.
+
+Both lower precisions change the numbers, so greedy tokens drift from the exact path after
+some steps (measured in ``bench/results/gpt.md``). Only the matrices inside the 24 layers are
+converted; the embeddings, the BERT projection and the output head stay as they are.
+Packed weights are built once per model and precision and rebuilt when a parameter changes.
+"""
+from __future__ import annotations
+
+import functools
+import warnings
+import weakref
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+
+PRECISIONS = ("model", "bf16", "int8")
+
+Linear = Callable[[torch.Tensor], torch.Tensor]
+LayerMatmuls = tuple[Linear, Linear, Linear, Linear]  # qkv, out, ffn1, ffn2
+
+
+@dataclass
+class Matmuls:
+    """Per layer (qkv, out, ffn1, ffn2) and the output head, each ``x -> x @ W.T + b``."""
+
+    layers: list[LayerMatmuls]
+    head: Linear
+    fingerprint: tuple
+    cache_dtype: torch.dtype  # products come out in this dtype; the KV cache is kept in it
+
+
+_BUILT: weakref.WeakKeyDictionary[torch.nn.Module, dict[str, Matmuls]] = weakref.WeakKeyDictionary()
+
+
+def _fingerprint(model: torch.nn.Module) -> tuple:
+    return tuple((p.data_ptr(), p._version, p.device.type) for p in model.parameters())
+
+
+def _onednn_bf16_ok(device: torch.device) -> bool:
+    return (device.type == "cpu" and torch.backends.mkldnn.is_available()
+            and torch.ops.mkldnn._is_mkldnn_bf16_supported()
+            and hasattr(torch.ops.mkldnn, "_linear_pointwise"))
+
+
+def _bf16_linear(w: torch.Tensor, b: torch.Tensor | None) -> Linear:
+    wb = w.detach().to(torch.bfloat16)
+    bb = None if b is None else b.detach().to(torch.bfloat16)
+    if _onednn_bf16_ok(w.device):
+        packed = torch.ops.mkldnn._reorder_linear_weight(wb, 1)  # layout for one row at a time
+        op = torch.ops.mkldnn._linear_pointwise
+
+        def run(x: torch.Tensor) -> torch.Tensor:
+            return op(x.to(torch.bfloat16), packed, bb, "none", [], "")
+        return run
+
+    def plain(x: torch.Tensor) -> torch.Tensor:
+        return F.linear(x.to(torch.bfloat16), wb, bb)
+    return plain
+
+
+def _int8_linear(w: torch.Tensor, b: torch.Tensor | None) -> Linear:
+    w = w.detach().float()
+    scale = (w.abs().amax(dim=1) / 127.0).clamp_min(1e-12).double()
+    with warnings.catch_warnings():  # quantised tensors are deprecated (see the module doc)
+        warnings.simplefilter("ignore", UserWarning)
+        qw = torch.quantize_per_channel(w, scale, torch.zeros(w.shape[0], dtype=torch.long), 0,
+                                        torch.qint8)
+    packed = torch.ops.quantized.linear_prepack(qw, None if b is None else b.detach().float())
+    op = torch.ops.quantized.linear_dynamic
+
+    def run(x: torch.Tensor) -> torch.Tensor:
+        return op(x.float(), packed, False)
+    return run
+
+
+def _model_linear(w: torch.Tensor, b: torch.Tensor | None) -> Linear:
+    return functools.partial(F.linear, weight=w, bias=b)
+
+
+def build(model: torch.nn.Module, precision: str) -> Matmuls:
+    if precision not in PRECISIONS:
+        raise ValueError(f"precision must be one of {PRECISIONS}, not {precision!r}")
+    device = next(model.parameters()).device
+    if precision == "int8" and device.type != "cpu":
+        raise ValueError("int8 decoding runs on the CPU only; use bf16 on a GPU")
+    make = {"model": _model_linear, "bf16": _bf16_linear, "int8": _int8_linear}[precision]
+    layers = []
+    for layer in model.h.layers:
+        a = layer.self_attn
+        layers.append((make(a.in_proj_weight, a.in_proj_bias),
+                       make(a.out_proj.weight, a.out_proj.bias),
+                       make(layer.linear1.weight, layer.linear1.bias),
+                       make(layer.linear2.weight, layer.linear2.bias)))
+    dtype = {"model": next(model.parameters()).dtype, "bf16": torch.bfloat16,
+             "int8": torch.float32}[precision]
+    # The head stays in the model's precision: bf16 logits tie often, and top-k keeps ties,
+    # so "greedy" decoding would pick between tied tokens at random. It is 1.3 % of the weights.
+    head = _model_linear(model.ar_predict_layer.weight, None)
+    return Matmuls(layers, head, _fingerprint(model), dtype)
+
+
+@torch.inference_mode()
+def matmuls(model: torch.nn.Module, precision: str = "model") -> Matmuls | None:
+    """The model's matmuls at ``precision`` (None for ``"model"``: the model's own path),
+    built once and kept on the model until one of its parameters changes."""
+    if precision == "model":
+        return None
+    store = _BUILT.setdefault(model, {})
+    got = store.get(precision)
+    if got is None or got.fingerprint != _fingerprint(model):
+        got = store[precision] = build(model, precision)
+    return got

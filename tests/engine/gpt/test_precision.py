@@ -1,0 +1,82 @@
+"""The opt-in lower-precision decoding paths (bf16, int8) against the exact one."""
+from __future__ import annotations
+
+import copy
+
+import numpy as np
+import pytest
+import torch
+
+from engine.models.gpt import DecodeOptions, Sampling, decode, decode_batch
+from engine.models.gpt.precision import matmuls
+from tests.engine.gpt.conftest import golden
+
+LOW = ["bf16", "int8"]
+
+
+def _greedy(precision: str, penalty: float = 1.35, **kw) -> DecodeOptions:
+    return DecodeOptions(sampling=Sampling(top_k=1, repetition_penalty=penalty),
+                         precision=precision, **kw)
+
+
+@pytest.mark.parametrize("precision", LOW)
+def test_low_precision_first_step_logits_are_close_to_exact(small_model, inputs, precision):
+    args = (small_model, inputs["gpt_x"], inputs["gpt_bert"], inputs["gpt_prompt"])
+    exact = decode(*args, _greedy("model", max_new_tokens=1, keep_logits=True)).logits[0]
+    low = decode(*args, _greedy(precision, max_new_tokens=1, keep_logits=True)).logits[0]
+    assert low.dtype == torch.float32 and low.shape == exact.shape
+    err = float((low - exact).abs().max())
+    assert 0 < err < {"bf16": 0.03, "int8": 0.08}[precision] * float(exact.abs().max())
+
+
+@pytest.mark.parametrize("penalty", [1.0, 1.35])
+def test_bf16_keeps_upstream_greedy_tokens_on_the_fixture(small_model, inputs, penalty):
+    g = golden(f"gpt_greedy_rp{round(penalty * 100)}")
+    r = decode(small_model, inputs["gpt_x"], inputs["gpt_bert"], inputs["gpt_prompt"],
+               _greedy("bf16", penalty, early_stop=39))
+    y = torch.cat([inputs["gpt_prompt"][0], r.tokens]).numpy()
+    np.testing.assert_array_equal(y, g["y"][0])
+    again = decode(small_model, inputs["gpt_x"], inputs["gpt_bert"], inputs["gpt_prompt"],
+                   _greedy("bf16", penalty, max_new_tokens=200, min_steps_before_eos=200))
+    assert torch.equal(again.tokens[:len(r.tokens)], r.tokens)
+
+
+@pytest.mark.parametrize("precision", LOW)
+def test_low_precision_sampling_is_seeded_and_follows_the_stop_rules(small_model, inputs,
+                                                                     precision):
+    args = (small_model, inputs["gpt_x"], inputs["gpt_bert"], inputs["gpt_prompt"])
+    opts = DecodeOptions(sampling=Sampling(top_k=15, temperature=0.8), max_new_tokens=30,
+                         min_steps_before_eos=30, seed=7, precision=precision)
+    a, b = decode(*args, opts), decode(*args, opts)
+    assert torch.equal(a.tokens, b.tokens)
+    assert a.stop == "cap" and a.tokens.shape == (30,) and a.tokens.dtype == torch.long
+    assert int(a.tokens.max()) < small_model.cfg.EOS
+
+
+@pytest.mark.parametrize("precision", LOW)
+def test_low_precision_batch_runs_row_by_row_shapes(small_model, inputs, precision):
+    lens = inputs["gpt_batch_x_lens"].tolist()
+    r = decode_batch(small_model, [inputs["gpt_batch_x"][i, :n] for i, n in enumerate(lens)],
+                     [inputs["gpt_batch_bert"][i, :, :n] for i, n in enumerate(lens)],
+                     inputs["gpt_prompt"][0], _greedy(precision, max_new_tokens=12,
+                                                      min_steps_before_eos=12))
+    assert [len(row.tokens) for row in r.rows] == [12, 12]
+
+
+def test_packed_weights_are_reused_and_rebuilt_after_a_weight_change(small_model):
+    model = copy.deepcopy(small_model)
+    assert matmuls(model, "model") is None
+    first = matmuls(model, "bf16")
+    assert matmuls(model, "bf16") is first
+    x = torch.randn(1, 1, model.cfg.hidden_dim)
+    ffn1 = model.h.layers[0].linear1
+    before = first.layers[0][2](x).float()
+    torch.testing.assert_close(before, ffn1(x), rtol=2e-2, atol=2e-2)
+    with torch.no_grad():
+        ffn1.weight.mul_(2)
+        ffn1.bias.mul_(2)
+    again = matmuls(model, "bf16")
+    assert again is not first
+    torch.testing.assert_close(again.layers[0][2](x).float(), 2 * before, rtol=2e-2, atol=2e-2)
+    with pytest.raises(ValueError, match="precision"):
+        matmuls(model, "fp8")
