@@ -20,6 +20,7 @@ from gsv_tui.panes.base import StepPane
 
 class Pane(StepPane):
     step_id: ClassVar[str] = "proofread"
+    has_jobs: ClassVar[bool] = False  # the editor works in place; there is no job to stop
 
     def compose_extra(self) -> ComposeResult:
         yield Static("", id="proofread-summary", markup=False)

@@ -20,11 +20,12 @@ class SettingsForm(Vertical):
     """Shows knobs of ``request_cls`` with values from ``stored`` (the project's settings)."""
 
     DEFAULT_CSS = """
-    SettingsForm { height: auto; }
+    SettingsForm { height: auto; margin-top: 1; }
     SettingsForm .knob { height: auto; margin-bottom: 0; }
-    SettingsForm .knob Label.name { width: 24; padding: 1 1 0 0; }
+    SettingsForm .knob Label.name { width: 24; padding: 0 1 0 0; }
     SettingsForm .knob Input, SettingsForm .knob Select { width: 24; }
-    SettingsForm .knob Label.help { color: $text-muted; padding: 1 0 0 1; width: 1fr; }
+    SettingsForm .knob Switch { height: 1; border: none; padding: 0; width: 24; }
+    SettingsForm .knob Label.help { color: $text-muted; padding: 0 0 0 1; width: 1fr; }
     """
 
     def __init__(self, request_cls: type, stored: dict[str, Any] | None = None,
@@ -44,13 +45,14 @@ class SettingsForm(Vertical):
                 wid = f"knob-{f.name}"
                 if meta.get("choices"):
                     yield Select([(str(c), c) for c in meta["choices"]], value=value,
-                                 allow_blank=False, id=wid)
+                                 allow_blank=False, id=wid, compact=True)
                 elif isinstance(value, bool):
                     yield Switch(value=value, id=wid)
                 else:
                     kind = "integer" if isinstance(value, int) else (
                         "number" if isinstance(value, float) else "text")
-                    yield Input("" if value is None else str(value), type=kind, id=wid)
+                    yield Input("" if value is None else str(value), type=kind, id=wid,
+                                compact=True)
                 unit = f" [{meta['unit']}]" if meta.get("unit") else ""
                 yield Label(f"{meta['help']}{unit}", classes="help")
 
