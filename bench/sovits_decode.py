@@ -66,11 +66,12 @@ def bench_train(full: bool, steps: int) -> float:
     t = 150  # 3 s clips
     items = [Item(torch.randn(768, t), torch.rand(1025, t), torch.rand(t * 640) * 0.2 - 0.1,
                   torch.randint(0, 732, (30,))) for _ in range(1 if full else 2)]
-    b = collate(items, 32)
-    _train_step(net_g, net_d, og, od, scaler, b, False, 32)  # warm-up
+    seg = cfg.segment_frames
+    b = collate(items, seg)
+    _train_step(net_g, net_d, og, od, scaler, b, False, seg)  # warm-up
     w0 = time.perf_counter()
     for _ in range(steps):
-        _train_step(net_g, net_d, og, od, scaler, b, False, 32)
+        _train_step(net_g, net_d, og, od, scaler, b, False, seg)
     return (time.perf_counter() - w0) / steps
 
 
@@ -124,7 +125,7 @@ def main(argv: list[str] | None = None) -> None:
                      f"{wall / audio_s:.3f} | {cpu / audio_s:.3f} | {10.6 / wall:.2f}× | {by_cpu} |")
     lines += ["", "## Training seconds per step (CPU, one thread)", "",
               "| Model | Batch | s/step |", "|---|---|---|",
-              f"| tiny test config (`tiny_config()`, discriminator width 1/16) | 2 | {tiny:.2f} |"]
+              f"| tiny test config (`tiny_config()`: 16-frame slices, discriminator width 1/16) | 2 | {tiny:.2f} |"]
     if full is not None:
         lines.append(f"| full-size v2 + upstream discriminator | 1 | {full:.2f} |")
     lines.append("")

@@ -95,7 +95,8 @@ class Synthesizer(nn.Module):
         return self.dec(z * mask, g=ge)
 
     def prepare_inference(self, precision: str = "fp32") -> "Synthesizer":
-        """eval() and cache weight-normed kernels (faster, same numbers). ``precision="bf16"``
+        """eval(), cache weight-normed kernels and window the generator's late stages (faster,
+        same numbers); call it after moving the model to its device. ``precision="bf16"``
         also runs the wide first stages of the waveform generator (most of decode time) in
         bfloat16: faster on CPUs with AMX / AVX512-BF16 (see bench/results/sovits.md), at
         ~1% relative RMS difference from fp32. Parameters stay fp32 (bf16 copies are used),
