@@ -1,10 +1,12 @@
 """A demo project made on the spot: English speech from espeak-ng, no downloads.
 
 It holds one "raw recording" (sentences separated by silences, as a user would bring) under
-``sources/``, the clips cut from it under ``audio/slices/``, and a transcript in the upstream
-``.list`` dialect, so every data step and the proofreader have something real to show."""
+``sources/``, imported and sliced by the real steps, and a transcript in the upstream ``.list``
+dialect (the known sentences stand in for ASR, whose models are a download away), so every
+data step and the proofreader have something real to show."""
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import tempfile
@@ -23,6 +25,8 @@ SENTENCES = (
     "Listen to each clip, fix the text, and press enter.",
     "Training goes on even when the connection drops.",
     "A good reference clip makes the synthesized voice sound natural.",
+    "Short pauses between sentences give the slicer its cut points.",
+    "When the model is ready, type any text and hear it in this voice.",
 )
 SR = 32000
 GAP_S = 0.9
@@ -44,8 +48,14 @@ def _espeak(text: str, out: Path) -> np.ndarray:
 
 
 def build_demo(root: Path | str) -> Project:
-    """Create (or reuse) the demo project at ``root``."""
+    """Create (or reuse) the demo project at ``root``: a recording made on the spot goes
+    through the real Import and Slice steps; the transcript is the known text of each clip."""
     import soundfile as sf
+
+    from engine.audio.import_step import ImportRequest, run_import
+    from engine.audio.slice_step import SliceRequest, run_slice
+    from engine.events import Failed
+    from engine.runner import drive
 
     root = Path(root).expanduser().resolve()
     if (root / "project.toml").exists():
@@ -57,25 +67,34 @@ def build_demo(root: Path | str) -> Project:
     layout = project.layout
     sources = root / "sources"
     sources.mkdir(parents=True, exist_ok=True)
-    layout.slices_dir.mkdir(parents=True, exist_ok=True)
     gap = np.zeros(int(GAP_S * SR), dtype=np.float32)
-    pieces, entries, pos = [gap], [], len(gap)
+    pieces, spans, pos = [gap], [], len(gap)
     with tempfile.TemporaryDirectory() as tmp:
         for i, text in enumerate(SENTENCES):
             speech = 0.6 * _espeak(text, Path(tmp) / f"s{i}.wav")
-            start, end = pos, pos + len(speech)
-            clip = layout.slices_dir / f"recording.wav_{start:010d}_{end:010d}.wav"
-            sf.write(clip, speech, SR, subtype="PCM_16")
-            entries.append(ListEntry(str(clip), project.slug, "EN", text))
+            spans.append((pos, pos + len(speech), text))
             pieces += [speech, gap]
-            pos = end + len(gap)
-    sf.write(sources / "recording.wav", np.concatenate(pieces), SR, subtype="PCM_16")
+            pos += len(speech) + len(gap)
+    recording = sources / "recording.wav"
+    sf.write(recording, np.concatenate(pieces), SR, subtype="PCM_16")
+
+    for step_id, func, request in (
+            ("import", run_import, ImportRequest(str(root), sources=[str(recording)])),
+            ("slice", run_slice, SliceRequest(str(root), max_clip_s=10.0))):
+        for event in drive(step_id, func, request):
+            if isinstance(event, Failed):
+                raise StepError(f"The demo's {step_id} step failed: {event.reason}", event.hint)
+
+    manifest = json.loads((layout.slices_dir / "manifest.json").read_text(encoding="utf-8"))
+    entries = []
+    for clip in manifest["clips"]:
+        # The clip's text: every sentence whose middle lies inside it (same 32 kHz timeline).
+        said = [t for a, b, t in spans if clip["start"] <= (a + b) // 2 < clip["end"]]
+        if said:
+            entries.append(ListEntry(str(layout.slices_dir / clip["name"]), project.slug, "EN",
+                                     " ".join(said)))
     layout.list_file.parent.mkdir(parents=True, exist_ok=True)
     write_list(layout.list_file, entries)
-    record_step(root, "import", "done", message="demo recording (espeak-ng)",
-                artifacts=[(str(sources / "recording.wav"), "source")])
-    record_step(root, "slice", "done", message=f"{len(entries)} demo clips",
-                artifacts=[(str(layout.slices_dir), "clips")])
     record_step(root, "asr", "done", message="demo transcript (the known sentences)",
                 artifacts=[(str(layout.list_file), "list")])
     return load_project(root)

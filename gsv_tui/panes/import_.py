@@ -29,7 +29,7 @@ class Pane(StepPane):
 
     def compose_extra(self) -> ComposeResult:
         yield Label("Recordings: files or folders, separated by ';' (sources are never changed)")
-        yield Input(placeholder="/data/voice/ ; /data/extra/take2.m4a", id="import-sources")
+        yield Input(placeholder="/data/voice/ ; /data/extra/take2.m4a", id="import-sources", compact=True)
 
     def compose_results(self) -> ComposeResult:
         yield DataTable(id="import-table", cursor_type="row", zebra_stripes=True)

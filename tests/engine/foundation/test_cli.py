@@ -68,7 +68,8 @@ def test_demo_builds_a_project_without_downloads(tmp_path):
     st = json.loads(gsv("status", "-C", str(tmp_path / "demo"), "--json").stdout)
     assert st["steps"]["slice"]["status"] == "done" and st["steps"]["asr"]["status"] == "done"
     lines = (tmp_path / "demo" / "asr" / "demo-voice.list").read_text().splitlines()
-    assert len(lines) == 6 and all(l.count("|") == 3 for l in lines)
+    assert len(lines) >= 6 and all(l.count("|") == 3 for l in lines)
+    assert all(Path(l.split("|")[0]).exists() for l in lines)  # real clips from the real slicer
     # the demo opens the wizard; without a terminal it says how to get one instead of hanging
     opened = gsv("demo", "--dir", str(tmp_path / "demo"))
     assert opened.returncode == 2 and "ssh -t" in opened.stderr
