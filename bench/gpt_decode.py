@@ -5,7 +5,7 @@ Weights are random (seeded); EOS is kept out of the candidates so every run make
 the requested number of tokens. Usage:
     .venv/bin/python bench/gpt_decode.py [--threads 1] [--tokens 300] [--device cpu]
         [--no-cache-tokens 40] [--out bench/results/gpt.md]
-    .venv/bin/python bench/gpt_decode.py --precisions model,bf16,int8 [--rounds 2]
+    .venv/bin/python bench/gpt_decode.py --precisions catgrown,model,bf16,int8 [--rounds 2]
         (opt-in lower-precision matmuls, engine/models/gpt/precision.py, compared ABBA-style)
 """
 from __future__ import annotations
@@ -97,15 +97,19 @@ def weights_floor(model: Text2Semantic, reps: int = 20) -> float:
     return (time.perf_counter() - t0) / reps
 
 
+UPSTREAM = "catgrown"  # --precisions name of upstream's way of caching (fp32, torch.cat)
+
+
 def compare_precisions(model: Text2Semantic, phones, bert, prompt, n: int, paths: list[str],
                        rounds: int) -> list[str]:
-    """Greedy decoding of ``n`` tokens per matmul precision, in A B C C B A order per round
+    """Greedy decoding of ``n`` tokens per matmul precision (and ``catgrown``: the loop with
+    upstream's cat-grown cache, as the baseline), in A B C C B A order per round
     (a shared machine's load drifts; the mirrored order spreads it over every path). Reports
     the best wall and CPU-time rate per path and how many tokens equal the exact path's."""
     opts = {p: DecodeOptions(sampling=Sampling(top_k=1, repetition_penalty=1.35),
                              max_new_tokens=n, min_steps_before_eos=n, precision=p)
-            for p in paths}
-    for p in paths:  # build packed weights and warm the kernels outside the timings
+            for p in paths if p != UPSTREAM}
+    for p in opts:  # build packed weights and warm the kernels outside the timings
         decode(model, phones[:, :8], bert[:, :, :8], prompt[:, :8],
                DecodeOptions(sampling=opts[p].sampling, max_new_tokens=5,
                              min_steps_before_eos=5, precision=p))
@@ -116,19 +120,23 @@ def compare_precisions(model: Text2Semantic, phones, bert, prompt, n: int, paths
     for _ in range(rounds):
         for p in paths + paths[::-1]:
             w0, c0 = time.perf_counter(), time.process_time()
-            tokens[p] = decode(model, phones, bert, prompt, opts[p]).tokens
+            if p == UPSTREAM:
+                tokens[p] = growing_cache_decode(model, phones, bert, prompt, n, 1.35)
+            else:
+                tokens[p] = decode(model, phones, bert, prompt, opts[p]).tokens
             walls[p].append(time.perf_counter() - w0)
             cpus[p].append(time.process_time() - c0)
             loads.append(os.getloadavg()[0])
     ref = tokens.get("model")
     lines = [f"precision paths, {torch.get_num_threads()} thread(s), {n} tokens, {rounds} "
              f"mirrored round(s), load avg {min(loads):.1f}-{max(loads):.1f}:"]
-    base = min(cpus.get("model", [0.0])) or None
+    base_path = UPSTREAM if UPSTREAM in cpus else "model"
+    base = min(cpus.get(base_path, [0.0])) or None
     for p in paths:
         same = "" if ref is None else (
             f"; tokens equal to the exact path: {int((tokens[p] == ref).sum())}/{n}, first "
             f"difference at {next((i for i, ok in enumerate((tokens[p] == ref).tolist()) if not ok), n)}")
-        speed = "" if base is None else f" ({base / min(cpus[p]):.2f}x by CPU time)"
+        speed = "" if base is None else f" ({base / min(cpus[p]):.2f}x {base_path} by CPU time)"
         lines.append(f"  {p}: best {n / min(walls[p]):.1f} tok/s wall, "
                      f"{n / min(cpus[p]):.1f} tok/s by CPU time{speed}{same}")
     return lines
@@ -143,7 +151,7 @@ def main() -> None:
     ap.add_argument("--dtype", default="float32", choices=["float32", "float16", "bfloat16"])
     ap.add_argument("--out", default="")
     ap.add_argument("--precisions", default="",
-                    help="comma list of matmul precisions to compare (model,bf16,int8); "
+                    help="comma list of paths to compare (catgrown,model,bf16,int8); "
                          "runs only that comparison")
     ap.add_argument("--rounds", type=int, default=2)
     a = ap.parse_args()

@@ -30,14 +30,25 @@ def test_low_precision_first_step_logits_are_close_to_exact(small_model, inputs,
 
 
 @pytest.mark.parametrize("penalty", [1.0, 1.35])
-def test_bf16_keeps_upstream_greedy_tokens_on_the_fixture(small_model, inputs, penalty):
+@pytest.mark.parametrize("precision", LOW)
+def test_low_precision_greedy_tokens_on_the_fixture(small_model, inputs, penalty, precision):
+    """bf16 keeps upstream's 40 greedy tokens (measured: its first difference from the exact
+    path comes after 180 and 300+ tokens); int8 keeps them too here, but with its first
+    difference at token 44 (rp 1.35) that is too close to hold on every CPU, so only most."""
     g = golden(f"gpt_greedy_rp{round(penalty * 100)}")
     r = decode(small_model, inputs["gpt_x"], inputs["gpt_bert"], inputs["gpt_prompt"],
-               _greedy("bf16", penalty, early_stop=39))
+               _greedy(precision, penalty, early_stop=39))
     y = torch.cat([inputs["gpt_prompt"][0], r.tokens]).numpy()
-    np.testing.assert_array_equal(y, g["y"][0])
+    want = g["y"][0]
+    assert len(y) == len(want)
+    if precision == "bf16":
+        np.testing.assert_array_equal(y, want)
+    else:
+        new = slice(inputs["gpt_prompt"].shape[1], None)
+        assert (y[new] == want[new]).mean() >= 0.9
+    # Greedy is deterministic (the head stays fp32, so no bf16 logit ties for top-k to keep).
     again = decode(small_model, inputs["gpt_x"], inputs["gpt_bert"], inputs["gpt_prompt"],
-                   _greedy("bf16", penalty, max_new_tokens=200, min_steps_before_eos=200))
+                   _greedy(precision, penalty, max_new_tokens=200, min_steps_before_eos=200))
     assert torch.equal(again.tokens[:len(r.tokens)], r.tokens)
 
 
