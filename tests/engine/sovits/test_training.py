@@ -89,6 +89,7 @@ req = SovitsTrainRequest(**json.loads(sys.argv[1]))
 for ev in run_sovits_training(req):
     if isinstance(ev, Progress):
         print("STEP", int(ev.done), flush=True)
+        sys.stdin.readline()  # the parent says when to go on, so the kill lands at step 5
 """
 
 
@@ -98,12 +99,14 @@ def test_killed_run_resumes_from_last_checkpoint_to_same_step_count(tmp_path):
     req = _request(tmp_path, epochs=4, save_every_epoch=2, save_latest_only=False)
     env = dict(os.environ, PYTHONPATH=str(REPO))
     child = subprocess.Popen([sys.executable, "-c", _CHILD, json.dumps(asdict(req))], cwd=REPO,
-                             env=env, stdout=subprocess.PIPE, text=True)
+                             env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     try:
         for line in child.stdout:  # kill hard in epoch 3, after the epoch-2 checkpoint
             if line.strip() == "STEP 5":
                 child.send_signal(signal.SIGKILL)
                 break
+            child.stdin.write("go\n")
+            child.stdin.flush()
     finally:
         child.wait(timeout=60)
     folder = tmp_path / "logs" / "demo" / "logs_s2_v2"
