@@ -184,6 +184,10 @@ def run_sovits_training(req: SovitsTrainRequest, stop: StopToken | None = None) 
 
 
 def _load_pretrained_d(net_d: torch.nn.Module, path: Path) -> Iterator[Event]:
+    if not path.is_file():  # a G without its D still fine-tunes; the D just starts fresh
+        yield Log(f"no pretrained discriminator at {path}: starting it from random weights",
+                  "warning")
+        return
     try:
         obj = torch.load(path, map_location="cpu", weights_only=True)
         sd = obj.get("weight") or obj.get("model")
