@@ -12,7 +12,9 @@ Public interface (import from here; torch is imported on first use of these name
   tokens only. ``decode_batch(model, [phones], [bert], prompt[T], opts) -> BatchResult``
   decodes several pieces together (upstream's batch-infer).
 * ``Sampling(top_k, top_p, temperature, repetition_penalty)``, ``DecodeOptions(sampling,
-  max_new_tokens=1500, early_stop=-1, min_steps_before_eos=11, seed=None)``.
+  max_new_tokens=1500, early_stop=-1, min_steps_before_eos=11, seed=None,
+  precision="model")``; ``precision="bf16"`` or ``"int8"`` (CPU) decodes faster with
+  lower-precision matmuls whose tokens may drift from upstream's (``precision.py``).
 * ``Text2Semantic(GptConfig)``, ``GptConfig``, ``upstream_config``, ``weights_name``.
 """
 from __future__ import annotations
