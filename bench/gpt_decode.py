@@ -133,9 +133,10 @@ def compare_precisions(model: Text2Semantic, phones, bert, prompt, n: int, paths
     base_path = UPSTREAM if UPSTREAM in cpus else "model"
     base = min(cpus.get(base_path, [0.0])) or None
     for p in paths:
-        same = "" if ref is None else (
-            f"; tokens equal to the exact path: {int((tokens[p] == ref).sum())}/{n}, first "
-            f"difference at {next((i for i, ok in enumerate((tokens[p] == ref).tolist()) if not ok), n)}")
+        eq = [] if ref is None else (tokens[p] == ref).tolist()
+        first = next((i for i, ok in enumerate(eq) if not ok), n)
+        same = "" if ref is None else (f"; tokens equal to the exact path: {sum(eq)}/{n}, "
+                                       f"first difference at {first}")
         speed = "" if base is None else f" ({base / min(cpus[p]):.2f}x {base_path} by CPU time)"
         lines.append(f"  {p}: best {n / min(walls[p]):.1f} tok/s wall, "
                      f"{n / min(cpus[p]):.1f} tok/s by CPU time{speed}{same}")

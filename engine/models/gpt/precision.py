@@ -49,7 +49,10 @@ _BUILT: weakref.WeakKeyDictionary[torch.nn.Module, dict[str, Matmuls]] = weakref
 
 
 def _fingerprint(model: torch.nn.Module) -> tuple:
-    return tuple((p.data_ptr(), p._version, p.device.type) for p in model.parameters())
+    """Changes when a parameter is replaced, moved or modified in place (inference tensors
+    keep no version counter: they are caught only when replaced)."""
+    return tuple((p.data_ptr(), 0 if p.is_inference() else p._version, p.device.type)
+                 for p in model.parameters())
 
 
 def _onednn_bf16_ok(device: torch.device) -> bool:
@@ -96,7 +99,11 @@ def _model_linear(w: torch.Tensor, b: torch.Tensor | None) -> Linear:
 def build(model: torch.nn.Module, precision: str) -> Matmuls:
     if precision not in PRECISIONS:
         raise ValueError(f"precision must be one of {PRECISIONS}, not {precision!r}")
-    device = next(model.parameters()).device
+    first = next(model.parameters())
+    device = first.device
+    if precision != "model" and first.dtype != torch.float32:
+        raise ValueError(f"precision={precision!r} converts an fp32 model; this one is "
+                         f"{first.dtype}: load it in fp32 or decode with precision='model'")
     if precision == "int8" and device.type != "cpu":
         raise ValueError("int8 decoding runs on the CPU only; use bf16 on a GPU")
     make = {"model": _model_linear, "bf16": _bf16_linear, "int8": _int8_linear}[precision]
@@ -107,8 +114,7 @@ def build(model: torch.nn.Module, precision: str) -> Matmuls:
                        make(a.out_proj.weight, a.out_proj.bias),
                        make(layer.linear1.weight, layer.linear1.bias),
                        make(layer.linear2.weight, layer.linear2.bias)))
-    dtype = {"model": next(model.parameters()).dtype, "bf16": torch.bfloat16,
-             "int8": torch.float32}[precision]
+    dtype = {"model": first.dtype, "bf16": torch.bfloat16, "int8": torch.float32}[precision]
     # The head stays in the model's precision: bf16 logits tie often, and top-k keeps ties,
     # so "greedy" decoding would pick between tied tokens at random. It is 1.3 % of the weights.
     head = _model_linear(model.ar_predict_layer.weight, None)

@@ -91,3 +91,5 @@ def test_packed_weights_are_reused_and_rebuilt_after_a_weight_change(small_model
     torch.testing.assert_close(again.layers[0][2](x).float(), 2 * before, rtol=2e-2, atol=2e-2)
     with pytest.raises(ValueError, match="precision"):
         matmuls(model, "fp8")
+    with pytest.raises(ValueError, match="fp32 model"):
+        matmuls(copy.deepcopy(model).half(), "int8")
