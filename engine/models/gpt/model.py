@@ -242,8 +242,8 @@ class Text2Semantic(nn.Module):
         return logits, targets, valid
 
     # ---- cached decoding ----------------------------------------------------------------
-    # ``mm`` (from engine.models.gpt.precision.matmuls): run the layers' and the head's
-    # matrix products at a lower precision; None = the model's own weights (exact).
+    # ``mm`` (from engine.models.gpt.precision.matmuls): run the layers' matrix products at
+    # a lower precision (the head stays as it is); None = the model's own weights (exact).
     def prefill(self, xy: torch.Tensor, allow: torch.Tensor | None, cache: KVCache,
                 mm: Matmuls | None = None) -> torch.Tensor:
         """Run the whole prompt [B,S,D] (``allow``: bool, True = may attend, [B|1,1,S,S]);
