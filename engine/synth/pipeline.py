@@ -37,6 +37,7 @@ class Voice:
     max_sec: int = 54
     bert: Callable[[str, list[int]], torch.Tensor] | None = None  # zh: (text, word2ph) -> (1024, P)
     hubert: Callable[[np.ndarray], torch.Tensor] | None = None  # 16 kHz wav -> (1, 768, T)
+    gpt_precision: str = "model"  # engine.models.gpt DecodeOptions.precision
 
 
 @dataclass
@@ -140,7 +141,8 @@ def speak_piece(voice: Voice, ref: Reference, piece: str, language: str, seed: i
     from engine.models.sovits import synthesize
 
     prompt = None if ref.codes is None else ref.codes.view(1, -1)
-    dopts = DecodeOptions(sampling=opts.sampling, early_stop=50 * voice.max_sec, seed=seed)
+    dopts = DecodeOptions(sampling=opts.sampling, early_stop=50 * voice.max_sec, seed=seed,
+                          precision=voice.gpt_precision)
     ids, bert = phones_and_bert(voice, piece, language)
     phones = torch.tensor([ref.phones + ids])
     feats = torch.cat([ref.bert, bert], dim=1).unsqueeze(0)

@@ -37,14 +37,23 @@ def load_helpers(device: str, *, bert: bool, hubert: bool, bert_dir: str = "",
     return b, h
 
 
+# precision setting -> (GPT decoding precision, SoVITS precision); "exact" matches upstream.
+PRECISIONS = {"exact": ("model", "fp32"), "bf16": ("bf16", "bf16"), "int8": ("int8", "bf16")}
+
+
 def load_voice(layout: Layout, version: str, gpt_path: Path, sovits_path: Path, device: str,
-               bert: Any = None, hubert: Any = None) -> Generator[Event, None, Voice]:
+               bert: Any = None, hubert: Any = None,
+               precision: str = "exact") -> Generator[Event, None, Voice]:
     from engine.models.gpt import load_gpt
     from engine.models.sovits import load_sovits
 
     gpt = load_gpt(gpt_path, device=device)
     yield Log(f"GPT: {layout.rel(gpt_path)} ({gpt.info or 'no info'})")
-    sovits = load_sovits(sovits_path, device=device)
-    yield Log(f"SoVITS: {layout.rel(sovits_path)}")
+    gpt_precision, sovits_precision = PRECISIONS[precision]
+    if str(device).startswith("cuda"):
+        gpt_precision, sovits_precision = "model", "fp32"  # the opt-in paths are CPU kernels
+    sovits = load_sovits(sovits_path, device=device, precision=sovits_precision)
+    yield Log(f"SoVITS: {layout.rel(sovits_path)}" +
+              ("" if precision == "exact" else f" (precision {precision})"))
     max_sec = int(gpt.full_config.get("data", {}).get("max_sec", 54))
-    return Voice(gpt.model, sovits, version, max_sec, bert, hubert)
+    return Voice(gpt.model, sovits, version, max_sec, bert, hubert, gpt_precision)

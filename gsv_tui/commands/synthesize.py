@@ -17,7 +17,7 @@ _OVERRIDES = {"lang": "language", "ref": "ref_wav", "ref_text": "ref_text",
               "cut": "cut_method", "top_k": "top_k", "top_p": "top_p",
               "temperature": "temperature", "speed": "speed", "pause": "pause_s",
               "seed": "seed", "device": "device", "out": "output_name",
-              "bert_dir": "bert_dir", "hubert_dir": "hubert_dir"}
+              "bert_dir": "bert_dir", "hubert_dir": "hubert_dir", "precision": "precision"}
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -48,6 +48,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--sovits", default=None, help="SoVITS weights (.pth; default: the newest)")
     p.add_argument("--out", default=None, help="file name under output/")
     p.add_argument("--device", choices=DEVICES, default=None)
+    p.add_argument("--precision", choices=("exact", "bf16", "int8"), default=None,
+                   help="CPU speed-up (exact matches upstream; bf16/int8 round the maths)")
     p.add_argument("--bert-dir", default=None)
     p.add_argument("--hubert-dir", default=None)
     p.add_argument("--offline", action="store_true", help="never download BERT/HuBERT")

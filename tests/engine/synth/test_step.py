@@ -126,3 +126,13 @@ def test_a_stop_writes_the_pieces_already_spoken(voice):
     assert isinstance(res, Result) and len(res.data["pieces"]) == 1
     assert any("Stopped after 1 of" in e.line for e in events if isinstance(e, Log))
     assert (voice / "output" / "stopped.wav").is_file()
+
+
+@pytest.mark.parametrize("precision", ["bf16", "int8"])
+def test_cpu_fast_precisions_speak_with_the_same_length_rule(voice, precision):
+    events, res, audio, sr = _run(voice, text="Hello there. How are you today?", language="en",
+                                  ref_wav=EN_REF[0], seed=3, precision=precision,
+                                  output_name=f"fast-{precision}")
+    assert sr == 32000 and np.isfinite(audio).all() and np.abs(audio).max() > 0
+    _check_length(res, audio)
+    assert any(f"precision {precision}" in e.line for e in events if isinstance(e, Log))
