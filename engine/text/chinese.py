@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
-from importlib import resources
 
 from engine.text import g2pw, zh_normalize, zh_sandhi
 from engine.text.punctuation import PUNCTUATION, collapse_repeats

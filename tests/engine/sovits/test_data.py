@@ -9,11 +9,9 @@ import torch
 
 from engine.events import StepError
 from engine.train.sovits.data import ClipDataset, collate, epoch_batches, scan_experiment
-from tests.helpers.speech import have_espeak
 
 from .experiment import build_experiment
 
-pytestmark = pytest.mark.skipif(not have_espeak(), reason="espeak-ng is required")
 
 
 def test_scan_uses_complete_clips_and_explains_skips(tmp_path):

@@ -20,12 +20,10 @@ from engine.models.sovits import load_sovits, reference_spec, synthesize
 from engine.models.sovits.config import tiny_config
 from engine.train.sovits.loop import run_sovits_training
 from engine.train.sovits.request import SovitsTrainRequest
-from tests.helpers.speech import have_espeak
 
 from .experiment import build_experiment, write_semantic
 
 REPO = Path(__file__).resolve().parents[3]
-pytestmark = pytest.mark.skipif(not have_espeak(), reason="espeak-ng is required")
 
 
 def _request(root: Path, **kw) -> SovitsTrainRequest:
