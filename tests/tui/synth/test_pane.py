@@ -3,7 +3,6 @@ Run as a detached job, the result listed and played, one piece re-rolled."""
 from __future__ import annotations
 
 import json
-import time
 
 from textual.widgets import Button, DataTable, Select, Static, TextArea
 
@@ -12,17 +11,13 @@ from engine.audio.playback import Player
 from engine.project import load_project
 from gsv_tui.app import GsvApp
 from tests.engine.synth.voicekit import EN_REF, SHORT, ZH_REF
+from tests.helpers.pilot import until
 
 SIZE = (120, 50)
 
 
 async def _until(pilot, cond, timeout=90.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        await pilot.pause(0.2)
-        if cond():
-            return
-    raise AssertionError("condition not met in time")
+    await until(pilot, cond, timeout, step=0.2)
 
 
 async def test_pane_runs_plays_and_rerolls_a_piece(voice, tmp_path):
