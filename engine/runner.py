@@ -70,6 +70,10 @@ def drive(step_id: str, func: StepFunc, request: Any, *, stop: StopToken | None 
         outcome = Failed(f"{type(exc).__name__}: {exc}",
                          "This looks like a bug in gsv-tui; the job log has the full traceback.")
         yield outcome
+    except BaseException:  # Ctrl-C twice, or the consumer closed us: never leave "running"
+        if root:
+            _record(root, step_id, "pending", message="interrupted; run again to resume")
+        raise
     if outcome is None:
         if stop.requested:
             outcome = Failed("Stopped on request.", "Run the step again to resume where it stopped.")

@@ -158,3 +158,15 @@ def test_a_result_marked_stopped_leaves_the_step_pending(tmp_path):
     assert isinstance(events[-1], Result)
     st = load_project(p.root).step("asr")
     assert st.status == "pending" and "resume" in st.message
+
+
+def test_an_interrupted_inline_run_does_not_stay_running(tmp_path):
+    from engine.runner import drive
+
+    p = _project(tmp_path)
+    stream = drive("asr", run_count, CountRequest(project_root=str(p.root), n=100, tick_s=0.0))
+    next(stream)
+    assert load_project(p.root).step("asr").status == "running"
+    stream.close()  # what a KeyboardInterrupt in the consumer does to the generator
+    st = load_project(p.root).step("asr")
+    assert st.status == "pending" and "interrupted" in st.message
