@@ -10,46 +10,17 @@ from pathlib import Path
 import pytest
 
 from tests.helpers.speech import have_espeak, speak
-
-# Characters of every Chinese line the tests format (after normalisation).
-ZH_CHARS = "你好世界今天天气很不错我们去公园吧一二三四五六七八九十零点"
-PUNCT = ",.!?…-"
+from tests.helpers.tiny_feature_models import build_bert, build_hubert
 
 
 @pytest.fixture(scope="session")
 def bert_dir(tmp_path_factory) -> Path:
-    import torch
-    from tokenizers import BertWordPieceTokenizer
-    from transformers import BertConfig, BertForMaskedLM
-
-    # Like the hub folder: config.json, the weights and tokenizer.json, nothing else.
-    folder = tmp_path_factory.mktemp("chinese-roberta-tiny")
-    vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"] + sorted(set(ZH_CHARS + PUNCT))
-    BertWordPieceTokenizer({t: i for i, t in enumerate(vocab)}, lowercase=True).save(
-        str(folder / "tokenizer.json"))
-    torch.manual_seed(0)
-    cfg = BertConfig(vocab_size=len(vocab), hidden_size=16, num_hidden_layers=3,
-                     num_attention_heads=2, intermediate_size=32, max_position_embeddings=128)
-    BertForMaskedLM(cfg).save_pretrained(str(folder))
-    return folder
+    return build_bert(tmp_path_factory.mktemp("chinese-roberta-tiny"), hidden=16, layers=3)
 
 
 @pytest.fixture(scope="session")
 def hubert_dir(tmp_path_factory) -> Path:
-    import torch
-    from transformers import HubertConfig, HubertModel, Wav2Vec2FeatureExtractor
-
-    folder = tmp_path_factory.mktemp("chinese-hubert-tiny")
-    torch.manual_seed(0)
-    # 768 wide like chinese-hubert-base (the SoVITS ssl_proj expects 768 channels); one
-    # layer and thin convolutions keep it small. Strides multiply to 320: 50 frames/s.
-    cfg = HubertConfig(hidden_size=768, num_hidden_layers=1, num_attention_heads=2,
-                       intermediate_size=64, conv_dim=(32,) * 7, num_conv_pos_embeddings=16,
-                       num_conv_pos_embedding_groups=4)
-    HubertModel(cfg).save_pretrained(str(folder))
-    # The hub folder also holds the feature extractor's config (upstream bypasses it).
-    Wav2Vec2FeatureExtractor().save_pretrained(str(folder))
-    return folder
+    return build_hubert(tmp_path_factory.mktemp("chinese-hubert-tiny"))
 
 
 @pytest.fixture(scope="session")
