@@ -5,6 +5,7 @@ from textual.app import ComposeResult
 from textual.widgets import Static
 
 from engine.project import LANGUAGES
+from engine.steps import STEPS
 from gsv_tui.panes.base import StepPane
 
 
@@ -21,6 +22,8 @@ class Pane(StepPane):
             f"Model     GPT-SoVITS {p.version}\n"
             f"Folder    {p.root}\n",
             id="project-facts")
-        yield Static("Next: Import your recordings (ctrl+↓ or pick it on the left).\n"
-                     "`gsv doctor` checks the GPU, ffmpeg, audio playback and disk.",
-                     classes="pane-summary")
+        todo = [s for s in STEPS[1:] if not s.optional and p.step(s.id).status != "done"]
+        nxt = (f"Next: {todo[0].title} — {todo[0].summary.lower()} (pick it on the left)."
+               if todo else "Every step is done: synthesize more, or export the voice.")
+        yield Static(nxt + "\n`gsv doctor` checks the GPU, ffmpeg, audio playback and disk.",
+                     classes="pane-summary", markup=False)
