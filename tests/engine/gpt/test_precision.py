@@ -93,3 +93,32 @@ def test_packed_weights_are_reused_and_rebuilt_after_a_weight_change(small_model
         matmuls(model, "fp8")
     with pytest.raises(ValueError, match="fp32 model"):
         matmuls(copy.deepcopy(model).half(), "int8")
+
+
+def test_bf16_gemv_kernel_matches_a_bf16_product():
+    """The one-row AVX512-BF16 kernel (bf16_gemv.py) that bf16 decoding steps use where it
+    builds: fp32 or bf16 input, bf16 output equal to a bf16 product up to bf16 rounding."""
+    from engine.models.gpt import bf16_gemv
+    gemv = bf16_gemv.kernel()
+    if gemv is None:
+        pytest.skip("no AVX512-BF16 or no compiler here: oneDNN is used instead")
+    g = torch.Generator().manual_seed(0)
+    w = (torch.randn(96, 256, generator=g) * 0.1).bfloat16()
+    b = (torch.randn(96, generator=g) * 0.1).bfloat16()
+    x = torch.randn(1, 1, 256, generator=g)
+    want = torch.nn.functional.linear(x.bfloat16().float(), w.float(), b.float())
+    for xin in (x, x.bfloat16()):
+        y = gemv(xin, w, b)
+        assert y.dtype == torch.bfloat16 and y.shape == (1, 1, 96)
+        torch.testing.assert_close(y.float(), want, atol=2e-2, rtol=1e-2)
+
+
+def test_bf16_without_the_gemv_kernel_keeps_the_fixture_tokens(small_model, inputs,
+                                                               monkeypatch):
+    from engine.models.gpt import bf16_gemv
+    monkeypatch.setattr(bf16_gemv, "kernel", lambda: None)  # oneDNN only
+    g = golden("gpt_greedy_rp135")
+    r = decode(copy.deepcopy(small_model), inputs["gpt_x"], inputs["gpt_bert"],
+               inputs["gpt_prompt"], _greedy("bf16", 1.35, early_stop=39))
+    np.testing.assert_array_equal(torch.cat([inputs["gpt_prompt"][0], r.tokens]).numpy(),
+                                  g["y"][0])
