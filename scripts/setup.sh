@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 VENV=${GSV_VENV:-.venv}
 PY=${PYTHON:-python3}
 STAMP="$VENV/.gsv-setup-stamp"
-APT_PKGS="espeak-ng sox ffmpeg pulseaudio pulseaudio-utils alsa-utils open-jtalk-mecab-naist-jdic cmake g++ libportaudio2"
+APT_PKGS="espeak-ng sox ffmpeg pulseaudio pulseaudio-utils alsa-utils open-jtalk-mecab-naist-jdic cmake ninja-build g++ libportaudio2"
 
 need_apt=""
 for p in $APT_PKGS; do
