@@ -15,7 +15,7 @@ import torch
 from engine.models.gpt.decoding import DecodeOptions, DecodeResult, _generator, decode
 from engine.models.gpt.model import KVCache, Text2Semantic
 from engine.models.gpt.precision import matmuls
-from engine.models.gpt.sampling import draw, penalise, probabilities
+from engine.models.gpt.sampling import pick
 
 
 @dataclass
@@ -78,10 +78,8 @@ def decode_batch(model: Text2Semantic, phones: list[torch.Tensor], berts: list[t
         per_step.append(len(live))
         if opts.keep_logits:
             kept.append(logits.float().clone())
-        if idx < opts.min_steps_before_eos:
-            logits = logits[:, :-1]
-        penalise(logits, history[:, :count], opts.sampling.repetition_penalty)
-        token = draw(probabilities(logits, opts.sampling), gen)
+        token, logits = pick(logits, history[:, :count], opts.sampling,
+                             idx >= opts.min_steps_before_eos, gen)
         history[:, count] = token
         count += 1
         ended = (logits.argmax(-1) == eos) | (token == eos)

@@ -17,7 +17,7 @@ import torch
 
 from engine.models.gpt.model import KVCache, Text2Semantic
 from engine.models.gpt.precision import matmuls
-from engine.models.gpt.sampling import Sampling, draw, penalise, probabilities
+from engine.models.gpt.sampling import Sampling, pick
 
 MAX_NEW_TOKENS = 1500
 MIN_STEPS_BEFORE_EOS = 11
@@ -88,10 +88,8 @@ def decode(model: Text2Semantic, phones: torch.Tensor, bert: torch.Tensor,
         logits = model.logits(hidden, mm)
         if opts.keep_logits:
             kept.append(logits[0].float().clone())
-        if idx < opts.min_steps_before_eos:
-            logits = logits[:, :-1]
-        penalise(logits, history[:, :count], opts.sampling.repetition_penalty)
-        token = draw(probabilities(logits, opts.sampling), gen)
+        token, logits = pick(logits, history[:, :count], opts.sampling,
+                             idx >= opts.min_steps_before_eos, gen)
         history[:, count] = token
         count += 1
         if opts.early_stop != -1 and count - prefix > opts.early_stop:

@@ -48,3 +48,14 @@ def draw(probs: torch.Tensor, generator: torch.Generator | None) -> torch.Tensor
     A fresh contiguous q per step (V floats) keeps the random stream identical to upstream's."""
     q = torch.empty_like(probs).exponential_(1, generator=generator)
     return torch.argmax(probs / q, dim=-1)
+
+
+def pick(logits: torch.Tensor, history: torch.Tensor, s: Sampling, allow_eos: bool,
+         generator: torch.Generator | None) -> tuple[torch.Tensor, torch.Tensor]:
+    """One decoding step's choice, in upstream's order: EOS (the last column) removed while
+    it is not yet allowed, repetition penalty over ``history``, then the draw. Returns the
+    token and the penalised logits, whose argmax the stop rule reads."""
+    if not allow_eos:
+        logits = logits[:, :-1]
+    penalise(logits, history, s.repetition_penalty)
+    return draw(probabilities(logits, s), generator), logits
