@@ -81,6 +81,18 @@ def build_tiny_whisper(out: Path, multilingual: bool = True) -> Path:
     return out
 
 
+def _char_tokens(out: Path) -> list[str]:
+    """A seeded start and the tiny character vocabulary (tokens.json) both char models use."""
+    import torch
+
+    out.mkdir(parents=True, exist_ok=True)
+    torch.manual_seed(0)
+    tokens = ["<blank>", "<s>", "</s>"] + list("abcdefghijklmnopqrstuvwxyz'") + \
+        ["你", "好", "世", "界", "<unk>"]
+    (out / "tokens.json").write_text(json.dumps(tokens, ensure_ascii=False), encoding="utf-8")
+    return tokens
+
+
 def build_tiny_paraformer(out: Path) -> Path:
     import torch
     import yaml
@@ -89,11 +101,7 @@ def build_tiny_paraformer(out: Path) -> Path:
     from funasr.register import tables
 
     out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    torch.manual_seed(0)
-    tokens = ["<blank>", "<s>", "</s>"] + list("abcdefghijklmnopqrstuvwxyz'") + \
-        ["你", "好", "世", "界", "<unk>"]
-    (out / "tokens.json").write_text(json.dumps(tokens, ensure_ascii=False), encoding="utf-8")
+    tokens = _char_tokens(out)
     d, n_mels, lfr_m, lfr_n = 32, 80, 7, 6
     sanm = {"kernel_size": 11, "sanm_shfit": 0}
     cfg = {
@@ -197,11 +205,7 @@ def build_tiny_ct_punc(out: Path) -> Path:
     from funasr.register import tables
 
     out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    torch.manual_seed(0)
-    tokens = ["<blank>", "<s>", "</s>"] + list("abcdefghijklmnopqrstuvwxyz'") + \
-        ["你", "好", "世", "界", "<unk>"]
-    (out / "tokens.json").write_text(json.dumps(tokens, ensure_ascii=False), encoding="utf-8")
+    tokens = _char_tokens(out)
     d = 16
     cfg = {
         "model": "CTTransformer",
