@@ -2,8 +2,6 @@
 ever touches a widget."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 from textual.message import Message
 
 from engine.events import Event
@@ -28,15 +26,3 @@ class JobUpdate(Message):
         return (isinstance(message, JobUpdate) and message.job.run_dir == self.job.run_dir
                 and message.job.active and self.job.active
                 and all(isinstance(e, Progress) for e in message.events))
-
-
-class StepStatusChanged(Message):
-    """The project file changed; the sidebar re-reads step statuses."""
-
-
-@dataclass
-class ProjectOpened(Message):
-    root: str = field(default="")
-
-    def __post_init__(self) -> None:
-        super().__init__()

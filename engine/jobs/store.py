@@ -15,7 +15,6 @@ from engine.atomic import atomic_write_text
 from engine.events import Event, event_from_dict
 
 ACTIVE_STATES = ("starting", "running", "stopping")
-FINAL_STATES = ("done", "failed", "cancelled")
 
 
 @dataclass

@@ -2,7 +2,6 @@
 per knob, validated against its type and range before anything runs."""
 from __future__ import annotations
 
-import dataclasses
 from typing import Any
 
 from textual.app import ComposeResult
@@ -85,6 +84,3 @@ class SettingsForm(Vertical):
 def _editable(value: Any) -> bool:
     return value is None or isinstance(value, (bool, int, float, str))
 
-
-def request_fields(cls: type) -> set[str]:
-    return {f.name for f in dataclasses.fields(cls)}
