@@ -179,15 +179,9 @@ class GsvApp(App[int]):
             pane.run_step()
 
     def action_stop_step(self) -> None:
-        wiz = self.wizard()
-        if wiz is None:
-            return
-        # The monitor knows the step's job even before its pane has had an update.
-        job = self.monitor.latest.get(wiz.current_step)
-        if job is not None and job.active:
-            self.cancel_job(job)
-        else:
-            self.notify("No job of this step is running.", severity="information")
+        pane = self._current_pane()
+        if pane is not None:
+            pane.stop_step()
 
     def action_open_project(self) -> None:
         self.push_screen(PickerScreen(), self._picked)

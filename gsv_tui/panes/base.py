@@ -148,9 +148,12 @@ class StepPane(VerticalScroll):
         self._set_running(True)
 
     def stop_step(self) -> None:
+        # The monitor knows the step's job even before this pane has had an update from it.
         job = self.app.monitor.latest.get(self.step_id) or self.job
         if job is not None and job.active:
             self.app.cancel_job(job)
+        else:
+            self.app.notify("No job of this step is running.", severity="information")
 
     def _set_running(self, running: bool) -> None:
         if self.target:
