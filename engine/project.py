@@ -7,7 +7,6 @@ are relative to the project root, so a project folder can be moved to another ma
 from __future__ import annotations
 
 import datetime as _dt
-import hashlib
 import re
 import shutil
 import tomllib
@@ -18,29 +17,23 @@ from typing import Any, Callable, Iterable
 import tomli_w
 
 from engine.atomic import atomic_write_bytes
-from engine.filelock import FileLock
+from engine.errors import ProjectError
+from engine.filelock import FileLock, LockTimeout
+from engine.hashcache import HashCache, hash_path
 from engine.layout import PROJECT_FILE, Layout
 from engine.slug import is_valid_slug, slugify
-from engine.steps import STEP_IDS, later_steps
+from engine.steps import RUN_IDS, STEP_IDS, later_steps
+
+__all__ = ["ArtifactRecord", "LockTimeout", "Project", "ProjectError", "StepState", "hash_path"]
 
 SCHEMA_VERSION = 1
 STATUSES = ("pending", "running", "done", "failed", "stale")
 LANGUAGES = {"zh": "Chinese", "en": "English", "ja": "Japanese"}
 MODEL_VERSIONS = ("v1", "v2")
 BACKUP_SUFFIX = ".bak"
-
-
-class ProjectError(Exception):
-    """A problem with a project folder or file, phrased for the user, with what to do."""
-
-    def __init__(self, message: str, hint: str = "", backup: Path | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.hint = hint
-        self.backup = backup
-
-    def __str__(self) -> str:
-        return f"{self.message}\n{self.hint}" if self.hint else self.message
+# Every project.toml write holds the lock only to re-read, change and save (hashing happens
+# before), so a wait this long means the holder is stuck, not busy.
+LOCK_TIMEOUT_S = 30.0
 
 
 @dataclass
@@ -99,7 +92,7 @@ def _to_toml(p: Project) -> dict[str, Any]:
     if p.settings:
         doc["settings"] = {k: v for k, v in p.settings.items() if v}
     steps = {}
-    for sid in STEP_IDS:
+    for sid in RUN_IDS:
         st = p.steps.get(sid)
         if st is None or (st.status == "pending" and not (st.artifacts or st.job or st.message)):
             continue
@@ -119,38 +112,89 @@ def _from_toml(root: Path, doc: dict[str, Any], file: Path) -> Project:
     def bad(msg: str) -> ProjectError:
         return ProjectError(f"{file}: {msg}", _restore_hint(file), _backup_if_any(file))
 
+    def typed(value: Any, key: str, kind: type, expected: str) -> Any:
+        if not isinstance(value, kind) or isinstance(value, bool) is not (kind is bool):
+            raise bad(f"{key} should be {expected}, not {_describe(value)}.")
+        return value
+
     sv = doc.get("schema_version")
-    if not isinstance(sv, int):
+    if not isinstance(sv, int) or isinstance(sv, bool):
         raise bad("schema_version is missing or not an integer")
     if sv > SCHEMA_VERSION:
         raise ProjectError(f"{file} was written by a newer gsv-tui (schema {sv}, this one reads "
                            f"up to {SCHEMA_VERSION}).", "Upgrade gsv-tui to open it.")
     name, slug = doc.get("name"), doc.get("slug")
-    if not isinstance(name, str) or not name:
+    if name is None or name == "":
         raise bad("name is missing")
-    if not isinstance(slug, str) or not is_valid_slug(slug):
+    typed(name, "name", str, "text (a quoted string)")
+    typed(slug, "slug", str, "text (a quoted string)")
+    if not is_valid_slug(slug):
         raise bad(f"slug {slug!r} is not an ASCII slug (lower-case letters, digits, - and _)")
-    language = doc.get("language", "en")
+    language = typed(doc.get("language", "en"), "language", str, "text (a quoted string)")
     if language not in LANGUAGES:
         raise bad(f"language {language!r} is not one of {', '.join(LANGUAGES)}")
-    version = doc.get("version", "v2")
+    version = typed(doc.get("version", "v2"), "version", str, "text (a quoted string)")
     if version not in MODEL_VERSIONS:
         raise bad(f"version {version!r} is not one of {', '.join(MODEL_VERSIONS)}")
+    created = doc.get("created", "")
+    if isinstance(created, (_dt.date, _dt.time)):  # an unquoted TOML date is still a date
+        created = created.isoformat()
+    typed(created, "created", str, "text (a quoted date)")
+    settings = typed(doc.get("settings", {}), "settings", dict,
+                     "a table ([settings.<step>] sections)")
+    for sid, values in settings.items():
+        typed(values, f"settings.{sid}", dict, f"a table ([settings.{sid}] with one knob a line)")
     steps: dict[str, StepState] = {}
-    for sid, entry in (doc.get("steps") or {}).items():
-        if sid not in STEP_IDS or not isinstance(entry, dict):
-            continue
-        status = entry.get("status", "pending")
-        if status not in STATUSES:
-            raise bad(f"steps.{sid}.status {status!r} is not one of {', '.join(STATUSES)}")
-        arts = [ArtifactRecord(a["path"], a.get("sha256", ""), a.get("kind", ""))
-                for a in entry.get("artifacts", []) if isinstance(a, dict) and "path" in a]
-        steps[sid] = StepState(status, entry.get("updated", ""), entry.get("job", ""),
-                               entry.get("message", ""), arts)
+    for sid, entry in typed(doc.get("steps", {}), "steps", dict,
+                            "a table ([steps.<step>] sections)").items():
+        if sid not in RUN_IDS:
+            continue  # a step this version does not know
+        steps[sid] = _step_from_toml(sid, typed(entry, f"steps.{sid}", dict,
+                                                f"a table ([steps.{sid}])"), typed, bad)
     known = {"schema_version", "name", "slug", "language", "version", "created", "settings", "steps"}
     return Project(root=root, name=name, slug=slug, language=language, version=version,
-                   created=doc.get("created", ""), settings=dict(doc.get("settings") or {}),
+                   created=created, settings={k: dict(v) for k, v in settings.items()},
                    steps=steps, extra={k: v for k, v in doc.items() if k not in known})
+
+
+def _step_from_toml(sid: str, entry: dict[str, Any], typed: Callable[..., Any],
+                    bad: Callable[[str], ProjectError]) -> StepState:
+    key = f"steps.{sid}"
+    status = typed(entry.get("status", "pending"), f"{key}.status", str, "text (a quoted string)")
+    if status not in STATUSES:
+        raise bad(f"{key}.status {status!r} is not one of {', '.join(STATUSES)}")
+    text = {k: typed(entry.get(k, ""), f"{key}.{k}", str, "text (a quoted string)")
+            for k in ("updated", "job", "message")}
+    arts = []
+    for i, a in enumerate(typed(entry.get("artifacts", []), f"{key}.artifacts", list,
+                                "a list of tables ([[" + key + ".artifacts]])")):
+        where = f"{key}.artifacts[{i}]"
+        typed(a, where, dict, "a table with a path")
+        if "path" not in a:
+            raise bad(f"{where} has no path")
+        arts.append(ArtifactRecord(*(typed(a.get(k, ""), f"{where}.{k}", str, "text (a quoted string)")
+                                     for k in ("path", "sha256", "kind"))))
+    return StepState(status, text["updated"], text["job"], text["message"], arts)
+
+
+def _describe(value: Any) -> str:
+    """A TOML value's type as a user reads the file, with the value itself when short."""
+    if isinstance(value, bool):
+        kind = "true/false"
+    elif isinstance(value, (int, float)):
+        kind = "a number"
+    elif isinstance(value, str):
+        kind = "text"
+    elif isinstance(value, list):
+        kind = "a list"
+    elif isinstance(value, dict):
+        return "a table"
+    elif value is None:
+        return "missing"
+    else:
+        kind = "a date"
+    shown = repr(value) if not isinstance(value, bool) else str(value).lower()
+    return f"{kind} ({shown})" if len(shown) <= 40 else kind
 
 
 def _backup_if_any(file: Path) -> Path | None:
@@ -161,9 +205,9 @@ def _backup_if_any(file: Path) -> Path | None:
 def _restore_hint(file: Path) -> str:
     bak = _backup_if_any(file)
     if bak:
-        return (f"The previous good version is {bak}. Fix the line shown, or restore it with "
-                f"`gsv restore-backup {file.parent}`.")
-    return "Fix the line shown in a text editor."
+        return (f"The previous good version is {bak}. Fix it in a text editor, or restore it "
+                f"with `gsv restore-backup {file.parent}`.")
+    return "Fix it in a text editor."
 
 
 _WHERE = re.compile(r"\s*\(at (?:line (\d+), column (\d+)|end of document)\)")
@@ -211,13 +255,16 @@ def load_project(path: Path | str) -> Project:
     return parse_project_text(root, text, file)
 
 
-def _lock(root: Path) -> FileLock:
-    return FileLock(root / ".project.lock")
+def _lock(root: Path, timeout: float | None = None) -> FileLock:
+    return FileLock(root / ".project.lock", LOCK_TIMEOUT_S if timeout is None else timeout,
+                    what=str(root / PROJECT_FILE),
+                    hint=f"Wait for it to finish and try again (`gsv jobs -C {root}` lists "
+                         "running jobs); if that process is stuck, stop it.")
 
 
-def save_project(project: Project) -> None:
+def save_project(project: Project, *, timeout: float | None = None) -> None:
     """Atomically replace project.toml, keeping the previous *valid* file as the backup."""
-    with _lock(project.root):
+    with _lock(project.root, timeout):
         _save_locked(project)
 
 
@@ -236,10 +283,13 @@ def _save_locked(project: Project) -> None:
     atomic_write_bytes(file, data)
 
 
-def update_project(root: Path | str, change: Callable[[Project], None]) -> Project:
-    """Lock, re-read, apply ``change``, save: the way concurrent writers (TUI, jobs) edit."""
+def update_project(root: Path | str, change: Callable[[Project], None], *,
+                   timeout: float | None = None) -> Project:
+    """Lock, re-read, apply ``change``, save: the way concurrent writers (TUI, jobs) edit.
+    ``change`` runs under the lock, so it must be quick (no hashing, no I/O on big files).
+    A lock held by someone else for ``timeout`` s raises ``LockTimeout`` (a ProjectError)."""
     root = find_root(root)
-    with _lock(root):
+    with _lock(root, timeout):
         project = load_project(root)
         change(project)
         _save_locked(project)
@@ -289,28 +339,20 @@ def restore_backup(root: Path | str) -> Project:
 
 # --- step bookkeeping ---------------------------------------------------------------------
 
-def hash_path(path: Path) -> str:
-    """Content hash of a file; for a folder, of its files' names, sizes and contents."""
-    h = hashlib.sha256()
-    if path.is_file():
-        with open(path, "rb") as f:
-            for chunk in iter(lambda: f.read(1 << 20), b""):
-                h.update(chunk)
-        return h.hexdigest()
-    if path.is_dir():
-        for p in sorted(q for q in path.rglob("*") if q.is_file()):
-            h.update(p.relative_to(path).as_posix().encode("utf-8") + b"\0")
-            h.update(hash_path(p).encode("ascii"))
-        return h.hexdigest()
-    return ""
-
-
 def record_step(root: Path | str, step_id: str, status: str, *, message: str = "",
-                job: str | None = None, artifacts: Iterable[tuple[str, str]] | None = None) -> Project:
+                job: str | None = None, artifacts: Iterable[tuple[str, str]] | None = None,
+                timeout: float | None = None) -> Project:
     """Set a step's status; on ``done`` store its artefacts' hashes, and if they differ from
-    what the step produced before, mark every later finished step stale."""
+    what the step produced before, mark every later finished step stale.
+
+    Hashing happens before the project lock is taken, each path once (a checkpoint reported
+    by many events is read once) and through the hash cache (an unchanged file is not read)."""
     if status not in STATUSES:
         raise ValueError(status)
+    root = find_root(root)
+    new: list[ArtifactRecord] | None = None
+    if status == "done" and artifacts is not None:
+        new = _hash_artifacts(root, artifacts)
 
     def change(p: Project) -> None:
         st = p.step(step_id)
@@ -319,21 +361,32 @@ def record_step(root: Path | str, step_id: str, status: str, *, message: str = "
         st.message = message
         if job is not None:
             st.job = job
-        if status == "done" and artifacts is not None:
-            layout = p.layout
-            new = [ArtifactRecord(layout.rel(path), hash_path(layout.abs(layout.rel(path))), kind)
-                   for path, kind in artifacts]
-            old = {(a.path, a.sha256) for a in st.artifacts}
-            changed = old != {(a.path, a.sha256) for a in new}
+        if new is not None:
+            changed = {(a.path, a.sha256) for a in st.artifacts} != {(a.path, a.sha256) for a in new}
             st.artifacts = new
             if changed:
                 mark_stale_after(p, step_id)
 
-    return update_project(root, change)
+    return update_project(root, change, timeout=timeout)
+
+
+def _hash_artifacts(root: Path, artifacts: Iterable[tuple[str, str]]) -> list[ArtifactRecord]:
+    if not (root / PROJECT_FILE).exists():  # fail before reading gigabytes for nothing
+        load_project(root)
+    layout = Layout(root, "")
+    kinds: dict[str, str] = {}
+    for path, kind in artifacts:
+        kinds.setdefault(layout.rel(path), kind)
+    cache = HashCache(root)
+    records = [ArtifactRecord(rel, cache.path_hash(layout.abs(rel)), kind) for rel, kind in kinds.items()]
+    cache.save()
+    return records
 
 
 def mark_stale_after(project: Project, step_id: str) -> list[str]:
-    marked = []
+    marked: list[str] = []
+    if step_id not in STEP_IDS:  # export and listen runs feed no later step
+        return marked
     for later in later_steps(step_id):
         st = project.steps.get(later)
         if st and st.status == "done":

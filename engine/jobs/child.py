@@ -1,7 +1,8 @@
 """The detached job process: ``python -m engine.jobs.child <run_dir>``.
 
 Imports the step function and request class named in ``request.json``, runs them through the
-runner, appends every event to ``events.jsonl`` and keeps ``status.json`` current.
+runner (holding the step lock its parent took and passed as ``--lock-fd``), appends every
+event to ``events.jsonl`` and keeps ``status.json`` current.
 SIGHUP is ignored (a dropped SSH connection); the first SIGTERM/SIGINT asks the step to stop
 after its current unit of work, a second one exits at once."""
 from __future__ import annotations
@@ -16,17 +17,32 @@ from pathlib import Path
 from engine.events import Failed, Progress, Result, StopToken, event_to_dict
 from engine.jobs.store import proc_start_time, read_status, write_status
 from engine.runner import drive, request_from_dict, resolve
+from engine.steplock import StepLock
 
 STATUS_EVERY_S = 0.5
 
 
-def main(run_dir: Path) -> int:
+def main(run_dir: Path, lock_fd: int | None = None, gate: bool = False) -> int:
+    signal.signal(signal.SIGHUP, signal.SIG_IGN)  # from the first line: a dropped SSH session
+    if gate:  # submit closes our stdin once our pid is in status.json
+        while os.read(0, 4096):
+            pass
     spec = json.loads((run_dir / "request.json").read_text(encoding="utf-8"))
     status = read_status(run_dir)
-    status.update(pid=os.getpid(), pstart=proc_start_time(os.getpid()), state="running")
-    write_status(run_dir, status)
-
+    status.update(pid=os.getpid(), pstart=proc_start_time(os.getpid()))
+    lock = StepLock.adopt(lock_fd, status.get("project_root") or ".", spec["step"]) \
+        if lock_fd is not None else None
     stop = StopToken()
+    # Still "starting" while the step's modules import (torch takes seconds): SIGTERM keeps
+    # its default action until then, so a cancel now ends us at once, with nothing to save.
+    try:
+        func = resolve(spec["target"])
+        request = request_from_dict(resolve(spec["request_type"]), spec["request"])
+        stream = drive(spec["step"], func, request, stop=stop, lock=lock,
+                       job=_rel_run_dir(run_dir, status.get("project_root")))
+    except Exception as exc:  # cannot even import the step: report, don't vanish
+        stream = iter([Failed(f"Could not start the step: {exc}",
+                              "Re-run `make setup`; if it persists this is a bug.")])
 
     def on_term(signum: int, frame: object) -> None:
         if stop.requested:
@@ -35,21 +51,14 @@ def main(run_dir: Path) -> int:
         status["state"] = "stopping"
         write_status(run_dir, status)
 
-    signal.signal(signal.SIGHUP, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, on_term)
     signal.signal(signal.SIGINT, on_term)
+    status["state"] = "running"
+    write_status(run_dir, status)
 
     last_status = 0.0
     final: dict = {}
     with open(run_dir / "events.jsonl", "a", encoding="utf-8") as events:
-        try:
-            func = resolve(spec["target"])
-            request = request_from_dict(resolve(spec["request_type"]), spec["request"])
-            stream = drive(spec["step"], func, request, stop=stop,
-                           job=_rel_run_dir(run_dir, status.get("project_root")))
-        except Exception as exc:  # cannot even import the step: report, don't vanish
-            stream = iter([Failed(f"Could not start the step: {exc}",
-                                  "Re-run `make setup`; if it persists this is a bug.")])
         for event in stream:
             events.write(json.dumps({"t": time.time(), "event": event_to_dict(event)},
                                     ensure_ascii=False) + "\n")
@@ -66,6 +75,8 @@ def main(run_dir: Path) -> int:
             elif isinstance(event, Failed):
                 state = "cancelled" if stop.requested else "failed"
                 final = {"state": state, "reason": event.reason, "hint": event.hint}
+    if lock is not None:
+        lock.release()  # drive released it already unless the step could not be imported
     status.update(final or {"state": "failed", "reason": "The step ended without a result."})
     status["ended"] = time.time()
     write_status(run_dir, status)
@@ -82,5 +93,10 @@ def _rel_run_dir(run_dir: Path, root: str | None) -> str:
         return str(run_dir)
 
 
+def _parse(argv: list[str]) -> tuple[Path, int | None, bool]:
+    lock_fd = int(argv[argv.index("--lock-fd") + 1]) if "--lock-fd" in argv else None
+    return Path(argv[0]), lock_fd, "--gate" in argv
+
+
 if __name__ == "__main__":
-    sys.exit(main(Path(sys.argv[1])))
+    sys.exit(main(*_parse(sys.argv[1:])))

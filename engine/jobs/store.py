@@ -106,13 +106,20 @@ def _settle_project(st: dict[str, Any]) -> None:
     root = st.get("project_root")
     if not root:
         return
+    from engine.events import StepError
     from engine.project import ProjectError, load_project, record_step
+    from engine.steplock import tidy_lock
 
     try:
         step = load_project(root).steps.get(st.get("step", ""))
-        if step and step.status == "running":
+        if not (step and step.status == "running"):
+            return
+        lock = tidy_lock(root, st["step"], st.get("id", ""))
+        if lock is None:
+            return  # a new run of the step holds it: the status is that run's now
+        with lock:
             record_step(root, st["step"], "failed", message=st["reason"])
-    except (ProjectError, OSError):
+    except (ProjectError, StepError, OSError):
         pass
 
 
