@@ -12,6 +12,7 @@ from textual.worker import Worker, WorkerState
 from engine import jobs
 from engine.appconfig import load_config, save_config
 from engine.project import ProjectError, load_project
+from engine.steps import REGISTRY, entry
 from gsv_tui.actions import APP_ACTIONS, bindings
 from gsv_tui.commands_palette import WizardCommands
 from gsv_tui.jobmonitor import JobMonitor
@@ -102,13 +103,16 @@ class GsvApp(App[int]):
             self.project = load_project(self.project.root)
         except ProjectError:
             return
-        running = {j.step for j in self.monitor.active()}
+        running = {REGISTRY[j.step].pane_id if j.step in REGISTRY else j.step
+                   for j in self.monitor.active()}
         wiz.update_statuses(self.project, running)
 
     # --- jobs ------------------------------------------------------------------------------
-    def start_job(self, step_id: str, target: str, request: Any) -> jobs.JobInfo:
+    def start_job(self, step_id: str, request: Any, target: str | None = None) -> jobs.JobInfo:
+        """Submit one run of a registry entry as a detached job (StepError if refused).
+        ``target`` replaces the entry's run function (tests run tiny stand-in steps)."""
         assert self.project is not None
-        job = jobs.submit(self.project.root, step_id, target, request)
+        job = jobs.submit(self.project.root, step_id, target or entry(step_id).run, request)
         self.monitor.watch(job)
         self.refresh_statuses()
         return job
@@ -123,7 +127,9 @@ class GsvApp(App[int]):
         wiz = self.wizard()
         if wiz is None:
             return
-        pane = wiz.pane(message.job.step, create=True)
+        # Actions (export, listen) report to the pane that starts them.
+        step = message.job.step
+        pane = wiz.pane(REGISTRY[step].pane_id if step in REGISTRY else step, create=True)
         if pane is not None:
             pane.post_message(message)
         self.refresh_statuses()

@@ -17,38 +17,50 @@ DEVICES = ("auto", "cpu", "cuda")
 @dataclass
 class SynthRequest:
     project_root: str
-    text: str = knob("", "What to say")
+    text: str = knob("", "What to say", label="Text")
     language: str = knob("zh", "Language of the text (zh/ja also read English words; auto: per run)",
                          choices=TEXT_LANGS)
     ref_wav: str = knob("", "Reference clip (3–10 s) the voice imitates; relative to the project "
-                            "(empty: a proofread clip is picked)")
-    ref_text: str = knob("", "What the reference says (empty: taken from the proofread list)")
-    ref_language: str = knob("zh", "Language of the reference text", choices=LANGS)
-    ref_free: bool = knob(False, "Reference-free mode: ignore the reference text (the voice may drift)")
-    gpt_path: str = knob("", "GPT weights (.ckpt; empty: the newest in GPT_weights/)")
-    sovits_path: str = knob("", "SoVITS weights (.pth; empty: the newest in SoVITS_weights/)")
+                            "(empty: a proofread clip is picked)", label="Reference clip")
+    ref_text: str = knob("", "What the reference says (empty: taken from the proofread list)",
+                         label="Reference text")
+    ref_language: str = knob("zh", "Language of the reference text", choices=LANGS,
+                             label="Reference language")
+    ref_free: bool = knob(False, "Reference-free mode: ignore the reference text (the voice may drift)",
+                          label="Reference-free")
+    gpt_path: str = knob("", "GPT weights (.ckpt; empty: the newest in GPT_weights/)",
+                         label="GPT weights")
+    sovits_path: str = knob("", "SoVITS weights (.pth; empty: the newest in SoVITS_weights/)",
+                            label="SoVITS weights")
     cut_method: str = knob("cut1", "How to cut the text: cut0 none, cut1 every 4 sentences, "
                                    "cut2 ~50 chars, cut3 at 。, cut4 at '.', cut5 every mark",
                            choices=CUT_METHODS)
-    top_k: int = knob(15, "Sample among the k likeliest tokens", min=1, max=100)
-    top_p: float = knob(1.0, "Sample within this share of probability", min=0.0, max=1.0)
+    top_k: int = knob(15, "Sample among the k likeliest tokens", min=1, max=100, label="Top-k")
+    top_p: float = knob(1.0, "Sample within this share of probability", min=0.0, max=1.0,
+                        label="Top-p")
     temperature: float = knob(1.0, "Randomness of sampling", min=0.01, max=2.0)
     repetition_penalty: float = knob(1.35, "Discourage repeating tokens", min=0.5, max=2.0)
     speed: float = knob(1.0, "Speaking speed", min=0.6, max=1.65)
-    pause_s: float = knob(0.3, "Silence between pieces", min=0.01, max=1.0, unit="s")
+    pause_s: float = knob(0.3, "Silence between pieces", min=0.01, max=1.0, unit="s",
+                          label="Pause between pieces")
     seed: int = knob(-1, "Random seed (-1: a new one each time); piece i uses seed + i",
                      min=-1, max=2**31 - 1)
     # Per-piece re-roll: {"<piece index>": seed}. Other pieces keep seed + i, so they stay
     # the same when one piece is re-rolled.
-    piece_seeds: dict = knob({}, "Seeds for single pieces, {index: seed} (re-roll one sentence)")
+    piece_seeds: dict = knob({}, "Seeds for single pieces, {index: seed} (re-roll one sentence)",
+                             label="Piece seeds")
     device: str = knob("auto", "Where to run", choices=DEVICES)
     precision: str = knob("exact", "CPU speed-up: exact matches upstream; bf16 (~1.5x) and int8 "
                           "(GPT ~2.4x) round the maths, so tokens may differ",
                           choices=("exact", "bf16", "int8"))
-    bert_dir: str = knob("", "Folder of chinese-roberta-wwm-ext-large (empty: the models folder)")
-    hubert_dir: str = knob("", "Folder of chinese-hubert-base (empty: the models folder)")
-    allow_download: bool = knob(True, "Download missing BERT/HuBERT from Hugging Face")
-    output_name: str = knob("", "File name under output/ (empty: <slug>-<time>.wav)")
+    bert_dir: str = knob("", "Folder of chinese-roberta-wwm-ext-large (empty: the models folder)",
+                         label="BERT folder")
+    hubert_dir: str = knob("", "Folder of chinese-hubert-base (empty: the models folder)",
+                           label="HuBERT folder")
+    allow_download: bool = knob(True, "Download missing BERT/HuBERT from Hugging Face",
+                                label="Allow downloads")
+    output_name: str = knob("", "File name under output/ (empty: <slug>-<time>.wav)",
+                            label="Output file name")
 
 
 @dataclass
@@ -56,19 +68,26 @@ class ListenCheckpointsRequest:
     """Read one test sentence with every saved weight file, one wav each, to pick by ear."""
 
     project_root: str
-    text: str = knob("", "The test sentence every checkpoint reads")
+    text: str = knob("", "The test sentence every checkpoint reads", label="Text")
     language: str = knob("zh", "Language of the text", choices=TEXT_LANGS)
-    ref_wav: str = knob("", "Reference clip (3–10 s; empty: a proofread clip is picked)")
-    ref_text: str = knob("", "What the reference says (empty: taken from the proofread list)")
-    ref_language: str = knob("zh", "Language of the reference text", choices=LANGS)
+    ref_wav: str = knob("", "Reference clip (3–10 s; empty: a proofread clip is picked)",
+                        label="Reference clip")
+    ref_text: str = knob("", "What the reference says (empty: taken from the proofread list)",
+                         label="Reference text")
+    ref_language: str = knob("zh", "Language of the reference text", choices=LANGS,
+                             label="Reference language")
     pairs: str = knob("each", "each: every SoVITS with the newest GPT and every GPT with the "
-                              "newest SoVITS; grid: every combination", choices=("each", "grid"))
+                              "newest SoVITS; grid: every combination", choices=("each", "grid"),
+                      label="Checkpoint pairs")
     seed: int = knob(1234, "Random seed, the same for every checkpoint so they compare fairly",
                      min=0, max=2**31 - 1)
     device: str = knob("auto", "Where to run", choices=DEVICES)
-    bert_dir: str = knob("", "Folder of chinese-roberta-wwm-ext-large (empty: the models folder)")
-    hubert_dir: str = knob("", "Folder of chinese-hubert-base (empty: the models folder)")
-    allow_download: bool = knob(True, "Download missing BERT/HuBERT from Hugging Face")
+    bert_dir: str = knob("", "Folder of chinese-roberta-wwm-ext-large (empty: the models folder)",
+                         label="BERT folder")
+    hubert_dir: str = knob("", "Folder of chinese-hubert-base (empty: the models folder)",
+                           label="HuBERT folder")
+    allow_download: bool = knob(True, "Download missing BERT/HuBERT from Hugging Face",
+                                label="Allow downloads")
 
 
 @dataclass
@@ -77,10 +96,16 @@ class ExportRequest:
     reference clip with its text, and a small settings TOML."""
 
     project_root: str
-    gpt_path: str = knob("", "GPT weights (.ckpt; empty: the newest in GPT_weights/)")
-    sovits_path: str = knob("", "SoVITS weights (.pth; empty: the newest in SoVITS_weights/)")
-    ref_wav: str = knob("", "Reference clip to ship (empty: a proofread clip is picked)")
-    ref_text: str = knob("", "What the reference says (empty: taken from the proofread list)")
-    ref_language: str = knob("zh", "Language of the reference text", choices=LANGS)
-    dest: str = knob("", "Bundle folder (empty: output/<slug>-export)")
-    make_zip: bool = knob(True, "Also write <bundle>.zip next to the folder")
+    gpt_path: str = knob("", "GPT weights (.ckpt; empty: the newest in GPT_weights/)",
+                         label="GPT weights")
+    sovits_path: str = knob("", "SoVITS weights (.pth; empty: the newest in SoVITS_weights/)",
+                            label="SoVITS weights")
+    ref_wav: str = knob("", "Reference clip to ship (empty: a proofread clip is picked)",
+                        label="Reference clip")
+    ref_text: str = knob("", "What the reference says (empty: taken from the proofread list)",
+                         label="Reference text")
+    ref_language: str = knob("zh", "Language of the reference text", choices=LANGS,
+                             label="Reference language")
+    dest: str = knob("", "Bundle folder (empty: output/<slug>-export)", label="Bundle folder")
+    make_zip: bool = knob(True, "Also write <bundle>.zip next to the folder",
+                          label="Also write a zip")

@@ -24,9 +24,11 @@ class TrainRequest:
     sovits_batch_size: int = knob(0, "SoVITS clips per step (0: half the GPU's GB)", min=0, max=64)
     gpt_epochs: int = knob(15, "GPT passes over the data (upstream default 15)", min=2, max=50)
     gpt_batch_size: int = knob(0, "GPT utterances per batch (0: half the GPU's GB)", min=0, max=40)
-    dpo: bool = knob(False, "GPT: also train against made-up bad readings (experimental)")
+    dpo: bool = knob(False, "GPT: also train against made-up bad readings (experimental)",
+                     label="GPT DPO (experimental)")
     device: str = knob("auto", "Where to train", choices=("auto", "cpu", "cuda"))
-    allow_download: bool = True
+    allow_download: bool = knob(True, "Download missing pretrained bases (off: local only)",
+                                label="Allow downloads")
     sovits: dict[str, Any] = field(default_factory=dict)  # advanced SovitsTrainRequest fields
     gpt: dict[str, Any] = field(default_factory=dict)  # advanced GptTrainRequest fields
 

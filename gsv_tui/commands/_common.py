@@ -3,15 +3,19 @@ progress on stderr, or detached as a job."""
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import json
 import signal
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
-from engine.events import Artifact, Failed, Log, Progress, Result, StopToken
+from engine.events import Artifact, Failed, Log, Progress, Result, StepError, StopToken
 from engine.project import Project, ProjectError, find_root, load_project
 from engine.runner import StepFunc, drive
+from engine.settings import default_of, knobs, label_of
+from engine.steps import FIXED_FIELDS, entry
 
 
 def add_project_arg(p: argparse.ArgumentParser) -> None:
@@ -23,6 +27,100 @@ def add_job_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--detach", action="store_true",
                    help="run as a background job that survives logout; follow with `gsv jobs --follow`")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress output")
+
+
+SETTINGS_EPILOG = ("Settings left out keep the project's stored value (what the wizard shows); "
+                   "settings given are stored, so the next run, from here or the wizard, "
+                   "starts from them.")
+
+
+# Short spellings that switch a setting off, kept from before the flags were generated.
+NEGATIONS = {"allow_download": ("--offline", "never download; use local or cached models only"),
+             "half": ("--fp32", "full precision on a GPU too"),
+             "vad_filter": ("--no-vad", "do not drop non-speech with VAD"),
+             "pack_clips": ("--no-pack", "one Whisper window per clip")}
+
+
+def add_settings_flags(p: argparse.ArgumentParser, step_id: str, *,
+                       aliases: dict[str, tuple[str, ...]] | None = None,
+                       skip: tuple[str, ...] = (), title: str = "settings",
+                       print_request: bool = True) -> None:
+    """One flag per knob of the step's request, generated from its declaration: the same
+    knobs the wizard renders as form fields. Every flag defaults to None (= not given), so
+    stored settings apply; ``aliases`` adds older or shorter spellings (``--lang``)."""
+    step = entry(step_id)
+    aliases = aliases or {}
+    group = p.add_argument_group(title, SETTINGS_EPILOG if title == "settings" else None)
+    for f in knobs(step.request_cls()):
+        if f.name in skip or f.name in step.inputs or f.name in FIXED_FIELDS:
+            continue
+        default = default_of(f)
+        if isinstance(default, dict):
+            continue  # tables have their own flags (e.g. --reroll)
+        meta = f.metadata
+        names = ["--" + f.name.replace("_", "-"), *aliases.get(f.name, ())]
+        shown = "on" if default is True else "off" if default is False else repr(default)
+        text = f"{label_of(f)}: {meta['help']} (default {shown})".replace("%", "%%")
+        kw: dict[str, Any] = {"dest": f.name, "default": None, "help": text}
+        if isinstance(default, bool):
+            kw["action"] = argparse.BooleanOptionalAction
+        elif isinstance(default, list):
+            kw.update(action="append", metavar="VALUE")
+        else:
+            kw["type"] = type(default) if default is not None else str
+            if meta.get("choices"):
+                kw["choices"] = meta["choices"]
+            else:
+                kw["metavar"] = _metavar(f.name, default, meta.get("unit", ""))
+        group.add_argument(*names, **kw)
+        if f.name in NEGATIONS and isinstance(default, bool):
+            flag, what = NEGATIONS[f.name]
+            group.add_argument(flag, dest=f.name, action="store_false", default=None,
+                               help=f"{what} (= --no-{f.name.replace('_', '-')})")
+    if print_request:
+        p.add_argument("--print-request", action="store_true",
+                       help="print the request this run would use (JSON) and exit")
+
+
+def _metavar(name: str, default: Any, unit: str) -> str:
+    if isinstance(default, str):
+        return "PATH" if name.endswith(("_path", "_dir", "_wav")) else "TEXT"
+    if unit:
+        return unit.upper().replace(" ", "_")
+    return "N" if isinstance(default, int) else "X"
+
+
+def settings_overrides(args: argparse.Namespace, step_id: str) -> dict[str, Any]:
+    """The settings flags actually given on the command line (not the step's inputs)."""
+    step = entry(step_id)
+    names = {f.name for f in knobs(step.request_cls())} - set(step.inputs) - set(FIXED_FIELDS)
+    return {k: v for k, v in vars(args).items() if k in names and v is not None}
+
+
+def run_registered(args: argparse.Namespace, step_id: str, *,
+                   overrides: dict[str, Any] | None = None,
+                   inputs: dict[str, Any] | None = None,
+                   project: Project | None = None) -> int:
+    """Build the step's request from the project + flags (engine.requests, the one rule),
+    store what it uses, and run it inline or as a job. Returns the exit code."""
+    from engine.requests import build_request, remember
+
+    project = project or open_project(args)
+    given = settings_overrides(args, step_id)
+    given.update(overrides or {})
+    try:
+        request = build_request(project, step_id, given, inputs=inputs)
+    except StepError as exc:
+        fail(exc.reason + (f"\n  what to do: {exc.hint}" if exc.hint else ""))
+        raise  # unreachable
+    if getattr(args, "print_request", False):
+        print(json.dumps(dataclasses.asdict(request), ensure_ascii=False, indent=1))
+        return 0
+    try:
+        remember(project, step_id, request)
+    except ProjectError as exc:
+        fail(str(exc))
+    return run_step_cli(args, step_id, entry(step_id).run_func(), request)
 
 
 def project_root(args: argparse.Namespace) -> Path:
@@ -95,7 +193,11 @@ def run_step_cli(args: argparse.Namespace, step_id: str, func: StepFunc, request
         from engine import jobs
 
         root = getattr(request, "project_root", "") or str(project_root(args))
-        job = jobs.submit(root, step_id, func, request)
+        try:
+            job = jobs.submit(root, step_id, func, request)
+        except StepError as exc:  # e.g. the step is already running
+            fail(exc.reason + (f"\n  what to do: {exc.hint}" if exc.hint else ""), 1)
+            raise  # unreachable
         print(f"started job {job.id} ({step_id}) in {job.run_dir}")
         print("follow it with: gsv jobs --follow" + (f" -C {root}" if root else ""))
         return 0

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import argparse
 
-from engine.synth.request import LANGS, ExportRequest
-from gsv_tui.commands._common import add_job_args, add_project_arg, open_project, run_step_cli
+from gsv_tui.commands._common import (add_job_args, add_project_arg, add_settings_flags,
+                                      run_registered)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -13,24 +13,14 @@ def register(sub: argparse._SubParsersAction) -> None:
                                       "settings) so it also loads in upstream GPT-SoVITS")
     add_project_arg(p)
     add_job_args(p)
-    p.add_argument("--gpt", default=None, help="GPT weights (.ckpt; default: the newest)")
-    p.add_argument("--sovits", default=None, help="SoVITS weights (.pth; default: the newest)")
-    p.add_argument("--ref", default=None, metavar="CLIP",
-                   help="reference clip, 3–10 s (default: a proofread clip near 6 s)")
-    p.add_argument("--ref-text", default=None, help="what the reference says (default: from the .list)")
-    p.add_argument("--ref-lang", choices=LANGS, default=None)
-    p.add_argument("--dest", default=None, help="bundle folder (default: output/<slug>-export)")
-    p.add_argument("--no-zip", action="store_true", help="write the folder only")
+    p.add_argument("--dest", default="",
+                   help="bundle folder: a new or empty one (default: output/<slug>-export)")
+    add_settings_flags(p, "export", aliases={"gpt_path": ("--gpt",), "sovits_path": ("--sovits",),
+                                             "ref_wav": ("--ref",), "ref_language": ("--ref-lang",)})
+    p.add_argument("--no-zip", dest="make_zip", action="store_false", default=None,
+                   help="write the folder only (= --no-make-zip)")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    project = open_project(args)
-    from engine.synth.export import run_export
-
-    request = ExportRequest(str(project.root), gpt_path=args.gpt or "",
-                            sovits_path=args.sovits or "", ref_wav=args.ref or "",
-                            ref_text=args.ref_text or "",
-                            ref_language=args.ref_lang or project.language,
-                            dest=args.dest or "", make_zip=not args.no_zip)
-    return run_step_cli(args, "synthesize", run_export, request)
+    return run_registered(args, "export", inputs={"dest": args.dest})

@@ -6,16 +6,14 @@ import json
 import math
 from pathlib import Path
 
-from gsv_tui.commands._common import add_job_args, add_project_arg, open_project, run_step_cli
+from gsv_tui.commands._common import (add_job_args, add_project_arg, add_settings_flags,
+                                      open_project, run_registered)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("import", help="bring recordings (files or folders) into the project")
     p.add_argument("sources", nargs="+", help="audio/video files or folders (searched recursively)")
-    p.add_argument("--normalize", action="store_true",
-                   help="bring each file's peak into --peak-min-db … --peak-max-db")
-    p.add_argument("--peak-min-db", type=float, default=-9.0, help="default −9 dBFS")
-    p.add_argument("--peak-max-db", type=float, default=-6.0, help="default −6 dBFS")
+    add_settings_flags(p, "import")
     add_project_arg(p)
     add_job_args(p)
     p.set_defaults(func=run)
@@ -47,14 +45,9 @@ def print_report(root: Path) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from engine.audio.import_step import ImportRequest, run_import
-
     project = open_project(args)
-    req = ImportRequest(project_root=str(project.root),
-                        sources=[str(Path(s).expanduser().resolve()) for s in args.sources],
-                        normalize=args.normalize, peak_min_db=args.peak_min_db,
-                        peak_max_db=args.peak_max_db)
-    code = run_step_cli(args, "import", run_import, req)
-    if code == 0 and not args.detach and not args.quiet:
+    sources = [str(Path(s).expanduser().resolve()) for s in args.sources]
+    code = run_registered(args, "import", inputs={"sources": sources}, project=project)
+    if code == 0 and not args.detach and not args.quiet and not args.print_request:
         print_report(project.root)
     return code

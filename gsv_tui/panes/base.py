@@ -15,9 +15,9 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Button, Label, ProgressBar, RichLog, Static
 
 from engine.events import Artifact, Failed, Log, Progress, Result, StepError
-from engine.project import Project, ProjectError, load_project, set_step_settings
-from engine.settings import apply, non_defaults, validate
-from engine.steps import STEP_BY_ID
+from engine.project import Project, ProjectError, load_project
+from engine.requests import build_request, effective_settings, remember
+from engine.steps import REGISTRY, STEP_BY_ID
 from gsv_tui.messages import JobUpdate
 from gsv_tui.widgets.settings_form import SettingsForm
 
@@ -30,16 +30,13 @@ def _eta(seconds: float | None) -> str:
 
 
 class StepPane(VerticalScroll):
-    """Subclasses set ``step_id``, ``request_cls`` and ``target`` (``"module:function"``),
-    and may override :meth:`fixed_fields`, :meth:`compose_extra` and :meth:`show_result`."""
+    """Subclasses set ``step_id`` (the registry entry gives the request class and what
+    runs), and may override :meth:`fixed_fields`, :meth:`compose_extra` and
+    :meth:`show_result`."""
 
     step_id: ClassVar[str] = ""
-    request_cls: ClassVar[type | None] = None
-    target: ClassVar[str] = ""
-    # Request fields filled by the app, not shown in the form.
+    # Knobs the pane renders with widgets of its own (or never shows), not in the form.
     hidden_fields: ClassVar[tuple[str, ...]] = ("project_root",)
-    # Steps that never run as a job (the project step) show no progress area.
-    has_jobs: ClassVar[bool] = True
     # The pane's own keys (gsv_tui.actions.ActionSpec with scope=step id); subclasses set
     # BINDINGS = bindings(ACTION_SPECS) so the help overlay and the keymap know them.
     ACTION_SPECS: ClassVar[tuple] = ()
@@ -65,6 +62,23 @@ class StepPane(VerticalScroll):
         self.project = project
         self.job = None
 
+    @property
+    def entry(self):  # noqa: ANN201 - engine.steps.StepEntry
+        return REGISTRY[self.step_id]
+
+    @property
+    def request_cls(self) -> type | None:
+        return self.entry.request_cls() if self.entry.request else None
+
+    @property
+    def has_jobs(self) -> bool:
+        """Steps that never run as a job (project, proofread) show no progress area."""
+        return self.entry.job
+
+    @property
+    def runnable(self) -> bool:
+        return bool(self.entry.run) and self.entry.job
+
     # --- layout ------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
         info = STEP_BY_ID[self.step_id]
@@ -74,10 +88,10 @@ class StepPane(VerticalScroll):
         yield from self.compose_extra()
         if self.request_cls is not None:
             yield SettingsForm(self.request_cls, self.initial_settings(),
-                               skip=self.hidden_fields, id="settings")
+                               skip=self.hidden_fields + self.entry.inputs, id="settings")
         if self.has_jobs:
             with Horizontal(classes="pane-controls"):
-                if self.target:
+                if self.runnable:
                     yield Button("Run", id="run", variant="primary")
                 # Stop works for any job of this step, also one started from the CLI.
                 yield Button("Stop", id="stop", variant="error", disabled=True)
@@ -93,26 +107,31 @@ class StepPane(VerticalScroll):
         return iter(())
 
     def initial_settings(self) -> dict[str, Any]:
-        """What the form shows: the project's stored settings (steps may add defaults that
-        follow from the project, e.g. its language)."""
-        return self.project.step_settings(self.step_id)
+        """What the form shows: what the next run uses (defaults, the project's defaults such
+        as its language, the stored settings), the same values `gsv <step>` would use."""
+        return effective_settings(self.project, self.step_id)
 
     def on_mount(self) -> None:
         self.refresh_status()
 
     # --- requests ------------------------------------------------------------------------
     def fixed_fields(self) -> dict[str, Any]:
-        names = {f.name for f in dataclasses.fields(self.request_cls)} if self.request_cls else set()
-        return {"project_root": str(self.project.root)} if "project_root" in names else {}
+        """Values from the pane's own widgets: the step's inputs (what to import, what to
+        say) and knobs it renders itself. Raise StepError when an input is missing."""
+        return {}
 
-    def build_request(self) -> Any:
-        assert self.request_cls is not None
-        values = self.query_one(SettingsForm).values()
-        stored = self.project.step_settings(self.step_id)
-        stored.update(values)
-        request = apply(self.request_cls, stored, **self.fixed_fields())
-        validate(request)
-        return request
+    def build_request(self, step_id: str | None = None, extra: dict[str, Any] | None = None) -> Any:
+        """The request through the engine's one rule (engine.requests): the form's values
+        and the pane's own widgets over the stored settings."""
+        step_id = step_id or self.step_id
+        own = REGISTRY[step_id]
+        values = dict(self.query_one(SettingsForm).values()) if step_id == self.step_id else {}
+        values.update(self.fixed_fields() if extra is None else extra)
+        names = {f.name for f in dataclasses.fields(own.request_cls())}
+        values = {k: v for k, v in values.items() if k in names and k != "project_root"}
+        inputs = {k: v for k, v in values.items() if k in own.inputs}
+        overrides = {k: v for k, v in values.items() if k not in own.inputs}
+        return build_request(self.project, step_id, overrides, inputs=inputs)
 
     # --- actions -------------------------------------------------------------------------
     @on(Button.Pressed, "#run")
@@ -124,39 +143,51 @@ class StepPane(VerticalScroll):
         self.stop_step()
 
     def run_step(self) -> None:
-        if not self.target:
+        if not self.runnable:
             return
+        self.start(self.step_id)
+
+    def start(self, step_id: str, extra: dict[str, Any] | None = None, request: Any = None) -> None:
+        """Build (unless given), store and submit one run of ``step_id`` as a job."""
         if self.job is not None and self.job.active:
-            self.app.notify("This step is already running.", severity="warning")
+            self.app.notify(f"A {self.job.step} job is already running here.", severity="warning")
             return
         try:
-            request = self.build_request()
+            if request is None:
+                request = self.build_request(step_id, extra)
         except (ValueError, StepError) as exc:
             reason = exc.reason if isinstance(exc, StepError) else str(exc)
             hint = exc.hint if isinstance(exc, StepError) else ""
             self.app.notify(f"{reason}\n{hint}".strip(), title="Check the settings", severity="error")
             return
         try:
-            set_step_settings(self.project.root, self.step_id, non_defaults(request))
+            remember(self.project, step_id, request)
         except ProjectError as exc:
             self.app.show_error("Could not save the settings", str(exc))
+            return
+        try:
+            job = self.app.start_job(step_id, request)
+        except StepError as exc:  # e.g. the step is already running, from the CLI
+            self.app.notify(f"{exc.reason}\n{exc.hint}".strip(), title="Not started",
+                            severity="warning", timeout=10)
             return
         self.query_one("#log", RichLog).clear()
         self.query_one("#job-area").remove_class("-hidden")
         self.query_one("#result", Static).update("")
-        self.job = self.app.start_job(self.step_id, self.target, request)
+        self.job = job
         self._set_running(True)
 
     def stop_step(self) -> None:
         # The monitor knows the step's job even before this pane has had an update from it.
-        job = self.app.monitor.latest.get(self.step_id) or self.job
+        job = self.job if self.job is not None and self.job.active else None
+        job = job or self.app.monitor.latest.get(self.step_id) or self.job
         if job is not None and job.active:
             self.app.cancel_job(job)
         else:
             self.app.notify("No job of this step is running.", severity="information")
 
     def _set_running(self, running: bool) -> None:
-        if self.target:
+        if self.runnable:
             self.query_one("#run", Button).disabled = running
         if self.has_jobs:
             self.query_one("#stop", Button).disabled = not running

@@ -5,14 +5,11 @@ from __future__ import annotations
 from textual.app import ComposeResult
 from textual.widgets import Static
 
-from engine.dataset.format.request import FormatRequest
 from gsv_tui.panes.base import StepPane
 
 
 class Pane(StepPane):
     step_id = "format"
-    request_cls = FormatRequest
-    target = "engine.dataset.format.step:run_format"
 
     def compose_extra(self) -> ComposeResult:
         yield Static("Reads the proofread transcript (deleted clips left out). Re-running only "

@@ -7,7 +7,6 @@ from typing import Any
 from textual.app import ComposeResult
 from textual.widgets import DataTable, Input, Label
 
-from engine.audio.import_step import ImportRequest
 from engine.events import Result, StepError
 from gsv_tui.panes.base import StepPane
 
@@ -18,8 +17,6 @@ def _db(v: Any) -> str:
 
 class Pane(StepPane):
     step_id = "import"
-    request_cls = ImportRequest
-    target = "engine.audio.import_step:run_import"
     hidden_fields = ("project_root", "sources")
 
     DEFAULT_CSS = """

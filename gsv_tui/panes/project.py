@@ -11,7 +11,6 @@ from gsv_tui.panes.base import StepPane
 
 class Pane(StepPane):
     step_id = "project"
-    has_jobs = False
 
     def compose_extra(self) -> ComposeResult:
         p = self.project

@@ -6,15 +6,12 @@ import json
 from textual.app import ComposeResult
 from textual.widgets import Static
 
-from engine.audio.slice_step import SliceRequest
 from engine.events import Result
 from gsv_tui.panes.base import StepPane
 
 
 class Pane(StepPane):
     step_id = "slice"
-    request_cls = SliceRequest
-    target = "engine.audio.slice_step:run_slice"
     hidden_fields = ("project_root", "source")
 
     def compose(self) -> ComposeResult:

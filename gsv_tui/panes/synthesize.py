@@ -15,20 +15,15 @@ from textual.containers import Horizontal
 from textual.widgets import Button, DataTable, Input, Label, Select, Static, TextArea
 
 from engine.events import Result, StepError
-from engine.settings import validate
-from engine.synth.request import ExportRequest, ListenCheckpointsRequest, SynthRequest
+from engine.requests import effective_settings
 from gsv_tui.actions import ActionSpec, bindings
 from gsv_tui.panes.base import StepPane
 
 NEWEST = "__newest__"
-LISTEN_TARGET = "engine.synth.listen:run_listen_checkpoints"
-EXPORT_TARGET = "engine.synth.export:run_export"
 
 
 class Pane(StepPane):
     step_id = "synthesize"
-    request_cls = SynthRequest
-    target = "engine.synth.step:run_synthesize"
     hidden_fields = ("project_root", "text", "ref_wav", "ref_text", "ref_language",
                      "gpt_path", "sovits_path", "piece_seeds", "output_name", "bert_dir",
                      "hubert_dir")
@@ -59,7 +54,7 @@ class Pane(StepPane):
         from engine.synth import reference, weights
 
         layout = self.project.layout
-        stored = self.project.step_settings(self.step_id)
+        stored = effective_settings(self.project, self.step_id)
         refs = reference.candidates(layout)
         opts = [(f"{c.seconds:4.1f} s  {c.text[:60]}", c.wav) for c in refs]
         last = stored.get("ref_wav")
@@ -78,7 +73,7 @@ class Pane(StepPane):
                 options = [("newest", NEWEST)] + [(p.name, layout.rel(p)) for p in reversed(files)]
                 yield Select(options, allow_blank=False, id=f"synth-{kind.lower()}")
         yield Label("Text to speak (cut into pieces by punctuation, see 'Cut method')")
-        yield TextArea(str(stored.get("text", "")), id="synth-text")  # the last text said
+        yield TextArea(self._last_text(), id="synth-text")
         with Horizontal(classes="synth-row"):
             yield Label("Text file")
             yield Input(placeholder="a UTF-8 .txt file to load into the text box", id="synth-file")
@@ -99,10 +94,21 @@ class Pane(StepPane):
         super().on_mount()
         self.query_one("#synth-results", DataTable).add_columns("file", "seconds")
         self.query_one("#synth-pieces", DataTable).add_columns("#", "seed", "seconds", "text")
-        if "language" not in self.project.step_settings(self.step_id):
-            # The project's language until the user picks another one here.
-            self.query_one("#knob-language", Select).value = self.project.language
         self.refresh_results()
+
+    def _last_text(self) -> str:
+        """The text of the newest result (texts are per-run inputs, not stored settings)."""
+        from engine.synth.step import sidecar_of
+
+        out = self.project.layout.output_dir
+        wavs = sorted(out.glob("*.wav"), key=lambda p: p.stat().st_mtime, reverse=True)
+        for wav in wavs[:1]:
+            try:
+                doc = json.loads(sidecar_of(wav).read_text(encoding="utf-8"))
+                return str(doc.get("request", {}).get("text", ""))
+            except (OSError, json.JSONDecodeError, AttributeError):
+                pass
+        return ""
 
     # --- requests ------------------------------------------------------------------------
     def _ref(self) -> str:
@@ -123,33 +129,17 @@ class Pane(StepPane):
         text = self._text()
         if not text.strip():
             raise StepError("There is no text to speak.", "Type what the voice should say.")
-        return {"project_root": str(self.project.root), "text": text, "ref_wav": self._ref(),
-                **self._weights()}
-
-    def _start(self, target: str, request: Any) -> None:
-        if self.job is not None and self.job.active:
-            self.app.notify("A synthesize job is already running.", severity="warning")
-            return
-        try:
-            validate(request)
-        except StepError as exc:
-            self.app.notify(f"{exc.reason}\n{exc.hint}", title="Check the settings", severity="error")
-            return
-        self.query_one("#job-area").remove_class("-hidden")
-        self.query_one("#result", Static).update("")
-        self.job = self.app.start_job(self.step_id, target, request)
-        self._set_running(True)
+        return {"text": text, "ref_wav": self._ref(), **self._weights()}
 
     @on(Button.Pressed, "#synth-listen")
     def listen(self) -> None:
+        # Its own run (status, lock, settings): the first line is the test sentence.
         first = self._text().strip().split("\n")[0]
-        self._start(LISTEN_TARGET, ListenCheckpointsRequest(
-            str(self.project.root), text=first, language=self._language(), ref_wav=self._ref()))
+        self.start("listen", {"text": first, "language": self._language(), "ref_wav": self._ref()})
 
     @on(Button.Pressed, "#synth-export")
     def export(self) -> None:
-        self._start(EXPORT_TARGET, ExportRequest(str(self.project.root), ref_wav=self._ref(),
-                                                 **self._weights()))
+        self.start("export", {"ref_wav": self._ref(), **self._weights()})
 
     def _language(self) -> str:
         value = self.query_one("#knob-language", Select).value
@@ -254,7 +244,7 @@ class Pane(StepPane):
         piece = table.cursor_row
         seed = secrets.randbelow(2**31 - 1)
         name = f"{wav.stem.split('~')[0]}~{piece}-{seed}"
-        self._start(self.target, reroll_request(self.sidecar, piece, seed, name))
+        self.start(self.step_id, request=reroll_request(self.sidecar, piece, seed, name))
 
     def on_unmount(self) -> None:
         if self.player is not None:

@@ -4,14 +4,11 @@ from __future__ import annotations
 from textual.app import ComposeResult
 from textual.widgets import Static
 
-from engine.train.step import TrainRequest
 from gsv_tui.panes.base import StepPane
 
 
 class Pane(StepPane):
     step_id = "train"
-    request_cls = TrainRequest
-    target = "engine.train.step:run_train"
     hidden_fields = ("project_root", "allow_download", "sovits", "gpt")
 
     def compose_extra(self) -> ComposeResult:

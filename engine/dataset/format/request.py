@@ -9,13 +9,19 @@ from engine.settings import knob
 @dataclass
 class FormatRequest:
     project_root: str
-    list_path: str = knob("", "Transcript to format (empty: the project's asr/<slug>.list)")
+    list_path: str = knob("", "Transcript to format (empty: the project's asr/<slug>.list)",
+                          label="Transcript (.list)")
     version: str = knob("project", "Model version the features are for (project: the project's)",
                         choices=("project", "v1", "v2"))
-    bert_dir: str = knob("", "Folder of chinese-roberta-wwm-ext-large (empty: the models folder)")
-    hubert_dir: str = knob("", "Folder of chinese-hubert-base (empty: the models folder)")
+    bert_dir: str = knob("", "Folder of chinese-roberta-wwm-ext-large (empty: the models folder)",
+                         label="BERT folder")
+    hubert_dir: str = knob("", "Folder of chinese-hubert-base (empty: the models folder)",
+                           label="HuBERT folder")
     sovits_path: str = knob("", "Pretrained SoVITS G file whose quantizer makes the semantic "
-                                "tokens (empty: the base model of the version)")
+                                "tokens (empty: the base model of the version)",
+                            label="Pretrained SoVITS G")
     device: str = knob("auto", "Where the feature models run", choices=("auto", "cpu", "cuda"))
-    half: bool = knob(True, "Half precision on a GPU, as upstream (ignored on CPU)")
-    allow_download: bool = knob(True, "Download missing pretrained models from Hugging Face")
+    half: bool = knob(True, "Half precision on a GPU, as upstream (ignored on CPU)",
+                      label="Half precision (GPU)")
+    allow_download: bool = knob(True, "Download missing pretrained models from Hugging Face",
+                                label="Allow downloads")

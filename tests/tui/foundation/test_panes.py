@@ -64,4 +64,4 @@ async def test_bad_settings_are_refused_before_a_job_starts(tmp_path):
         await pilot.pause()
         assert pane.job is None
         assert not (p.root / "runs").exists()
-        assert any("threshold_db" in str(n.message) for n in app._notifications)
+        assert any("Silence threshold (dB)" in str(n.message) for n in app._notifications)

@@ -68,7 +68,7 @@ async def test_job_progress_reaches_its_pane_and_sidebar(tmp_path):
     app = GsvApp(p.root)
     async with app.run_test(size=SIZE) as pilot:
         req = CountRequest(project_root=str(p.root), n=15, tick_s=0.05)
-        job = app.start_job("format", "tests.helpers.steps:run_count", req)
+        job = app.start_job("format", req, target="tests.helpers.steps:run_count")
         app.goto_step("format")
         await pilot.pause()
         wiz = app.wizard()
@@ -99,8 +99,8 @@ async def test_quitting_the_app_leaves_the_job_running(tmp_path):
     p = create_project(tmp_path / "p", "Quit")
     app = GsvApp(p.root)
     async with app.run_test(size=SIZE) as pilot:
-        job = app.start_job("asr", "tests.helpers.steps:run_count",
-                            CountRequest(project_root=str(p.root), n=20, tick_s=0.1))
+        job = app.start_job("asr", CountRequest(project_root=str(p.root), n=20, tick_s=0.1),
+                            target="tests.helpers.steps:run_count")
         await pilot.pause(0.3)
         await pilot.press("ctrl+q")
     assert jobs.load_job(job.run_dir).active
@@ -146,8 +146,8 @@ async def test_stop_key_cancels_the_steps_job(tmp_path):
     p = create_project(tmp_path / "p", "Stop")
     app = GsvApp(p.root)
     async with app.run_test(size=SIZE) as pilot:
-        job = app.start_job("asr", "tests.helpers.steps:run_count",
-                            CountRequest(project_root=str(p.root), n=5000, tick_s=0.01))
+        job = app.start_job("asr", CountRequest(project_root=str(p.root), n=5000, tick_s=0.01),
+                            target="tests.helpers.steps:run_count")
         app.goto_step("asr")
         wiz = app.wizard()
         await _until(pilot, lambda: {i.step_id: i for i in wiz.query(StepItem)}["asr"].status == "running")
