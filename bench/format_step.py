@@ -13,8 +13,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
-SHARED = REPO.parent / "shared"
-os.environ.setdefault("NLTK_DATA", str(SHARED / "data" / "nltk_data"))
+FIXTURES = REPO / "tests" / "fixtures"
 
 ZH = ["今天天气很好，我们一起去公园散步吧。", "这个问题其实并不复杂，只是需要一点耐心。",
       "他说明天早上八点在学校门口见面。", "我最喜欢的水果是苹果和香蕉。"]
@@ -57,7 +56,7 @@ def main() -> None:
         hub.model = HubertModel(HubertConfig()).eval()  # hubert-base: 12 layers, 768
         sov_path = tmp / "s.pth"
         sov_path.write_bytes(lzma.decompress(
-            (SHARED / "fixtures/upstream-v2/sovits_v2_small.pth.xz").read_bytes()))
+            (FIXTURES / "upstream-v2/sovits_v2_small.pth.xz").read_bytes()))
         sem = SovitsSemantic(sov_path, "cpu")
 
         t = {"text (zh)": 0.0, "BERT-large (zh line)": 0.0, "audio prep (32k wav + 16k input)": 0.0,

@@ -11,8 +11,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
-SHARED = REPO.parent / "shared"
-os.environ.setdefault("NLTK_DATA", str(SHARED / "data" / "nltk_data"))
+FIXTURES = REPO / "tests" / "fixtures"
 os.environ.setdefault("OPEN_JTALK_DICT_DIR", "/var/lib/mecab/dic/open-jtalk/naist-jdic")
 
 RESULTS = REPO / "bench" / "results" / "format.md"
@@ -22,7 +21,7 @@ def measure() -> list[dict]:
     from engine.text import clean_text, cleaned_text_to_sequence
 
     rows = [json.loads(line) for line in
-            (SHARED / "fixtures/text/frontend_v2_public.jsonl").read_text().splitlines()]
+            (FIXTURES / "text/frontend_v2_public.jsonl").read_text().splitlines()]
     out = []
     for lang in ("zh", "en", "ja"):
         cases = [r for r in rows if r["lang"] == lang]
@@ -49,7 +48,7 @@ def main() -> None:
              f"Machine: {platform.machine()}, {os.cpu_count()} cores, Python "
              f"{platform.python_version()}, load average {os.getloadavg()[0]:.1f}; "
              "`python -m bench format_text`; public set "
-             "`../shared/fixtures/text/frontend_v2_public.jsonl` (zh via pypinyin, as the fixtures).",
+             "`tests/fixtures/text/frontend_v2_public.jsonl` (zh via pypinyin, as the fixtures).",
              "", "| Language | Agreement (norm text + phones + word2ph + ids) | First call (loads data) "
              "| Per sentence after |", "|---|---|---|---|"]
     for r in res:

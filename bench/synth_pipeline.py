@@ -94,7 +94,6 @@ def main(argv: list[str] | None = None) -> None:
     args = ap.parse_args(argv or [])
     import torch
 
-    os.environ.setdefault("NLTK_DATA", str(Path(__file__).resolve().parents[2] / "shared" / "data" / "nltk_data"))
     with tempfile.TemporaryDirectory() as tmp:
         os.environ["GSV_HOME"] = str(Path(tmp) / "home")
         root = build(Path(tmp))

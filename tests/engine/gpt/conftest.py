@@ -7,8 +7,9 @@ import numpy as np
 import pytest
 import torch
 
-FIXTURES = Path(__file__).resolve().parents[3].parent / "shared" / "fixtures" / "upstream-v2"
-MANIFEST = FIXTURES.parents[1] / "spec" / "manifests" / "gpt_v2_export.json"
+from tests.helpers.fixtures import MANIFESTS, UPSTREAM_V2 as FIXTURES
+
+MANIFEST = MANIFESTS / "gpt_v2_export.json"
 
 
 def golden(name: str) -> dict[str, np.ndarray]:

@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-FIXTURES = Path(__file__).resolve().parents[3].parent / "shared" / "fixtures" / "upstream-v2"
-MANIFESTS = FIXTURES.parent.parent / "spec" / "manifests"
+from tests.helpers.fixtures import MANIFESTS, UPSTREAM_V2 as FIXTURES  # noqa: F401  (re-exported)
+
 ATOL = 1e-4  # fixtures README: atol = rtol = 1e-4 on floats, exact on ids
 
 

@@ -1,5 +1,5 @@
 """Our text frontend against upstream GPT-SoVITS's own output on the public sentence set
-(../shared/fixtures/text/frontend_v2_public.jsonl): normalised text, phones, word2ph and ids."""
+(tests/fixtures/text/frontend_v2_public.jsonl): normalised text, phones, word2ph and ids."""
 from __future__ import annotations
 
 import json
@@ -8,6 +8,7 @@ import pytest
 
 from engine.text import clean_text, cleaned_text_to_sequence
 from engine.text.chinese import PINYIN_BACKEND
+from tests.helpers.fixtures import TEXT
 
 # Sentences where we knowingly differ, and why. Everything else must match exactly.
 KNOWN_DIFFERENCES = {
@@ -21,8 +22,8 @@ KNOWN_DIFFERENCES = {
 }
 
 
-def _cases(shared_dir, lang):
-    path = shared_dir / "fixtures" / "text" / "frontend_v2_public.jsonl"
+def _cases(lang):
+    path = TEXT / "frontend_v2_public.jsonl"
     rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
     return [r for r in rows if r["lang"] == lang]
 
@@ -35,8 +36,8 @@ def _agree(row) -> bool:
 
 
 @pytest.mark.parametrize("lang", ["zh", "en", "ja"])
-def test_agreement_with_upstream(shared_dir, lang, capsys):
-    rows = _cases(shared_dir, lang)
+def test_agreement_with_upstream(lang, capsys):
+    rows = _cases(lang)
     failed = [r["id"] for r in rows if not _agree(r)]
     with capsys.disabled():
         print(f"\n[{lang}] agreement with upstream: {len(rows) - len(failed)}/{len(rows)}"
@@ -48,8 +49,8 @@ def test_agreement_with_upstream(shared_dir, lang, capsys):
     assert not stale, f"now agreeing, drop from KNOWN_DIFFERENCES: {stale}"
 
 
-def test_known_english_differences_are_only_the_dictionary_phones(shared_dir):
-    rows = {r["id"]: r for r in _cases(shared_dir, "en")}
+def test_known_english_differences_are_only_the_dictionary_phones():
+    rows = {r["id"]: r for r in _cases("en")}
     for case_id in KNOWN_DIFFERENCES:
         row = rows[case_id]
         got = clean_text(row["text"], "en", "v2")

@@ -1,16 +1,18 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
 from engine.text import clean_text, cleaned_text_to_sequence, symbols
 from engine.text.chinese import syllable_symbols
+from tests.helpers.fixtures import TEXT
 
 
-def test_tables_equal_upstream(shared_dir):
+def test_tables_equal_upstream():
     for v, n in (("v1", 322), ("v2", 732)):
-        want = json.loads((shared_dir / "fixtures/text" / f"symbols_{v}.json").read_text())
+        want = json.loads((TEXT / f"symbols_{v}.json").read_text())
         assert list(symbols(v)) == want and len(want) == n
     assert symbols("v2Pro") == symbols("v2")  # every later model version shares the v2 table
     ids = {s: i for i, s in enumerate(symbols("v2"))}
@@ -59,25 +61,59 @@ def test_japanese_accent_boundary_becomes_unk():
     assert got.word2ph is None and "UNK" in got.phones and got.phones[-1] == "."
 
 
-def test_english_without_nltk_data_says_what_to_do(tmp_path):
-    """A fresh interpreter with no NLTK data anywhere: a StepError naming the data and the
-    command, instead of g2p_en's silent download."""
+# A fresh interpreter with no NLTK data but what the package ships: NLTK_DATA unset, nltk's
+# own folders dropped, HOME empty, and every network call (socket or urllib) an error. What
+# the program prints is read back by the test.
+_OFFLINE_ENGLISH = """
+import sys
+def _no_network(event, args):
+    if event in ("socket.connect", "socket.getaddrinfo", "urllib.Request"):
+        raise OSError(f"network used: {event} {args[:2]}")
+sys.addaudithook(_no_network)
+import nltk
+nltk.data.path[:] = []
+import engine.text.english as en
+if len(sys.argv) > 1:
+    en.PACKAGED_NLTK_DATA = en.Path(sys.argv[1])  # a broken install: the data is gone
+from engine.events import StepError
+from engine.text import clean_text
+try:
+    print("PHONES", " ".join(clean_text("I read a book.", "en").phones))
+except StepError as e:
+    print("REASON", e.reason)
+    print("HINT", e.hint)
+"""
+
+
+def _run_offline_english(tmp_path, *args: str) -> str:
     import os
     import subprocess
     import sys
 
-    code = ("import nltk; nltk.data.path[:] = []\n"
-            "from engine.events import StepError\n"
-            "from engine.text import clean_text\n"
-            "try:\n    clean_text('Hello there', 'en')\n"
-            "except StepError as e:\n    print('REASON', e.reason); print('HINT', e.hint)\n")
     env = {k: v for k, v in os.environ.items() if k != "NLTK_DATA"}
     env.update(HOME=str(tmp_path), GSV_HOME=str(tmp_path / "home"))
-    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
-                         cwd=os.path.dirname(os.path.dirname(os.path.dirname(
-                             os.path.dirname(__file__)))), timeout=120).stdout
-    assert "REASON English text needs NLTK data" in out and "cmudict" in out
-    assert "nltk.downloader" in out
+    repo = Path(__file__).resolve().parents[3]
+    out = subprocess.run([sys.executable, "-c", _OFFLINE_ENGLISH, *args], env=env, cwd=repo,
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    return out.stdout
+
+
+def test_english_works_offline_from_the_packaged_nltk_data(tmp_path):
+    """English G2P needs nothing outside the installed package: no NLTK_DATA, no set-up, no
+    download (an offline GPU box speaks English too), and nothing is written under HOME."""
+    out = _run_offline_english(tmp_path)
+    # "read" tagged VBP by the tagger, so the present-tense homograph (R IY1 D)
+    assert "PHONES AY1 R IY1 D AH0 B UH1 K ." in out, out
+    assert not (tmp_path / "nltk_data").exists()
+
+
+def test_english_with_its_nltk_data_missing_says_what_to_do(tmp_path):
+    """A broken install (the packaged data deleted): a StepError naming the data and the
+    fix, instead of g2p_en's download or a traceback."""
+    out = _run_offline_english(tmp_path, str(tmp_path / "gone"))
+    assert "REASON English text needs NLTK data" in out, out
+    assert "averaged_perceptron_tagger_eng" in out and "nltk.downloader" in out
 
 
 def test_v1_uses_the_v1_table_and_no_erhua_rule():
