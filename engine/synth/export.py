@@ -9,12 +9,13 @@ tools as well as ours.
       voice.toml                            files, hashes, reference text, inference settings
       tts_infer.yaml                        upstream api_v2's config ("custom" section)
       README.txt                            where the files go in upstream GPT-SoVITS
+      .gsv-export                           what export wrote (engine.synth.bundle)
 
 Folder names follow upstream's per-version weight roots (v1: no suffix), so unpacking the
-bundle into an upstream checkout puts the weights where its dropdowns look."""
+bundle into an upstream checkout puts the weights where its dropdowns look. Export writes only
+into a new or empty folder or its own unchanged earlier bundle; anything else is refused."""
 from __future__ import annotations
 
-import os
 import shutil
 import time
 from pathlib import Path
@@ -86,27 +87,9 @@ def _inference_settings(project_root: Path) -> dict:
     return {k: getattr(req, k) for k in INFERENCE_KEYS}
 
 
-def _zip(folder: Path) -> Path:
-    import zipfile
-
-    out = folder.with_name(folder.name + ".zip")
-    tmp = out.with_name(out.name + ".partial")
-    # Weights hardly compress: store them; deflate the small text files.
-    with zipfile.ZipFile(tmp, "w") as z:
-        for p in sorted(folder.rglob("*")):
-            if p.is_file():
-                kind = zipfile.ZIP_STORED if p.suffix in (".ckpt", ".pth", ".wav") else zipfile.ZIP_DEFLATED
-                z.write(p, f"{folder.name}/{p.relative_to(folder).as_posix()}", compress_type=kind)
-    os.replace(tmp, out)
-    return out
-
-
 def run_export(req: ExportRequest, stop: StopToken | None = None) -> Iterator[Event]:
     validate(req)
-    import tomli_w
-
-    from engine.atomic import atomic_write_text
-    from engine.synth import reference, weights
+    from engine.synth import bundle, reference, weights
 
     root = Path(req.project_root).expanduser()
     layout, version = weights.project_of(root)
@@ -114,11 +97,46 @@ def run_export(req: ExportRequest, stop: StopToken | None = None) -> Iterator[Ev
     sovits = weights.pick(layout, req.sovits_path, "SoVITS")
     ref = reference.resolve(layout, req.ref_wav, req.ref_text, req.ref_language)
     dest = layout.abs(req.dest) if req.dest else layout.output_dir / f"{layout.slug}-export"
-    staging = dest.with_name(dest.name + ".partial")
-    shutil.rmtree(staging, ignore_errors=True)
+    # Refuse before copying a byte: the folder (and the zip beside it) must be ours to write.
+    owned = bundle.check_dest(dest)
+    if req.make_zip:
+        bundle.check_zip(dest.with_name(dest.name + ".zip"), dest.name)
+    bundle.remove_leftovers(dest)
+    staging = bundle.new_staging(dest)
+    try:
+        yield from _fill(staging, layout, version, gpt, sovits, ref, root)
+        bundle.write_marker(staging)
+        bundle.swap_in(staging, dest, owned)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    yield Artifact(layout.rel(dest), kind="bundle")
+    yield Log(f"Bundle folder: {layout.rel(dest)}")
+    files = _files(layout, version, gpt, sovits, ref)
+    data = {"path": layout.rel(dest), "gpt": files["gpt"], "sovits": files["sovits"],
+            "ref": files["ref"]}
+    if req.make_zip:
+        z = bundle.write_zip(dest)
+        yield Artifact(layout.rel(z), kind="bundle")
+        data["zip"] = layout.rel(z)
+    yield Result(f"Exported the voice to {layout.rel(dest)}"
+                 + (f" and {data['zip']}" if "zip" in data else "") + ".", data)
+
+
+def _files(layout, version: str, gpt: Path, sovits: Path, ref) -> dict[str, str]:
     gpt_dir, sovits_dir = weight_dirs(version)
-    files = {"gpt": f"{gpt_dir}/{gpt.name}", "sovits": f"{sovits_dir}/{sovits.name}",
-             "ref": f"reference/{layout.abs(ref.wav).name}"}
+    return {"gpt": f"{gpt_dir}/{gpt.name}", "sovits": f"{sovits_dir}/{sovits.name}",
+            "ref": f"reference/{layout.abs(ref.wav).name}"}
+
+
+def _fill(staging: Path, layout, version: str, gpt: Path, sovits: Path, ref, root: Path
+          ) -> Iterator[Event]:
+    """Write the whole bundle into ``staging``."""
+    import tomli_w
+
+    from engine.atomic import atomic_write_text
+
+    files = _files(layout, version, gpt, sovits, ref)
     hashes = {}
     for n, (key, src) in enumerate((("gpt", gpt), ("sovits", sovits), ("ref", layout.abs(ref.wav)))):
         hashes[key] = _copy(src, staging / files[key])
@@ -141,16 +159,3 @@ def run_export(req: ExportRequest, stop: StopToken | None = None) -> Iterator[Ev
     atomic_write_text(staging / "README.txt", _README.format(
         name=layout.slug, when=when, version=version, gpt=files["gpt"], sovits=files["sovits"],
         ref=files["ref"], text=ref.text, lang=ref.language))
-    if dest.exists():
-        shutil.rmtree(dest)
-    os.replace(staging, dest)
-    yield Artifact(layout.rel(dest), kind="bundle")
-    yield Log(f"Bundle folder: {layout.rel(dest)}")
-    data = {"path": layout.rel(dest), "gpt": files["gpt"], "sovits": files["sovits"],
-            "ref": files["ref"]}
-    if req.make_zip:
-        z = _zip(dest)
-        yield Artifact(layout.rel(z), kind="bundle")
-        data["zip"] = layout.rel(z)
-    yield Result(f"Exported the voice to {layout.rel(dest)}"
-                 + (f" and {data['zip']}" if "zip" in data else "") + ".", data)

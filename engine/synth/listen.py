@@ -32,7 +32,11 @@ def pairs(sovits: list[Path], gpt: list[Path], mode: str) -> list[tuple[Path, Pa
 
 
 def wav_name(sovits: Path, gpt: Path) -> str:
-    return f"{sovits.stem}__{gpt.stem}.wav"
+    """One file per pair under output/checkpoints/ (this step's own folder: a re-run
+    replaces its earlier reading of the same pair, and says so)."""
+    from engine.synth.outputs import check_name
+
+    return check_name(f"{sovits.stem}__{gpt.stem}.wav", "checkpoint reading")
 
 
 def run_listen_checkpoints(req: ListenCheckpointsRequest,
@@ -79,6 +83,8 @@ def run_listen_checkpoints(req: ListenCheckpointsRequest,
         audio = [p.audio for p in speak(voice, prepared, text, req.language, opts)]
         out = out_dir / wav_name(sovits_path, gpt_path)
         wav = np.concatenate(audio)
+        if out.exists():
+            yield Log(f"Replacing the earlier reading {layout.rel(out)}.")
         write_wav(out, wav, SR)
         del voice
         if torch.cuda.is_available():

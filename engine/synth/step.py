@@ -1,8 +1,9 @@
 """``run_synthesize``: the synthesize step. Finds the voice's weights (newest exports unless
 named), picks or checks the reference (3–10 s, text from the proofread list), loads
 BERT/HuBERT through the hub, speaks the text piece by piece with progress, and writes one
-16-bit 32 kHz WAV under ``output/`` (atomically). The Result lists every piece with its
-seed, so one sentence can be re-rolled with ``piece_seeds``."""
+16-bit 32 kHz WAV under ``output/`` (atomically, never over an earlier file; a name with a
+folder in it is refused). The Result lists every piece with its seed, so one sentence can be
+re-rolled with ``piece_seeds``."""
 from __future__ import annotations
 
 import io
@@ -17,15 +18,20 @@ from engine.synth.request import SynthRequest
 STEP = "synthesize"
 
 
-def write_wav(path: Path, audio, sr: int) -> None:
+def wav_bytes(audio, sr: int) -> bytes:
     import numpy as np
     import soundfile as sf
 
-    from engine.atomic import atomic_write_bytes
-
     buf = io.BytesIO()
     sf.write(buf, np.clip(audio, -1, 1), sr, subtype="PCM_16", format="WAV")
-    atomic_write_bytes(path, buf.getvalue())
+    return buf.getvalue()
+
+
+def write_wav(path: Path, audio, sr: int) -> None:
+    """Write (or replace) ``path`` atomically: for files a step owns outright."""
+    from engine.atomic import atomic_write_bytes
+
+    atomic_write_bytes(path, wav_bytes(audio, sr))
 
 
 def sidecar_of(wav: Path) -> Path:
@@ -78,13 +84,15 @@ def run_synthesize(req: SynthRequest, stop: StopToken | None = None) -> Iterator
 
     from engine.dataset.format.models import pick_device
     from engine.models.gpt import Sampling
-    from engine.synth import reference, weights
+    from engine.synth import outputs, reference, weights
     from engine.synth.pipeline import SR, SpeakOptions, prepare_reference, speak
     from engine.synth.split import split_text
     from engine.synth.voice import load_helpers, load_voice, needs_bert
     from engine.synth.weights import project_of
 
     layout, version = project_of(Path(req.project_root).expanduser())
+    name = req.output_name or f"{layout.slug}-{time.strftime('%Y%m%d-%H%M%S')}"
+    wanted = outputs.wav_path(layout.output_dir, name)  # a bad name is refused before any work
     split_text(req.text, req.cut_method)  # refuse punctuation-only text before loading models
     piece_seeds = _piece_seeds(req.piece_seeds)
     ref = reference.resolve(layout, req.ref_wav, req.ref_text, req.ref_language, req.ref_free)
@@ -123,9 +131,10 @@ def run_synthesize(req: SynthRequest, stop: StopToken | None = None) -> Iterator
                       "warning")
             break
     wav = np.concatenate(parts)
-    name = req.output_name or f"{layout.slug}-{time.strftime('%Y%m%d-%H%M%S')}"
-    out = layout.output_dir / (name if name.endswith(".wav") else name + ".wav")
-    write_wav(out, wav, SR)
+    # Never over an earlier take: a taken name gets -2, -3, … (and its sidecar with it).
+    out = outputs.write_new(wanted, wav_bytes(wav, SR), also_free=(".json",))
+    if out != wanted:
+        yield Log(f"{layout.rel(wanted)} already exists; wrote {out.name} beside it.")
     write_sidecar(out, req, {"seed": seed, "ref_wav": ref.wav, "ref_text": ref.text,
                              "ref_language": ref.language, "gpt_path": layout.rel(gpt_path),
                              "sovits_path": layout.rel(sovits_path)}, pieces)
