@@ -6,6 +6,11 @@ Face / ModelScope caches → a download into ``<models_dir>/<name>`` with progre
 huggingface_hub keeps partial ``.incomplete`` files; ModelScope for FunASR models). With no
 network the error names exactly which files to put in which folder.
 
+A spec may pin a ``revision`` (a commit: the files can then never change under us) and
+declare sha256 digests per file (its own, or upstream's published ones in
+:data:`PUBLISHED_SHA256`); every downloaded file with a declared digest is checked, and one
+that does not match is removed and refused with a sentence.
+
     spec = ModelSpec("whisper-small", "Systran/faster-whisper-small",
                      files=("model.bin", "config.json", "tokenizer.json", "vocabulary.*"))
     path = yield from ensure_model(spec, explicit=req.model_dir)   # inside a step
@@ -33,13 +38,63 @@ class ModelSpec:
     source: str = "hf"  # hf | ms (ModelScope)
     optional: tuple[str, ...] = ()  # fetched when present in the repo, never required
     subfolder: str = ""  # the files live under this folder of the repo
-    revision: str | None = None
+    revision: str | None = None  # a commit sha pins the files; None: the repo's main branch
+    sha256: tuple[tuple[str, str], ...] = ()  # (file name in the folder, hex digest)
+
+    def expected_sha256(self, name: str) -> str | None:
+        """The digest ``name`` (a file of this spec's folder) must have, if one is known."""
+        own = dict(self.sha256).get(name)
+        if own:
+            return own.lower()
+        return PUBLISHED_SHA256.get((self.repo_id, f"{self.subfolder}/{name}" if self.subfolder
+                                     else name))
 
     @property
     def url(self) -> str:
         if self.source == "ms":
             return f"https://modelscope.cn/models/{self.repo_id}/files"
         return f"https://huggingface.co/{self.repo_id}/tree/{self.revision or 'main'}"
+
+
+# Digests upstream GPT-SoVITS published for its pretrained files (its Docker/links.sha256,
+# commit 452e2b5), by (repo, path in the repo). Nobody publishes any for the v2 bases.
+PUBLISHED_SHA256: dict[tuple[str, str], str] = {
+    ("lj1995/GPT-SoVITS", "s1bert25hz-2kh-longer-epoch=68e-step=50232.ckpt"):
+        "b1c1e17e9c99547a89388f72048cd6e1b41b5a18b170e86a46dfde0324d63eb1",
+    ("lj1995/GPT-SoVITS", "s2D488k.pth"):
+        "fc579c1db3c1e21b721001cf99d7a584214280df19b002e200b630a34fa06eb8",
+    ("lj1995/GPT-SoVITS", "s2G488k.pth"):
+        "020a014e1e01e550e510f2f61fae5e5f5b6aab40f15c22f1f12f724df507e835",
+    ("lj1995/GPT-SoVITS", "chinese-hubert-base/pytorch_model.bin"):
+        "24164f129c66499d1346e2aa55f183250c223161ec2770c0da3d3b08cf432d3c",
+    ("lj1995/GPT-SoVITS", "chinese-roberta-wwm-ext-large/pytorch_model.bin"):
+        "e53a693acc59ace251d143d068096ae0d7b79e4b1b503fa84c9dcf576448c1d8",
+}
+
+
+def verify_download(spec: ModelSpec, folder: Path, names: list[str]) -> None:
+    """Check every file in ``names`` (relative to ``folder``) that has a declared digest; a
+    mismatch removes the file (a re-run fetches it afresh) and raises a StepError."""
+    import hashlib
+
+    for name in names:
+        want = spec.expected_sha256(name)
+        path = folder / name
+        if not want or not path.is_file():
+            continue
+        h = hashlib.sha256()
+        with open(path, "rb") as f:
+            for chunk in iter(lambda: f.read(1 << 20), b""):
+                h.update(chunk)
+        got = h.hexdigest()
+        if got != want:
+            path.unlink(missing_ok=True)
+            raise StepError(
+                f"The download of {name} from {spec.repo_id} is not the published file "
+                f"(sha256 {got[:12]}…, expected {want[:12]}…); it was removed.",
+                "Run again to fetch it afresh. If it fails again, the hub (or mirror) serves "
+                f"another file: fetch it by hand from {spec.url} and check it, or use a mirror "
+                "you trust.")
 
 
 def missing_files(folder: Path, spec: ModelSpec) -> list[str]:
@@ -146,6 +201,7 @@ def _download_hf(spec: ModelSpec, dest: Path, report: Callable[[str, float, floa
             src = dest / spec.subfolder / name
             if src.exists():
                 src.replace(dest / name)
+        verify_download(spec, dest, [name])
     if spec.subfolder:
         try:
             (dest / spec.subfolder).rmdir()
@@ -164,6 +220,8 @@ def _download_ms(spec: ModelSpec, dest: Path, report: Callable[[str, float, floa
 
     report(spec.repo_id, 0.0, None)
     snapshot_download(spec.repo_id, revision=spec.revision, local_dir=str(dest))
+    verify_download(spec, dest, sorted(p.relative_to(dest).as_posix()
+                                       for p in dest.rglob("*") if p.is_file()))
 
 
 def download_model(spec: ModelSpec, dest: Path | None = None, step: str = "download"
@@ -201,6 +259,8 @@ def download_model(spec: ModelSpec, dest: Path | None = None, step: str = "downl
             last = now
             yield ev
     err = outcome["error"]
+    if isinstance(err, StepError):  # already a sentence (a digest mismatch)
+        raise err
     if err is not None:
         raise StepError(f"Could not download {spec.repo_id}: {err}",
                         "Check the network or set a mirror (HF_ENDPOINT, e.g. "

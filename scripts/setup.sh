@@ -38,7 +38,7 @@ fi
 if ! "$VENV/bin/python" -c "import torch" 2>/dev/null; then
   if command -v nvidia-smi >/dev/null 2>&1 && nvidia-smi -L >/dev/null 2>&1; then
     echo "setup: NVIDIA GPU found, installing the default (CUDA) torch"
-    pip_install "torch>=2.1"
+    pip_install "torch>=2.6"  # as pyproject.toml: older weights_only loads can run code
   else
     echo "setup: no NVIDIA GPU, installing the CPU wheel torch==2.13.0"
     pip_install "torch==2.13.0"

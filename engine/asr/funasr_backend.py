@@ -3,6 +3,9 @@ SenseVoiceSmall, through ``funasr.AutoModel`` from local folders only.
 
 ``disable_update=True`` stops AutoModel from asking a package index for a newer funasr on
 every start; fbank comes from kaldi-native-fbank (no torchaudio, see ecosystem notes §1).
+``trust_remote_code=False`` (for the model and each companion: funasr builds those from their
+own kwargs) wins over a folder's ``config.yaml``, which could otherwise name a Python file to
+import and make funasr pip-install the folder's ``requirements.txt``.
 """
 from __future__ import annotations
 
@@ -15,6 +18,9 @@ from engine.asr.models import FUNASR_COMPANIONS
 
 _TAG = re.compile(r"<\|([^|]*)\|>")
 _SENSEVOICE_LANGS = {"zh", "en", "ja", "ko", "yue"}
+# Passed explicitly: AutoModel merges our kwargs over the folder's config.yaml. No code from a
+# model folder runs, nothing is pip-installed, and a local folder is never "updated".
+_NO_REMOTE = {"trust_remote_code": False, "check_latest": False}
 
 
 def companions(model: str) -> dict[str, str]:
@@ -42,11 +48,13 @@ class FunAsrBackend:
         self.language = language
         self.batch_size = batch_size
         kw: dict[str, object] = dict(model=str(model_path), device=device, disable_update=True,
-                                     disable_pbar=True, log_level="ERROR")
+                                     disable_pbar=True, log_level="ERROR", **_NO_REMOTE)
         if vad_model is not None:
             kw["vad_model"] = str(vad_model)
+            kw["vad_kwargs"] = dict(_NO_REMOTE)
         if punc_model is not None:
             kw["punc_model"] = str(punc_model)
+            kw["punc_kwargs"] = dict(_NO_REMOTE)
         logging.disable(logging.INFO)  # companions' loaders log at INFO whatever log_level says
         try:
             self.model = AutoModel(**kw)

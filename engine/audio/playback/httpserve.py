@@ -1,7 +1,9 @@
-"""Loopback-only clip server: ``python -m engine.audio.playback.httpserve DIR TOKEN PORT [PID]``.
+"""Loopback-only clip server: ``python -m engine.audio.playback.httpserve DIR PORT [PID]``,
+with the token as the first line of its standard input.
 
 Serves the files of DIR at ``http://127.0.0.1:PORT/TOKEN/<name>`` and nothing else (the random
-token keeps other local users out). Binds 127.0.0.1 only: the user reaches it through
+token keeps other local users out, so it never goes on the command line, which any local user
+can read in ``/proc/<pid>/cmdline``). Binds 127.0.0.1 only: the user reaches it through
 ``ssh -L PORT:127.0.0.1:PORT``. Writes the bound port to ``DIR/.port`` once listening, and
 exits when process PID (the editor) is gone.
 """
@@ -70,6 +72,13 @@ def serve(folder: Path, token: str, port: int, parent: int | None = None) -> Non
     httpd.serve_forever()
 
 
+def read_token(stream) -> str:
+    token = stream.readline().strip()
+    if len(token) < 16:  # the player sends 16 url-safe characters or more
+        raise SystemExit("httpserve: expected the token on standard input")
+    return token
+
+
 if __name__ == "__main__":
-    serve(Path(sys.argv[1]).resolve(), sys.argv[2], int(sys.argv[3]),
-          int(sys.argv[4]) if len(sys.argv) > 4 else None)
+    serve(Path(sys.argv[1]).resolve(), read_token(sys.stdin), int(sys.argv[2]),
+          int(sys.argv[3]) if len(sys.argv) > 3 else None)

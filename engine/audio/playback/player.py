@@ -42,7 +42,7 @@ class Player:
         self.workdir.mkdir(parents=True, exist_ok=True)
         self._proc: subprocess.Popen | None = None
         self._http: subprocess.Popen | None = None
-        self._token = secrets.token_urlsafe(12)
+        self._token = secrets.token_urlsafe(16)  # 22 characters
         self._turn = 0
         self._started: tuple[float, PlayStart] | None = None
 
@@ -78,11 +78,18 @@ class Player:
         if self._http is None or self._http.poll() is not None:
             port_file = self.workdir / ".port"
             port_file.unlink(missing_ok=True)
+            # The token goes through a pipe: argv is readable by every local user.
             self._http = subprocess.Popen(
                 [sys.executable, "-m", "engine.audio.playback.httpserve", str(self.workdir),
-                 self._token, str(HTTP_PORT), str(os.getpid())], stdin=subprocess.DEVNULL,
+                 str(HTTP_PORT), str(os.getpid())], stdin=subprocess.PIPE,
                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
                 cwd=str(Path(__file__).resolve().parents[3]))
+            assert self._http.stdin is not None
+            try:
+                self._http.stdin.write(f"{self._token}\n".encode("ascii"))
+                self._http.stdin.close()
+            except BrokenPipeError:  # it died at once; the port wait below reports it
+                pass
             deadline = time.monotonic() + 5
             while not port_file.exists() and time.monotonic() < deadline:
                 time.sleep(0.02)
