@@ -21,11 +21,13 @@ AUDIO_EXTS = frozenset({
 
 
 class DecodeError(Exception):
-    """A file that cannot be read as audio; ``reason`` is one line for the report."""
+    """A file that cannot be read as audio; ``reason`` is one plain line for the report,
+    ``detail`` what the library said (for the job log, never shown as the reason)."""
 
-    def __init__(self, reason: str) -> None:
+    def __init__(self, reason: str, detail: str = "") -> None:
         super().__init__(reason)
         self.reason = reason
+        self.detail = detail
 
 
 @dataclass(frozen=True)
@@ -46,9 +48,44 @@ _SF_BITS = {"PCM_S8": 8, "PCM_U8": 8, "PCM_16": 16, "PCM_24": 24, "PCM_32": 32,
             "FLOAT": 32, "DOUBLE": 64}
 
 
+UNREADABLE = "not an audio or video file we can read"
+
+
 def _first_line(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()
     return text[0] if text else type(exc).__name__
+
+
+def _plain(exc: BaseException, seconds: float | None = None) -> DecodeError:
+    """One sentence for what FFmpeg or libsndfile said: their error numbers, codes and our
+    own path add nothing for the person reading the report. ``seconds``: how much decoded
+    before it failed (None: it failed while opening)."""
+    if isinstance(exc, IsADirectoryError):
+        reason = "a folder, not a file"
+    elif isinstance(exc, PermissionError):
+        reason = "no permission to read this file"
+    elif isinstance(exc, FileNotFoundError):
+        reason = "not found"
+    elif _is_av(exc, "DecoderNotFoundError"):
+        reason = "its audio codec is not supported here: convert it to WAV or FLAC"
+    elif _is_av(exc, "EOFError") and seconds is None:
+        reason = "the file ends before its audio starts (cut short, or still being copied)"
+    elif seconds is None:
+        reason = UNREADABLE
+    else:
+        where = f" after about {seconds:.0f} s" if seconds >= 1 else ""
+        reason = (f"the audio data is damaged{where} (the file may be cut short): "
+                  "re-export or re-copy it")
+    return DecodeError(reason, f"{type(exc).__name__}: {_first_line(exc)}")
+
+
+def _is_av(exc: BaseException, name: str) -> bool:
+    try:
+        import av.error
+    except ImportError:
+        return False
+    cls = getattr(av.error, name, None)
+    return cls is not None and isinstance(exc, cls)
 
 
 def _sf_info(path: Path) -> AudioInfo | None:
@@ -82,7 +119,7 @@ def _av_info(path: Path) -> AudioInfo:
     except DecodeError:
         raise
     except Exception as exc:  # noqa: BLE001 - every FFmpeg error becomes one line
-        raise DecodeError(f"not a readable audio file ({_first_line(exc)})") from exc
+        raise _plain(exc) from exc
 
 
 def probe(path: Path | str) -> AudioInfo:
@@ -91,7 +128,9 @@ def probe(path: Path | str) -> AudioInfo:
     try:
         size = os.path.getsize(path)
     except OSError as exc:
-        raise DecodeError(f"cannot open: {exc.strerror or exc}") from exc
+        raise _plain(exc) from exc
+    if path.is_dir():
+        raise DecodeError("a folder, not a file")
     if size == 0:
         raise DecodeError("empty file (0 bytes)")
     return _sf_info(path) or _av_info(path)
@@ -111,17 +150,20 @@ def iter_blocks(path: Path | str, info: AudioInfo | None = None,
 def _sf_blocks(path: Path, block_frames: int) -> Iterator[np.ndarray]:
     import soundfile as sf
 
+    frames, rate = 0, 0
     try:
         with sf.SoundFile(str(path)) as f:
+            rate = f.samplerate
             while True:
                 block = f.read(block_frames, dtype="float32", always_2d=True)
                 if block.shape[0] == 0:
                     return
+                frames += block.shape[0]
                 yield block
     except DecodeError:
         raise
     except Exception as exc:  # noqa: BLE001
-        raise DecodeError(f"decoding failed ({_first_line(exc)})") from exc
+        raise _plain(exc, frames / rate if rate else None) from exc
 
 
 def _av_blocks(path: Path, info: AudioInfo) -> Iterator[np.ndarray]:
@@ -129,17 +171,22 @@ def _av_blocks(path: Path, info: AudioInfo) -> Iterator[np.ndarray]:
 
     layout = "mono" if info.channels == 1 else "stereo"  # more than two are folded to two
     n_ch = 1 if layout == "mono" else 2
+    frames = 0
+    opened = False
     try:
         with av.open(str(path)) as container:
+            opened = True
             stream = container.streams.audio[0]
             resampler = av.AudioResampler(format="flt", layout=layout, rate=info.sample_rate)
             for frame in container.decode(stream):
                 for out in resampler.resample(frame):
-                    yield out.to_ndarray().reshape(-1, n_ch)
+                    block = out.to_ndarray().reshape(-1, n_ch)
+                    frames += block.shape[0]
+                    yield block
             for out in resampler.resample(None):
                 yield out.to_ndarray().reshape(-1, n_ch)
     except Exception as exc:  # noqa: BLE001
-        raise DecodeError(f"decoding failed ({_first_line(exc)})") from exc
+        raise _plain(exc, frames / info.sample_rate if opened else None) from exc
 
 
 def to_mono(block: np.ndarray) -> np.ndarray:

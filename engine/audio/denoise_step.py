@@ -13,6 +13,7 @@ from typing import Callable, Iterator
 import numpy as np
 
 from engine.atomic import atomic_write_text
+from engine.diskfull import on_full
 from engine.audio.decode import AUDIO_EXTS, DecodeError, iter_blocks, probe
 from engine.events import Artifact, Event, Log, Progress, Result, StepError, StopToken
 from engine.layout import Layout
@@ -28,18 +29,22 @@ class DenoiseRequest:
     source: str = ""  # file or folder; empty: audio/raw
     method: str = knob("spectral", "spectral: built-in gate (CPU, no weights); mdx: your "
                        "MDX-Net ONNX models", choices=("spectral", "mdx"))
-    models: list[str] = field(default_factory=list)  # ONNX files, applied in order
+    models: list[str] = knob([], "MDX-Net .onnx files (names in the models folder's uvr5/, "
+                             "or paths), applied in order", label="MDX models")
     preset: str = knob("", "Pick models by name from the models folder, in upstream's "
                        "recommended order", choices=("", "dereverb-deecho"))
     strength: float = knob(0.9, "How much of the noise to remove (spectral)", min=0.0, max=1.0)
     noise_std: float = knob(1.5, "Gate threshold above the noise floor, in its spreads "
-                            "(spectral)", min=0.0, max=6.0)
-    keep_other: bool = knob(False, "Also write what was removed, under audio/clean/other")
+                            "(spectral)", min=0.0, max=6.0, label="Gate threshold (noise spreads)")
+    keep_other: bool = knob(False, "Also write what was removed, under audio/clean/other",
+                            label="Keep what was removed")
     mdx_n_fft: int = knob(0, "FFT size of the MDX models (0: guess from the name)", min=0,
-                          max=16384)
-    mdx_hop: int = knob(1024, "STFT hop of the MDX models", min=16, max=4096)
+                          max=16384, label="MDX FFT size")
+    mdx_hop: int = knob(1024, "STFT hop of the MDX models", min=16, max=4096,
+                        label="MDX STFT hop")
     mdx_output: str = knob("auto", "Whether a model predicts the voice (target) or what to "
-                           "remove (residual)", choices=("auto", "target", "residual"))
+                           "remove (residual)", choices=("auto", "target", "residual"),
+                           label="MDX output")
 
 
 def uvr_dir() -> Path:
@@ -113,15 +118,22 @@ def _pipeline(req: DenoiseRequest, models: list) -> Callable:
 
 
 def _write_other(mix_blocks: Iterator[np.ndarray], voice: Path, other: Path) -> None:
-    """What was removed = input − voice, read back block by block."""
+    """What was removed = input − voice, read back block by block (temp file, then rename)."""
     import soundfile as sf
 
+    from engine.audio.wavout import open_wav
+
     other.parent.mkdir(parents=True, exist_ok=True)
-    with sf.SoundFile(str(voice)) as v, sf.SoundFile(str(other), "w", v.samplerate, v.channels,
-                                                      "PCM_16") as out:
-        for block in mix_blocks:
-            got = v.read(block.shape[0], dtype="float32", always_2d=True)
-            out.write(block[:got.shape[0]] - got)
+    tmp = other.with_name(f".{other.name}.part")
+    try:
+        with sf.SoundFile(str(voice)) as v, open_wav(tmp, v.samplerate, v.channels,
+                                                     "PCM_16") as out:
+            for block in mix_blocks:
+                got = v.read(block.shape[0], dtype="float32", always_2d=True)
+                out.write(block[:got.shape[0]] - got)
+        os.replace(tmp, other)
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 def _settings_key(request: DenoiseRequest, models: list) -> dict:
@@ -138,12 +150,35 @@ def _load_manifest(out_dir: Path) -> dict:
         return {}
 
 
+def _space_needed(inputs: list[Path], keep_other: bool) -> int | None:
+    """16-bit copies of every input (the removed part too when kept): the estimate behind
+    the disk-full sentence."""
+    total = 0
+    for path in inputs:
+        try:
+            info = probe(path)
+        except (DecodeError, OSError):
+            continue
+        total += int((info.duration_s or 0) * 44100 * 2 * 2)  # MDX writes stereo 44.1 kHz
+    return total * (2 if keep_other else 1) or None
+
+
 def run_denoise(request: DenoiseRequest, stop: StopToken | None = None) -> Iterator[Event]:
-    import soundfile as sf
+    with on_full(layout_of(request).clean_dir,
+                 lambda: _space_needed(find_inputs(request, layout_of(request)),
+                                       request.keep_other)):
+        yield from _run_denoise(request, stop)
 
+
+def layout_of(request: DenoiseRequest) -> Layout:
+    return Layout(Path(request.project_root), "")
+
+
+def _run_denoise(request: DenoiseRequest, stop: StopToken | None) -> Iterator[Event]:
     from engine.audio.mdx import MdxModel
+    from engine.audio.wavout import open_wav
 
-    layout = Layout(Path(request.project_root), "")
+    layout = layout_of(request)
     inputs = find_inputs(request, layout)
     models = []
     if request.method == "mdx":
@@ -178,7 +213,7 @@ def run_denoise(request: DenoiseRequest, stop: StopToken | None = None) -> Itera
             written, last = 0, time.monotonic()
             channels = 1 if info.channels == 1 else (2 if request.method == "mdx"
                                                      else info.channels)
-            with sf.SoundFile(str(tmp), "w", sr, channels, "PCM_16", format="WAV") as out:
+            with open_wav(tmp, sr, channels, "PCM_16") as out:
                 for block in stream:
                     out.write(np.clip(block, -1.0, 1.0))
                     written += block.shape[0]

@@ -13,6 +13,7 @@ from typing import Any, Iterator
 from engine.atomic import atomic_write_text
 from engine.audio.decode import AUDIO_EXTS, AudioInfo, DecodeError, iter_blocks, probe
 from engine.audio.report import Analyzer, FileReport, judge, total_guidance
+from engine.diskfull import DiskFull, is_disk_full
 from engine.events import Artifact, Event, Log, Progress, Result, StepError, StopToken
 from engine.layout import Layout
 from engine.settings import knob
@@ -27,7 +28,8 @@ PROGRESS_EVERY_S = 60.0  # of audio, within one long file
 class ImportRequest:
     project_root: str
     sources: list[str] = field(default_factory=list)  # files and/or folders (searched recursively)
-    normalize: bool = knob(False, "Bring each file's peak into the range below")
+    normalize: bool = knob(False, "Bring each file's peak into the range below",
+                           label="Normalise peaks")
     peak_min_db: float = knob(-9.0, "Lowest peak after normalising", min=-40, max=0, unit="dBFS")
     peak_max_db: float = knob(-6.0, "Highest peak after normalising", min=-40, max=0, unit="dBFS")
 
@@ -82,42 +84,52 @@ def _subtype(info: AudioInfo) -> str:
     return "PCM_16" if info.bits is not None and info.bits <= 16 else "PCM_24"
 
 
-def _copy(src: Path, dest: Path, info: AudioInfo, analyzer: Analyzer,
+def _copy(src: Path, tmp: Path, info: AudioInfo, analyzer: Analyzer,
           stop: StopToken | None) -> Iterator[float]:
-    """Decode once: analyse and write the copy together; yields seconds done now and then."""
-    import soundfile as sf
+    """Decode once: analyse and write the copy (to ``tmp``) together; yields seconds done
+    now and then. Through wavout, so a full disk is an OSError, not libsndfile's "System
+    error"."""
+    from engine.audio.wavout import open_wav
 
-    channels = 1 if info.channels == 1 else (info.channels if info.backend == "soundfile" else 2)
+    channels = _channels(info)
     big = (info.frames or 0) * channels * 3 > _WAV_LIMIT
-    tmp = dest.with_name(f".{dest.name}.part")
     next_report = PROGRESS_EVERY_S
-    try:
-        with sf.SoundFile(str(tmp), "w", info.sample_rate, channels, _subtype(info),
-                          format="RF64" if big else "WAV") as out:
-            for block in iter_blocks(src, info):
-                analyzer.add(block)
-                out.write(block)
-                done = analyzer.frames / info.sample_rate
-                if done >= next_report:
-                    next_report += PROGRESS_EVERY_S
-                    yield done
-                    if stop is not None and stop.requested:
-                        raise DecodeError("stopped")
-        os.replace(tmp, dest)
-    finally:
-        tmp.unlink(missing_ok=True)
+    with open_wav(tmp, info.sample_rate, channels, _subtype(info),
+                  format="RF64" if big else "WAV") as out:
+        for block in iter_blocks(src, info):
+            analyzer.add(block)
+            out.write(block)
+            done = analyzer.frames / info.sample_rate
+            if done >= next_report:
+                next_report += PROGRESS_EVERY_S
+                yield done
+                if stop is not None and stop.requested:
+                    raise DecodeError("stopped")
+
+
+def _channels(info: AudioInfo) -> int:
+    return 1 if info.channels == 1 else (info.channels if info.backend == "soundfile" else 2)
+
+
+def copy_bytes(info: AudioInfo, size: int) -> int:
+    """What a file's decoded copy takes on disk (a container without a length: a guess of
+    ten times its size, about what compressed speech expands to)."""
+    if info.frames is None:
+        return size * 10
+    return info.frames * _channels(info) * (2 if _subtype(info) == "PCM_16" else 3) + 4096
 
 
 def _apply_gain(path: Path, gain_db: float) -> None:
     """Rescale a written copy in place (through a temp file): the second, cheap WAV pass."""
     import soundfile as sf
 
+    from engine.audio.wavout import open_wav
+
     factor = 10 ** (gain_db / 20)
     tmp = path.with_name(f".{path.name}.gain")
     try:
-        with sf.SoundFile(str(path)) as f_in, sf.SoundFile(
-                str(tmp), "w", f_in.samplerate, f_in.channels, f_in.subtype,
-                format=f_in.format) as f_out:
+        with sf.SoundFile(str(path)) as f_in, open_wav(
+                tmp, f_in.samplerate, f_in.channels, f_in.subtype, format=f_in.format) as f_out:
             for block in f_in.blocks(1 << 16, dtype="float32", always_2d=True):
                 f_out.write(block * factor)
         os.replace(tmp, path)
@@ -127,7 +139,9 @@ def _apply_gain(path: Path, gain_db: float) -> None:
 
 def import_one(src: Path, raw_dir: Path, taken: dict[str, str], req: ImportRequest,
                stop: StopToken | None) -> Iterator[float | FileReport]:
-    """Yields the fraction decoded now and then, and finally the file's report."""
+    """Yields the fraction decoded now and then, and finally the file's report. The copy is
+    decoded (and normalised) in a hidden temp file and only renamed into place once final:
+    a failure, a full disk or a stop leaves the previous copy, or none, never half of one."""
     from engine.audio.loudness import peak_range_gain_db
 
     st = src.stat()
@@ -141,28 +155,52 @@ def import_one(src: Path, raw_dir: Path, taken: dict[str, str], req: ImportReque
     rep.sample_rate, rep.channels, rep.codec = info.sample_rate, info.channels, info.codec
     name = _pick_name(src.stem, taken, rep.source)
     dest = raw_dir / name
-    analyzer = Analyzer(info.sample_rate, 1 if info.channels == 1 else
-                        (info.channels if info.backend == "soundfile" else 2))
+    tmp = dest.with_name(f".{dest.name}.part")
+    analyzer = Analyzer(info.sample_rate, _channels(info))
     try:
-        for seconds in _copy(src, dest, info, analyzer, stop):
-            yield min(0.99, seconds / (info.duration_s or seconds * 2))
-    except DecodeError as exc:  # the copy is only put in place once complete
-        rep.status, rep.reason = "error", exc.reason
-        yield rep
-        return
-    analyzer.fill(rep)
-    judge(rep)
-    if rep.status in ("error", "skipped"):
-        dest.unlink(missing_ok=True)
-        yield rep
-        return
-    if req.normalize:
-        rep.gain_db = round(peak_range_gain_db(rep.peak_dbfs, req.peak_min_db, req.peak_max_db), 2)
-        if rep.gain_db:
-            _apply_gain(dest, rep.gain_db)
+        try:
+            for seconds in _copy(src, tmp, info, analyzer, stop):
+                yield min(0.99, seconds / (info.duration_s or seconds * 2))
+        except DecodeError as exc:
+            rep.status, rep.reason = "error", exc.reason
+            yield rep
+            return
+        analyzer.fill(rep)
+        judge(rep)
+        if rep.status in ("error", "skipped"):
+            dest.unlink(missing_ok=True)  # a re-import found it silent: its copy goes
+            yield rep
+            return
+        if req.normalize:
+            rep.gain_db = round(peak_range_gain_db(rep.peak_dbfs, req.peak_min_db,
+                                                   req.peak_max_db), 2)
+            if rep.gain_db:
+                _apply_gain(tmp, rep.gain_db)
+        os.replace(tmp, dest)
+    finally:
+        tmp.unlink(missing_ok=True)
     rep.name = name
     taken[name] = rep.source
     yield rep
+
+
+def _remove_leftovers(raw_dir: Path) -> None:
+    """Temp copies a killed run left behind (hidden names only we make)."""
+    for p in raw_dir.glob(".*.wav.*"):
+        if p.is_file() and p.suffix in (".part", ".gain"):
+            p.unlink(missing_ok=True)
+
+
+def _still_needed(files: list[Path]) -> int:
+    """Bytes the decoded copies of ``files`` take, plus room for the report and the
+    project file (for the disk-full sentence)."""
+    total = 1 << 20
+    for f in files:
+        try:
+            total += copy_bytes(probe(f), f.stat().st_size)
+        except (DecodeError, OSError):
+            continue
+    return total
 
 
 def run_import(request: ImportRequest, stop: StopToken | None = None) -> Iterator[Event]:
@@ -174,12 +212,14 @@ def run_import(request: ImportRequest, stop: StopToken | None = None) -> Iterato
     layout = Layout(Path(request.project_root), "")
     raw_dir = layout.raw_dir
     raw_dir.mkdir(parents=True, exist_ok=True)
+    _remove_leftovers(raw_dir)
     files, reports = expand_sources(request.sources)
     previous = load_report(raw_dir)
     taken = {name: entry.get("source", "") for name, entry in previous.items()}
     by_source = {entry.get("source"): entry for entry in previous.values()}
     t0 = time.monotonic()
     yield Log(f"Importing {len(files)} file(s) into {layout.rel(raw_dir)}")
+    full: OSError | None = None  # a full disk stops the batch; what is done is kept
     for k, src in enumerate(files):
         if stop is not None and stop.requested:
             yield Log("Stopped; files imported so far are kept", level="warning")
@@ -197,11 +237,17 @@ def run_import(request: ImportRequest, stop: StopToken | None = None) -> Iterato
             yield Log(f"{src.name}: already imported as {old['name']}")
             continue
         rep = None
-        for item in import_one(src, raw_dir, taken, request, stop):
-            if isinstance(item, FileReport):
-                rep = item
-            else:
-                yield Progress("import", k + item, len(files), message=src.name)
+        try:
+            for item in import_one(src, raw_dir, taken, request, stop):
+                if isinstance(item, FileReport):
+                    rep = item
+                else:
+                    yield Progress("import", k + item, len(files), message=src.name)
+        except OSError as exc:
+            if not is_disk_full(exc):
+                raise
+            full, left = exc, files[k:]
+            break
         assert rep is not None
         reports.append(rep)
         line = rep.reason or "; ".join(rep.warnings) or f"{rep.duration_s:.1f} s"
@@ -220,7 +266,14 @@ def run_import(request: ImportRequest, stop: StopToken | None = None) -> Iterato
     guidance = total_guidance(total_s)
     doc = {"files": sorted(merged.values(), key=lambda e: e["name"]),
            "not_imported": failures, "total_s": round(total_s, 3), "guidance": guidance}
-    atomic_write_text(raw_dir / REPORT, json.dumps(doc, ensure_ascii=False, indent=1))
+    try:
+        atomic_write_text(raw_dir / REPORT, json.dumps(doc, ensure_ascii=False, indent=1))
+    except OSError as exc:
+        if not (full and is_disk_full(exc)):
+            raise
+        # no room even for the report: the old one stays; a re-run re-decodes those files
+    if full is not None:
+        raise DiskFull(raw_dir, _still_needed(left)) from full
     if guidance:
         yield Log(guidance, level="warning")
     yield Artifact(layout.rel(raw_dir), kind="folder")

@@ -34,7 +34,8 @@ class ClipRecord:
     sem_key: str = ""
     text_row: str | None = None  # the 2-name2text.txt line, or None when text failed
     semantic: str | None = None  # space-separated codes, or None when audio was skipped
-    audio_skip: str = ""  # why the clip's audio was left out (too loud, silent)
+    audio_skip: str = ""  # why the clip's audio was left out (too loud, silent, damaged)
+    text_skip: str = ""  # why its text was left out (no phones, G2P failed)
 
 
 class ExpDir:
@@ -71,10 +72,22 @@ class ExpDir:
     def append(self, record: ClipRecord) -> None:
         path = self.root / JOURNAL
         path.parent.mkdir(parents=True, exist_ok=True)
-        with open(path, "a", encoding="utf-8") as f:
-            f.write(json.dumps(asdict(record), ensure_ascii=False) + "\n")
-            f.flush()
-            os.fsync(f.fileno())
+        line = (json.dumps(asdict(record), ensure_ascii=False) + "\n").encode("utf-8")
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        try:
+            end = os.lseek(fd, 0, os.SEEK_END)
+            try:
+                view = memoryview(line)
+                while view:
+                    view = view[os.write(fd, view):]
+                os.fsync(fd)
+            except OSError:
+                # A full disk cut the line short: take it back, or the next run's first
+                # line would be glued to it and lost as well.
+                os.ftruncate(fd, end)
+                raise
+        finally:
+            os.close(fd)
 
     def compact(self, records: list[ClipRecord]) -> None:
         atomic_write_text(self.root / JOURNAL, "".join(

@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 from typing import Iterator
 
+from engine.audio.decode import DecodeError
 from engine.dataset.format import expdir
 from engine.dataset.format.audio import ClipTooLoud, prepare, write_wav32k
 from engine.dataset.format.models import (BERT_SPEC, HUBERT_SPEC, SOVITS_BASES, BertFeatures,
@@ -20,6 +21,7 @@ from engine.dataset.format.models import (BERT_SPEC, HUBERT_SPEC, SOVITS_BASES, 
                                           pick_device, weights_spec)
 from engine.dataset.format.plan import Clip, audio_stamp, key, read_clips
 from engine.dataset.format.request import FormatRequest
+from engine.diskfull import on_full
 from engine.events import Artifact, Event, Log, Progress, Result, StepError, StopToken
 from engine.layout import Layout
 from engine.settings import validate
@@ -142,35 +144,64 @@ def run_format(request: FormatRequest, stop: StopToken | None = None) -> Iterato
         yield Log(f"Semantic tokens: quantizer of {sovits.name}")
         semantic = SovitsSemantic(sovits, device, version)
 
-    exp.make()
     records: dict[str, expdir.ClipRecord] = {}
     todo = sum(1 for w in work if w.anything)
     done_work, started = 0, time.monotonic()
-    for i, w in enumerate(work):
-        if stop is not None and stop.requested:
-            yield Log(f"Stopped after {i} of {len(work)} clips; run again to resume.")
-            return
-        if w.anything:
-            rec = yield from _process(w, exp, bert, hubert, semantic)
-            exp.append(rec)
-            done_work += 1
-        else:
-            rec = w.old
-        records[w.clip.name] = rec
-        elapsed = time.monotonic() - started
-        eta = elapsed / done_work * (todo - done_work) if done_work else None
-        yield Progress(STEP, i + 1, len(work), eta, w.clip.name)
+    left = [w for w in work if w.anything]
+    # Every file is written atomically and each clip journaled once complete: a full disk
+    # stops here with the sentence and the finished clips kept for the re-run.
+    with on_full(exp.root, lambda: _space_needed(left)):
+        exp.make()
+        for i, w in enumerate(work):
+            if stop is not None and stop.requested:
+                yield Log(f"Stopped after {i} of {len(work)} clips; run again to resume.")
+                return
+            if w.anything:
+                rec = yield from _process(w, exp, bert, hubert, semantic)
+                exp.append(rec)
+                done_work += 1
+                left.remove(w)
+            else:
+                rec = w.old
+            records[w.clip.name] = rec
+            elapsed = time.monotonic() - started
+            eta = elapsed / done_work * (todo - done_work) if done_work else None
+            yield Progress(STEP, i + 1, len(work), eta, w.clip.name)
 
-    ordered = [records[w.clip.name] for w in work]
-    n_text, n_sem = exp.write_outputs(ordered)
-    exp.compact(ordered)
+        ordered = [records[w.clip.name] for w in work]
+        n_text, n_sem = exp.write_outputs(ordered)
+        exp.compact(ordered)
     for name in (expdir.NAME2TEXT, expdir.NAME2SEMANTIC):
         yield Artifact(layout.rel(exp.root / name), "1a")
-    skipped = sum(1 for r in ordered if not (r.text_row and r.semantic))
+    skipped = [{"name": r.name, "reason": _why_skipped(r)} for r in ordered
+               if not (r.text_row and r.semantic)]
+    named = ", ".join(f"{c['name']} ({c['reason']})" for c in skipped[:3])
+    more = f" and {len(skipped) - 3} more" if len(skipped) > 3 else ""
     yield Result(f"Formatted {n_sem} clips for training ({done_work} processed now"
-                 + (f", {skipped} skipped" if skipped else "") + ").",
+                 + (f"; {len(skipped)} skipped: {named}{more}" if skipped else "") + ").",
                  {"clips": len(work), "text": n_text, "semantic": n_sem, "processed": done_work,
-                  "skipped": skipped, "exp_dir": layout.rel(exp.root), "version": version})
+                  "skipped": len(skipped), "skipped_clips": skipped,
+                  "exp_dir": layout.rel(exp.root), "version": version})
+
+
+def _why_skipped(rec: expdir.ClipRecord) -> str:
+    return rec.audio_skip or rec.text_skip or "no text"
+
+
+# Bytes one second of clip adds to logs/<slug>/: the 32 kHz int16 wav, HuBERT's 768 floats
+# at 50 frames/s, and room for a Chinese line's BERT features.
+_BYTES_PER_S = 32000 * 2 + 50 * 768 * 4 + 16384
+
+
+def _space_needed(left: list[_Work]) -> int:
+    """What the clips still to do take on disk (their wav size gives their length)."""
+    seconds = 0.0
+    for w in left:
+        try:
+            seconds += max(w.clip.wav.stat().st_size - 44, 0) / (32000 * 2)
+        except OSError:
+            continue
+    return int(seconds * _BYTES_PER_S) + (1 << 20)
 
 
 def _process(w: _Work, exp: expdir.ExpDir, bert: BertFeatures | None,
@@ -179,13 +210,18 @@ def _process(w: _Work, exp: expdir.ExpDir, bert: BertFeatures | None,
     c, old = w.clip, w.old
     rec = expdir.ClipRecord(c.name, w.text_key, w.audio_key, w.sem_key)
     if w.text:
-        rec.text_row = yield from _text(c, exp, bert, w.version)
+        rec.text_row, rec.text_skip = yield from _text(c, exp, bert, w.version)
     else:
-        rec.text_row = old.text_row
+        rec.text_row, rec.text_skip = old.text_row, old.text_skip
     ssl = None
     if w.audio:
         try:
             audio = prepare(c.wav)
+        except DecodeError as exc:  # a damaged clip: skip it, the rest is formatted
+            rec.audio_skip = exc.reason
+            yield Log(f"{c.name}: clip skipped, {exc.reason}. Replace the file, or delete its "
+                      "line in the Proofread step.", "warning")
+            return rec
         except (ClipTooLoud, ValueError) as exc:
             rec.audio_skip = str(exc)
             yield Log(f"{c.name}: audio skipped ({exc})", "warning")
@@ -200,7 +236,7 @@ def _process(w: _Work, exp: expdir.ExpDir, bert: BertFeatures | None,
         import torch
 
         if ssl is None:
-            ssl = torch.load(exp.hubert(c.name), map_location="cpu")
+            ssl = torch.load(exp.hubert(c.name), map_location="cpu", weights_only=True)
         rec.semantic = " ".join(map(str, semantic.extract(ssl)))
     else:
         rec.semantic = old.semantic
@@ -209,6 +245,7 @@ def _process(w: _Work, exp: expdir.ExpDir, bert: BertFeatures | None,
 
 def _text(c: Clip, exp: expdir.ExpDir, bert: BertFeatures | None, version: str
           ) -> Iterator[Event]:
+    """Returns (the 2-name2text row, "") or (None, why the clip's text was skipped)."""
     from engine.text import clean_text
 
     # Upstream's 1-get-text replaces these before cleaning (training text only).
@@ -218,15 +255,15 @@ def _text(c: Clip, exp: expdir.ExpDir, bert: BertFeatures | None, version: str
     except Exception as exc:  # noqa: BLE001 -- one odd line must not stop the whole run
         yield Log(f"{c.name}: text could not be converted to phones ({exc}); clip skipped. "
                   f"Fix its text in the Proofread step.", "warning")
-        return None
+        return None, "text could not be converted to phones"
     if not cleaned.phones:
         yield Log(f"{c.name}: no phones in {c.text!r}; clip skipped.", "warning")
-        return None
+        return None, "no phones in its text"
     if c.lang == "zh":
         try:
             feats = bert(cleaned.norm_text, cleaned.word2ph)
         except ValueError as exc:
             yield Log(f"{c.name}: {exc}; clip skipped.", "warning")
-            return None
+            return None, str(exc)
         _save_tensor(exp.bert(c.name), feats)
-    return expdir.text_row(c.name, cleaned.phones, cleaned.word2ph, cleaned.norm_text)
+    return expdir.text_row(c.name, cleaned.phones, cleaned.word2ph, cleaned.norm_text), ""
