@@ -1,11 +1,15 @@
 """SoVITS fine-tuning (upstream's s2_train for v1/v2): AdamW with the text modules at a lower
 rate, per-epoch exponential decay, LSGAN + feature matching + mel-L1 x45 + KL, 32-frame slices,
 frozen quantizer and ssl_proj, bucketed batches, fp16 autocast on GPU. Resumes from the newest
-checkpoint in ``logs/<slug>/logs_s2_<ver>/`` by itself; stops after the current step on request.
-Unlike upstream, the last epoch is always saved even when it is not a multiple of
-``save_every_epoch`` (otherwise its training would be lost)."""
+readable checkpoint pair in ``logs/<slug>/logs_s2_<ver>/`` by itself (see checkpoints.py);
+stops after the current step on request. Unlike upstream, the last epoch is always saved even
+when it is not a multiple of ``save_every_epoch`` (otherwise its training would be lost), and
+a step whose loss or gradients are not finite is skipped (no optimizer update), so a diverging
+run never writes a poisoned model over a good one: after ``bad_step_limit`` such steps in a
+row it stops with a sentence, the last good checkpoint untouched."""
 from __future__ import annotations
 
+import math
 import time
 from pathlib import Path
 from typing import Iterator
@@ -85,12 +89,13 @@ def run_sovits_training(req: SovitsTrainRequest, stop: StopToken | None = None) 
     total = steps_per_epoch * req.epochs
 
     folder = ck.ckpt_dir(layout.exp_dir, req.version)
-    pair = ck.latest_pair(folder) if folder.exists() else None
+    book = ck.Checkpoints(folder)
+    yield from book.start()
+    pair = yield from book.resume(layout.rel)
     pre_g = read_sovits_file(req.pretrained_g, req.version) if (req.pretrained_g and not pair) else None
-    g = d = None
     base_cfg = pre_g.config if pre_g else None
     if pair:  # a resumed run keeps the model shape it was started with
-        g, d = ck.load_pair(*pair)
+        g, d = pair.g, pair.d
         stored = g.get("gsv", {}).get("model_config") if isinstance(g.get("gsv"), dict) else None
         base_cfg = SovitsConfig.from_dict(stored, version=req.version) if stored else None
     cfg = _model_config(req, base_cfg)
@@ -103,13 +108,15 @@ def run_sovits_training(req: SovitsTrainRequest, stop: StopToken | None = None) 
             "settings": non_defaults(req)}
 
     if pair:
-        ck.check_compatible(g, req.version, cfg.to_dict(), pair[0].name)
-        load_weights(net_g, g["model"], pair[0].name)
+        g_name = pair.entry.g
+        ck.check_compatible(g, req.version, cfg.to_dict(), g_name)
+        load_weights(net_g, g["model"], g_name)
         try:
             net_d.load_state_dict(d["model"])
         except RuntimeError:
-            raise StepError(f"The discriminator checkpoint beside {pair[0].name} has another shape.",
-                            "Use the disc_width it was trained with, or delete its logs_s2 folder.") from None
+            raise StepError(f"The discriminator checkpoint beside {g_name} has another shape.",
+                            "Use the disc_width it was trained with, or move its logs_s2 folder "
+                            "aside.") from None
         if g.get("optimizer"):
             optim_g.load_state_dict(g["optimizer"])
         if d.get("optimizer"):
@@ -117,7 +124,8 @@ def run_sovits_training(req: SovitsTrainRequest, stop: StopToken | None = None) 
         if isinstance(g.get("gsv"), dict) and g["gsv"].get("scaler"):
             scaler.load_state_dict(g["gsv"]["scaler"])
         state = ck.state_from(g, steps_per_epoch)
-        yield Log(f"resumed from {layout.rel(pair[0])}: epoch {state.epoch}, step {state.step}")
+        yield Log(f"resumed from {layout.rel(folder / g_name)}: epoch {state.epoch}, step {state.step}")
+        del g, d, pair  # the loaded tensors now live in the models
     else:
         if pre_g:
             load_weights(net_g, pre_g.weights, pre_g.path.name)
@@ -128,10 +136,17 @@ def run_sovits_training(req: SovitsTrainRequest, stop: StopToken | None = None) 
             yield from _load_pretrained_d(net_d, Path(req.pretrained_d))
     net_g.to(device)
 
+    def last_good() -> str:
+        e = book.kept[0] if book.kept else None
+        return f"{layout.rel(folder / e.g)} (step {e.step})" if e else "none yet"
+
     def save(epoch_done: bool) -> Iterator[Event]:
-        g_path = ck.save_pair(folder, net_g, net_d, optim_g, optim_d, scaler.state_dict(), state,
-                              meta, req.save_latest_only)
-        yield Artifact(layout.rel(g_path), "sovits-train-checkpoint")
+        if not (_finite_weights(net_g) and _finite_weights(net_d)):
+            raise StepError(f"SoVITS training diverged before step {state.step}: the model's "
+                            "weights are no longer numbers, so they were not saved.",
+                            f"The last good checkpoint is {last_good()}. Lower the learning rate"
+                            f"{' or turn fp16 off' if use_amp else ''}, then train again.")
+        # Export before the pair: a failure in between redoes the export on resume.
         if epoch_done and req.export_every_save:
             w = export_sovits(net_g, layout.sovits_weights_dir, req.slug, state.epoch - 1, state.step,
                               {"epochs": req.epochs, "batch_size": req.batch_size,
@@ -140,8 +155,16 @@ def run_sovits_training(req: SovitsTrainRequest, stop: StopToken | None = None) 
                               layout.rel(layout.exp_dir))
             yield Artifact(layout.rel(w), "sovits-weights")
             yield Log(f"saving ckpt {req.slug}_e{state.epoch - 1}: {w.name}")
+        try:
+            g_path = book.save(net_g, net_d, optim_g, optim_d, scaler.state_dict(), state, meta,
+                               req.save_latest_only)
+        except StepError:
+            yield Log(f"checkpoint of step {state.step} not saved; nothing half-written is left "
+                      f"and the last good checkpoint is {last_good()}", "error")
+            raise
+        yield Artifact(layout.rel(g_path), "sovits-train-checkpoint")
 
-    sec_per_step, last_mel = None, float("nan")
+    sec_per_step, last_mel, bad_run = None, float("nan"), 0
     mel_frames = cfg.segment_frames
     while state.epoch <= req.epochs:
         epoch = state.epoch
@@ -153,17 +176,32 @@ def run_sovits_training(req: SovitsTrainRequest, stop: StopToken | None = None) 
         for bi in range(state.batch_in_epoch, len(batches)):
             t0 = time.perf_counter()
             b = {k: v.to(device) for k, v in collate([dataset[i] for i in batches[bi]], mel_frames).items()}
-            losses = _train_step(net_g, net_d, optim_g, optim_d, scaler, b, use_amp, mel_frames)
+            losses, bad = _train_step(net_g, net_d, optim_g, optim_d, scaler, b, use_amp, mel_frames)
             state.step += 1
             state.batch_in_epoch = bi + 1
             dt = time.perf_counter() - t0
             sec_per_step = dt if sec_per_step is None else 0.9 * sec_per_step + 0.1 * dt
-            last_mel = losses["loss_mel"]
+            if bad:
+                bad_run += 1
+                yield Log(f"epoch {epoch} step {state.step}: {bad} is not a number; step skipped "
+                          f"({bad_run} in a row, stopping at {req.bad_step_limit})", "warning")
+                if bad_run >= req.bad_step_limit:
+                    raise StepError(
+                        f"SoVITS training diverged: the loss was not a number for {bad_run} steps "
+                        f"in a row (epoch {epoch}, step {state.step}).",
+                        f"Nothing was learned or saved from those steps; the last good checkpoint "
+                        f"is {last_good()}. Lower the learning rate"
+                        f"{' or turn fp16 off' if use_amp else ''}, check the data set, then train "
+                        "again.")
+                losses = {}  # NaN has no place in metrics (job logs are JSON)
+            else:
+                bad_run = 0
+                last_mel = losses["loss_mel"]
             metrics = dict(losses, epoch=float(epoch), lr=optim_g.param_groups[0]["lr"],
                            s_per_step=sec_per_step)
             yield Progress(STEP_ID, state.step, total, sec_per_step * (total - state.step),
                            f"SoVITS epoch {epoch}/{req.epochs}", metrics)
-            if state.step % req.log_every == 0:
+            if state.step % req.log_every == 0 and losses:
                 yield Log(f"epoch {epoch} step {state.step}: " +
                           " ".join(f"{k} {v:.4g}" for k, v in losses.items()))
             if stop is not None and stop.requested and state.step < total:
@@ -200,8 +238,21 @@ def _load_pretrained_d(net_d: torch.nn.Module, path: Path) -> Iterator[Event]:
     yield Log(f"discriminator initialised from {path.name} ({len(fit)}/{len(own)} tensors)")
 
 
+def _finite_weights(net: torch.nn.Module) -> bool:
+    return all(bool(torch.isfinite(p).all()) for p in net.parameters())
+
+
+def _finite_grads(net: torch.nn.Module) -> bool:
+    norms = [torch.linalg.vector_norm(p.grad.detach().float()) for p in net.parameters()
+             if p.grad is not None]
+    return not norms or bool(torch.isfinite(torch.stack(norms).sum()))
+
+
 def _train_step(net_g, net_d, optim_g, optim_d, scaler, b, use_amp: bool,
-                seg: int) -> dict[str, float]:
+                seg: int) -> tuple[dict[str, float], str]:
+    """One D update then one G update. Returns the losses and "" or, when a loss (or, without
+    the fp16 scaler, which skips inf gradients itself, a gradient) is not finite, the name of
+    what was not: that update is skipped."""
     dev = b["spec"].device.type
     with torch.autocast(dev, dtype=torch.float16, enabled=use_amp):
         out = net_g(b["ssl"], b["spec"], b["spec_lengths"], b["text"], b["text_lengths"])
@@ -214,8 +265,13 @@ def _train_step(net_g, net_d, optim_g, optim_d, scaler, b, use_amp: bool,
     with torch.autocast(dev, dtype=torch.float16, enabled=use_amp):
         real, fake, _, _ = net_d(y, y_hat.detach())
         loss_disc = discriminator_loss(real, fake)
+    if not math.isfinite(float(loss_disc.detach())):
+        return {}, "loss_disc"  # no update at all this step
     optim_d.zero_grad(set_to_none=True)
     scaler.scale(loss_disc).backward()
+    if not use_amp and not _finite_grads(net_d):
+        optim_d.zero_grad(set_to_none=True)
+        return {}, "the discriminator's gradient"
     scaler.step(optim_d)
 
     with torch.autocast(dev, dtype=torch.float16, enabled=use_amp):
@@ -225,10 +281,17 @@ def _train_step(net_g, net_d, optim_g, optim_d, scaler, b, use_amp: bool,
         loss_fm = feature_loss(fmap_r, fmap_g)
         loss_gen = generator_loss(fake)
         total = loss_gen + loss_fm + loss_mel + loss_kl + out.commit_loss
-    optim_g.zero_grad(set_to_none=True)
-    scaler.scale(total).backward()
-    scaler.step(optim_g)
-    scaler.update()
     named = {"loss_disc": loss_disc, "loss_gen": loss_gen, "loss_fm": loss_fm,
              "loss_mel": loss_mel, "loss_kl": loss_kl, "loss_total": total}
-    return {k: float(v.detach()) for k, v in named.items()}
+    values = {k: float(v.detach()) for k, v in named.items()}
+    optim_g.zero_grad(set_to_none=True)
+    bad = next((k for k, v in values.items() if not math.isfinite(v)), "")
+    if not bad:
+        scaler.scale(total).backward()
+        if not use_amp and not _finite_grads(net_g):
+            optim_g.zero_grad(set_to_none=True)
+            bad = "the generator's gradient"
+        else:
+            scaler.step(optim_g)
+    scaler.update()  # D stepped through the scaler either way
+    return values, bad

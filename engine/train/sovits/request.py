@@ -30,4 +30,7 @@ class SovitsTrainRequest:
     # discriminator; an empty dict is upstream's full-size v2 model.
     model_config: dict = knob({}, "SoVITS model-size overrides (advanced)")
     disc_width: int = knob(1, "Divide the discriminator's channels by this (1 = upstream)", min=1, max=64)
+    bad_step_limit: int = knob(10, "Stop when the loss is not a number this many steps in a row "
+                                   "(each such step is skipped, never learned from)",
+                               min=1, max=1000, unit="steps", label="Stop after non-finite")
     threads: int = knob(0, "CPU threads for torch (0: torch's default)", min=0, max=256)

@@ -156,4 +156,4 @@ def test_v1_model_trains_and_exports_as_v1(tmp_path):
     assert _steps(events) == [1]
     out = read_sovits_file(tmp_path / "SoVITS_weights" / "demo_e1_s1.pth", expect_version="v1")
     assert out.weights["enc_p.text_embedding.weight"].shape[0] == 322
-    assert (tmp_path / "logs" / "demo" / "logs_s2_v1" / "G_233333333333.pth").exists()
+    assert (tmp_path / "logs" / "demo" / "logs_s2_v1" / "G_1.pth").exists()
