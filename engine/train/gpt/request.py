@@ -26,6 +26,9 @@ class GptTrainRequest:
                           choices=("auto", "32", "16-mixed", "bf16-mixed"))
     device: str = knob("auto", "Where to train", choices=("auto", "cpu", "cuda"))
     seed: int = knob(1234, "Random seed (data order, dropout, DPO)", min=0, max=2**31 - 1)
+    bad_step_limit: int = knob(10, "Stop when the loss is not a number this many batches in a "
+                                   "row (each such batch is skipped, never learned from)",
+                               min=1, max=1000, unit="batches", label="Stop after non-finite")
     max_sec: int = knob(54, "Skip clips longer than this", min=5, max=60, unit="s")
     # Not user knobs: architecture for a from-scratch run (tests) and a step cap.
     model: dict[str, Any] = field(default_factory=dict)

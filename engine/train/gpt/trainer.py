@@ -6,7 +6,10 @@ gracefully (state saved) when asked.
 Loop shape: backward every batch; an optimizer step every ``accumulate`` batches (upstream:
 4) and at the end of each epoch, so a saved state never holds half-accumulated gradients.
 Each batch reseeds torch from (seed, batch number), so dropout and DPO draws do not depend
-on where a run was stopped and resumed.
+on where a run was stopped and resumed. A batch whose loss (or an update whose gradients) is
+not finite is skipped, never learned from; ``bad_step_limit`` of them in a row stop the run
+with a sentence, the saved states untouched. An unreadable newest state falls back to the
+one before it (see state.py).
 """
 from __future__ import annotations
 
@@ -28,7 +31,8 @@ from engine.train.gpt import losses
 from engine.train.gpt.data import Batch, collate, effective_batch_size, epoch_batches, read_items
 from engine.train.gpt.optim import ScaledAdamLite
 from engine.train.gpt.request import GptTrainRequest
-from engine.train.gpt.state import TrainState, latest_state, load_state, save_state, state_dir
+from engine.train.gpt.state import (TrainState, Unreadable, load_state, remove_leftovers,
+                                    save_state, saved_states, set_aside, state_dir)
 
 STEP = "train"
 
@@ -102,9 +106,29 @@ def run_gpt_training(req: GptTrainRequest, stop: StopToken | None = None) -> Ite
     shape = _shape(req, bs)
     optimizer = ScaledAdamLite(model.parameters(), lr=req.learning_rate)
     folder = state_dir(layout.exp_dir, version)
+    for line in remove_leftovers(folder):
+        yield Log(line)
     epoch, first_batch, gbatch, opt_steps = 0, 0, 0, 0
-    if (saved := latest_state(folder)) is not None:
-        st = load_state(saved)
+    saved, st = None, None
+    states = saved_states(folder) if folder.is_dir() else []
+    for i, path in enumerate(states):
+        try:
+            st = load_state(path)
+        except Unreadable as why:
+            moved = set_aside(path)
+            nxt = f"trying {states[i + 1].name}" if i + 1 < len(states) else "no other saved state"
+            yield Log(f"{why.reason[:-1]}; {nxt}; kept as {moved.name}", "warning")
+            continue
+        saved = path
+        if i:
+            yield Log(f"resuming from the previous state {layout.rel(path)} because the newer "
+                      "one could not be read", "warning")
+        break
+    if states and saved is None:
+        raise StepError(f"None of the saved GPT training states in {layout.rel(folder)} can be "
+                        "read (each was set aside as *.unreadable).",
+                        f"Move {layout.rel(folder)} aside to start this GPT training afresh.")
+    if st is not None:
         if st.config.get("model") != model.cfg.to_upstream():
             raise StepError(f"The saved GPT training in {saved.parent} is for a different model "
                             "architecture than the one chosen now.",
@@ -133,12 +157,24 @@ def run_gpt_training(req: GptTrainRequest, stop: StopToken | None = None) -> Ite
     per_epoch = math.ceil(len(items) / bs)
     total = req.epochs * per_epoch
     exports: list[str] = []
-    pending, done_here, t_start = 0, 0, time.perf_counter()
+    pending, done_here, t_start, bad_run = 0, 0, time.perf_counter(), 0
 
-    def opt_step() -> None:
+    def diverged(ep: int, what: str) -> StepError:
+        last = f"the last saved state is {layout.rel(saved)}" if saved else "nothing was saved yet"
+        return StepError(f"GPT training diverged at epoch {ep + 1}: {what} was not a number for "
+                         f"{bad_run} batches in a row.",
+                         f"Nothing was learned or saved from them; {last}. Lower the learning "
+                         "rate or use precision 32, then train again.")
+
+    def opt_step() -> bool:
+        """Apply the gathered gradients; False when they were not finite (then dropped)."""
         nonlocal pending, opt_steps
         if pending == 0:
-            return
+            return True
+        if scaler is None and not _finite_grads(model):
+            optimizer.zero_grad(set_to_none=True)
+            pending = 0
+            return False
         if scaler is not None:
             scaler.step(optimizer)
             scaler.update()
@@ -146,10 +182,13 @@ def run_gpt_training(req: GptTrainRequest, stop: StopToken | None = None) -> Ite
             optimizer.step()
         optimizer.zero_grad(set_to_none=True)
         pending, opt_steps = 0, opt_steps + 1
+        return True
 
     def snapshot(ep: int, b: int) -> Path:
-        return save_state(folder, TrainState(ep, b, gbatch, opt_steps, model.state_dict(),
-                                             optimizer.state_dict(), full_cfg, shape))
+        nonlocal saved
+        saved = save_state(folder, TrainState(ep, b, gbatch, opt_steps, model.state_dict(),
+                                              optimizer.state_dict(), full_cfg, shape), keep=saved)
+        return saved
 
     for ep in range(epoch, req.epochs):
         batches = epoch_batches(items, bs, req.seed, ep)
@@ -169,13 +208,26 @@ def run_gpt_training(req: GptTrainRequest, stop: StopToken | None = None) -> Ite
                             model.cfg.EOS).to(device)
             with autocast():
                 loss, metrics = _batch_loss(model, batch, req.dpo, gen)
-            if not math.isfinite(metrics["loss"]):
-                raise StepError(f"GPT training diverged at epoch {ep + 1} (loss is not a number).",
-                                "Lower the learning rate or use precision 32, then train again.")
-            (scaler.scale(loss) if scaler is not None else loss).backward()
-            pending, gbatch, done_here = pending + 1, gbatch + 1, done_here + 1
-            if pending >= req.accumulate:
-                opt_step()
+            finite = math.isfinite(metrics["loss"])
+            if finite:
+                (scaler.scale(loss) if scaler is not None else loss).backward()
+                pending += 1
+            del loss
+            gbatch, done_here = gbatch + 1, done_here + 1
+            if finite and pending >= req.accumulate:
+                finite = opt_step()
+                what = "the gradient"
+            else:
+                what = "the loss"
+            if not finite:
+                bad_run += 1
+                yield Log(f"GPT epoch {ep + 1} batch {bi + 1}: {what} is not a number; skipped "
+                          f"({bad_run} in a row, stopping at {req.bad_step_limit})", "warning")
+                if bad_run >= req.bad_step_limit:
+                    raise diverged(ep, what)
+                metrics = {}  # NaN has no place in metrics (job logs are JSON)
+            else:
+                bad_run = 0
             sec = time.perf_counter() - t0
             done = ep * per_epoch + bi + 1
             rate = (time.perf_counter() - t_start) / done_here
@@ -183,7 +235,8 @@ def run_gpt_training(req: GptTrainRequest, stop: StopToken | None = None) -> Ite
                            message=f"GPT epoch {ep + 1}/{req.epochs}",
                            metrics={**metrics, "epoch": ep + 1, "step": gbatch,
                                     "lr": req.learning_rate, "s_per_step": sec})
-        opt_step()
+        if not opt_step():
+            yield Log(f"GPT epoch {ep + 1}: the last gradients were not finite; skipped", "warning")
         # Export before saving the state: a kill in between then redoes the export on resume.
         if (ep + 1) % req.save_every == 0 or ep + 1 == req.epochs:
             path = export_gpt(model, layout.gpt_weights_dir, req.slug, ep + 1, full_cfg)
@@ -193,6 +246,12 @@ def run_gpt_training(req: GptTrainRequest, stop: StopToken | None = None) -> Ite
         snapshot(ep + 1, 0)
     yield Result(f"GPT trained for {req.epochs} epochs; weights in {layout.rel(layout.gpt_weights_dir)}.",
                  {"epochs": req.epochs, "exports": exports, "steps": gbatch})
+
+
+def _finite_grads(model: torch.nn.Module) -> bool:
+    norms = [torch.linalg.vector_norm(p.grad.detach().float()) for p in model.parameters()
+             if p.grad is not None]
+    return not norms or bool(torch.isfinite(torch.stack(norms).sum()))
 
 
 __all__ = ["run_gpt_training", "GptTrainRequest"]
