@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import os
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Callable, Iterator
 
@@ -150,23 +150,28 @@ def _load_manifest(out_dir: Path) -> dict:
         return {}
 
 
-def _space_needed(inputs: list[Path], keep_other: bool) -> int | None:
-    """16-bit copies of every input (the removed part too when kept): the estimate behind
-    the disk-full sentence."""
+def _space_needed(request: DenoiseRequest, inputs: list[Path]) -> int | None:
+    """16-bit copies of every input (the removed part too when kept), at the rate the
+    method writes: the estimate behind the disk-full sentence."""
+    from engine.audio.mdx import MDX_SR
+
     total = 0
     for path in inputs:
         try:
             info = probe(path)
         except (DecodeError, OSError):
             continue
-        total += int((info.duration_s or 0) * 44100 * 2 * 2)  # MDX writes stereo 44.1 kHz
-    return total * (2 if keep_other else 1) or None
+        rate = MDX_SR if request.method == "mdx" else info.sample_rate
+        channels = 1 if info.channels == 1 else (2 if request.method == "mdx"
+                                                 else info.channels)
+        total += int((info.duration_s or 0) * rate * channels * 2)
+    return total * (2 if request.keep_other else 1) + (1 << 20)
 
 
 def run_denoise(request: DenoiseRequest, stop: StopToken | None = None) -> Iterator[Event]:
-    with on_full(layout_of(request).clean_dir,
-                 lambda: _space_needed(find_inputs(request, layout_of(request)),
-                                       request.keep_other)):
+    layout = layout_of(request)
+    with on_full(layout.clean_dir,
+                 lambda: _space_needed(request, find_inputs(request, layout))):
         yield from _run_denoise(request, stop)
 
 

@@ -165,3 +165,32 @@ def test_runner_turns_any_enospc_into_the_sentence(tmp_path, tmpfs_factory):
     end, mb = _full(events)
     assert SENTENCE.match(end.reason)["path"] == str(fs.path)
     assert not any(isinstance(e, Log) and e.level == "error" for e in events)  # no traceback
+
+
+def test_denoise_on_a_full_disk_keeps_finished_copies(tmp_path, takes, tmpfs_factory):
+    from engine.audio.denoise_step import MANIFEST as CLEAN_MANIFEST
+    from engine.audio.denoise_step import DenoiseRequest, run_denoise
+
+    short, long = takes
+    root = tmp_path / "proj"
+    create_project(root, "Voice")
+    lay = Layout(root, "")
+    lay.raw_dir.mkdir(parents=True)
+    (lay.raw_dir / "1 short.wav").write_bytes(short.read_bytes())
+    (lay.raw_dir / "2 long.wav").write_bytes(long.read_bytes())
+    fs = tmpfs_factory(lay.clean_dir, 1 * MB)  # room for the short copy only
+
+    events = list(drive("denoise", run_denoise, DenoiseRequest(project_root=str(root))))
+    end, mb = _full(events)
+    assert SENTENCE.match(end.reason)["path"] == str(lay.clean_dir)
+    assert _hidden(fs.path) == []
+    assert sorted(p.name for p in fs.path.iterdir()) == sorted(["1 short.wav", CLEAN_MANIFEST])
+    assert sf.info(fs.path / "1 short.wav").frames == 3 * SR
+    kept = (fs.path / "1 short.wav").read_bytes()
+
+    fs.resize(fs.used() + fs.free() + mb * MB)
+    events = list(drive("denoise", run_denoise, DenoiseRequest(project_root=str(root))))
+    assert isinstance(events[-1], Result), events[-1]
+    assert events[-1].data["kept"] == ["1 short.wav"]  # not redone
+    assert (fs.path / "1 short.wav").read_bytes() == kept
+    assert sf.info(fs.path / "2 long.wav").frames == 44 * SR
