@@ -138,13 +138,15 @@ def run_sovits_training(req: SovitsTrainRequest, stop: StopToken | None = None) 
 
     def last_good() -> str:
         e = book.kept[0] if book.kept else None
-        return f"{layout.rel(folder / e.g)} (step {e.step})" if e else "none yet"
+        return (f"the last good checkpoint is {layout.rel(folder / e.g)} (step {e.step})" if e
+                else "no checkpoint was saved yet")
 
     def save(epoch_done: bool) -> Iterator[Event]:
         if not (_finite_weights(net_g) and _finite_weights(net_d)):
+            good = last_good()
             raise StepError(f"SoVITS training diverged before step {state.step}: the model's "
                             "weights are no longer numbers, so they were not saved.",
-                            f"The last good checkpoint is {last_good()}. Lower the learning rate"
+                            f"{good[0].upper()}{good[1:]}. Lower the learning rate"
                             f"{' or turn fp16 off' if use_amp else ''}, then train again.")
         # Export before the pair: a failure in between redoes the export on resume.
         if epoch_done and req.export_every_save:
@@ -160,7 +162,7 @@ def run_sovits_training(req: SovitsTrainRequest, stop: StopToken | None = None) 
                                req.save_latest_only)
         except StepError:
             yield Log(f"checkpoint of step {state.step} not saved; nothing half-written is left "
-                      f"and the last good checkpoint is {last_good()}", "error")
+                      f"and {last_good()}", "error")
             raise
         yield Artifact(layout.rel(g_path), "sovits-train-checkpoint")
 
@@ -189,10 +191,9 @@ def run_sovits_training(req: SovitsTrainRequest, stop: StopToken | None = None) 
                     raise StepError(
                         f"SoVITS training diverged: the loss was not a number for {bad_run} steps "
                         f"in a row (epoch {epoch}, step {state.step}).",
-                        f"Nothing was learned or saved from those steps; the last good checkpoint "
-                        f"is {last_good()}. Lower the learning rate"
-                        f"{' or turn fp16 off' if use_amp else ''}, check the data set, then train "
-                        "again.")
+                        f"Nothing was learned or saved from those steps; {last_good()}. Lower "
+                        f"the learning rate{' or turn fp16 off' if use_amp else ''}, check the "
+                        "data set, then train again.")
                 losses = {}  # NaN has no place in metrics (job logs are JSON)
             else:
                 bad_run = 0
