@@ -167,7 +167,7 @@ def test_parameter_validation_messages(tmp_path, kwargs, words):
 
 
 def test_out_of_range_knob_is_refused(tmp_path):
-    with pytest.raises(StepError, match="threshold_db"):
+    with pytest.raises(StepError, match=r"Silence threshold \(dB\) = 5"):
         validate(SliceRequest(project_root=str(tmp_path), threshold_db=5))
 
 
