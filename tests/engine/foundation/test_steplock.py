@@ -186,3 +186,40 @@ def test_cancel_while_the_step_imports(tmp_path, monkeypatch):
     job = jobs.cancel(job.run_dir, grace=30)
     assert job.state == "cancelled" and "before it started" in job.reason
     assert holder(p.root, "asr") is None
+
+
+_RACER = textwrap.dedent("""
+    import pathlib, sys
+    from engine import jobs
+    from engine.events import StepError
+    from tests.engine.foundation.lock_steps import HoldRequest, run_hold, wait_for
+
+    root, hs, me = sys.argv[1], pathlib.Path(sys.argv[2]), sys.argv[3]
+    (hs / f"ready-{me}").touch()
+    wait_for(hs / "go")  # every racer submits at the same moment
+    try:
+        job = jobs.submit(root, "train", run_hold, HoldRequest(root, str(hs)))
+        print("started", job.id)
+    except StepError as exc:
+        print("refused", exc.reason)
+""")
+
+
+def test_racing_submits_start_exactly_one_run(tmp_path):
+    p, hs = _setup(tmp_path)
+    racers = [subprocess.Popen([sys.executable, "-c", _RACER, str(p.root), str(hs), str(k)],
+                               cwd=REPO, stdout=subprocess.PIPE, text=True) for k in range(4)]
+    try:
+        for k in range(4):
+            wait_for(hs / f"ready-{k}", timeout=60)
+        (hs / "go").touch()
+        outs = [r.communicate(timeout=60)[0] for r in racers]
+        started = [o for o in outs if o.startswith("started")]
+        assert len(started) == 1, outs
+        job_id = started[0].split()[1]
+        assert all(f"(job {job_id}," in o for o in outs if o.startswith("refused")), outs
+    finally:
+        (hs / "release").touch()
+    run_dirs = [d for d in (p.root / "runs/train").iterdir() if d.is_dir()]
+    assert [d.name for d in run_dirs] == [job_id]
+    assert jobs.wait(run_dirs[0], timeout=60).state == "done"
