@@ -134,7 +134,7 @@ def test_bad_settings_fail_before_any_work(tmp_path):
     p = _project(tmp_path)
     job = jobs.submit(p.root, "format", run_count, CountRequest(project_root=str(p.root), n=0))
     job = jobs.wait(job.run_dir, timeout=60)
-    assert job.state == "failed" and "n = 0 is outside" in job.reason and job.hint
+    assert job.state == "failed" and "N = 0 is outside" in job.reason and job.hint
     events, _ = jobs.read_events(job.run_dir)
     assert not any(isinstance(e, Progress) for _, e in events)
 
