@@ -65,9 +65,8 @@ def label_of(f: dataclasses.Field) -> str:
         words = f.name.split("_")
         if unit and len(words) > 1 and words[-1] in _UNIT_WORDS:
             words = words[:-1]
-        words = [_WORDS.get(w, w) for w in words]
-        words = [w for w in words if w]
-        text = " ".join(words)
+        words = [_WORDS.get(w, w) for w in words] if len(words) > 1 else words
+        text = " ".join(w for w in words if w)
         if text and text[0].islower():
             text = text[0].upper() + text[1:]
     return f"{text} ({unit})" if unit else text
