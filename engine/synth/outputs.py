@@ -6,9 +6,9 @@ not wipe the first."""
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 
+from engine.atomic import fsync_dir, write_temp
 from engine.events import StepError
 
 _MAX_TRIES = 10_000
@@ -48,13 +48,8 @@ def write_new(path: Path, data: bytes, *, also_free: tuple[str, ...] = ()) -> Pa
     name; returns the path written. The file appears complete (temp file + fsync, then a
     hard link, which fails rather than replace a file that appeared meanwhile). A name
     is free only when the files with the suffixes in ``also_free`` (a sidecar) are too."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    tmp = write_temp(path, data)
     try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
         for cand in _candidates(path):
             if any(cand.with_suffix(s).exists() for s in also_free):
                 continue
@@ -68,22 +63,9 @@ def write_new(path: Path, data: bytes, *, also_free: tuple[str, ...] = ()) -> Pa
                 except FileExistsError:
                     continue
                 os.replace(tmp, cand)
-            _fsync_dir(path.parent)  # the new name survives a power cut
+            fsync_dir(path.parent)  # the new name survives a power cut
             return cand
         raise StepError(f"{_MAX_TRIES} files named like {path.name} are already in "
                         f"{path.parent}.", "Pick another output name.")
     finally:
         Path(tmp).unlink(missing_ok=True)
-
-
-def _fsync_dir(folder: Path) -> None:
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)

@@ -3,20 +3,13 @@ file protocol (tree listing, HEAD metadata, ranged GET), reached via HF_ENDPOINT
 transfer of the big file is cut off mid-way; the download must still end complete."""
 from __future__ import annotations
 
-import hashlib
-import json
 import os
-import subprocess
-import sys
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from urllib.parse import unquote
 
 import pytest
 
-REPO_ROOT = Path(__file__).resolve().parents[3]
-COMMIT = "c" * 40
+from tests.engine.asr.fake_hub import FakeHub, run_child, serve
+
 FILES = {
     "model.bin": os.urandom(24_000_000),  # > huggingface_hub's 10 MB chunk: a cut keeps bytes
     "config.json": b'{"a": 1}',
@@ -30,83 +23,10 @@ FILES = {
 }
 
 
-class _Hub(BaseHTTPRequestHandler):
-    log: list[str] = []
-    cut_once = {"model.bin"}
-
-    def log_message(self, *args):  # keep pytest output clean
-        pass
-
-    def _file(self) -> str | None:
-        parts = self.path.split("?")[0].split("/")
-        # /<org>/<name>/resolve/<rev>/<file>
-        if len(parts) >= 6 and parts[3] == "resolve":
-            return unquote("/".join(parts[5:]))
-        return None
-
-    def _meta(self, name: str, length: int) -> None:
-        data = FILES[name]
-        self.send_header("X-Repo-Commit", COMMIT)
-        self.send_header("ETag", f'"{hashlib.sha1(data).hexdigest()}"')
-        self.send_header("Content-Length", str(length))
-        self.send_header("Accept-Ranges", "bytes")
-
-    def do_HEAD(self):
-        name = self._file()
-        self.log.append(f"HEAD {self.path}")
-        if name not in FILES:
-            self.send_response(404)
-            self.end_headers()
-            return
-        self.send_response(200)
-        self._meta(name, len(FILES[name]))
-        self.end_headers()
-
-    def do_GET(self):
-        self.log.append(f"GET {self.path} {self.headers.get('Range', '')}")
-        if self.path.startswith("/api/models/"):
-            body = json.dumps([{"type": "file", "path": n, "size": len(d),
-                                "oid": hashlib.sha1(d).hexdigest()} for n, d in FILES.items()])
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body.encode())
-            return
-        name = self._file()
-        if name not in FILES:
-            self.send_response(404)
-            self.end_headers()
-            return
-        data = FILES[name]
-        start = 0
-        rng = self.headers.get("Range")
-        if rng and rng.startswith("bytes="):
-            start = int(rng[6:].split("-")[0])
-            self.send_response(206)
-            self.send_header("Content-Range", f"bytes {start}-{len(data) - 1}/{len(data)}")
-        else:
-            self.send_response(200)
-        self._meta(name, len(data) - start)
-        self.end_headers()
-        if name in self.cut_once:  # drop the connection half-way, once
-            self.cut_once.discard(name)
-            self.wfile.write(data[start:start + len(data) // 2])
-            self.wfile.flush()
-            self.connection.close()
-            return
-        self.wfile.write(data[start:])
-
-
 @pytest.fixture
 def fake_hub():
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Hub)
-    _Hub.log = []
-    _Hub.cut_once = {"model.bin"}
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
+    with serve(FILES, cut_once={"model.bin"}) as hub:
+        yield hub
 
 
 CHILD = """
@@ -132,15 +52,8 @@ print(json.dumps({"path": path, "events": events}))
 """
 
 
-def _child(endpoint: str, home: Path, *args: str) -> dict:
-    env = {k: v for k, v in os.environ.items() if k not in ("HF_HUB_OFFLINE",
-                                                            "TRANSFORMERS_OFFLINE")}
-    env.update(HF_ENDPOINT=endpoint, GSV_HOME=str(home), HF_HUB_DISABLE_XET="1",
-               HF_HUB_CACHE=str(home / "hf-cache"), PYTHONPATH=str(REPO_ROOT))
-    out = subprocess.run([sys.executable, "-c", CHILD, *args], env=env, capture_output=True,
-                         text=True, timeout=120, cwd=REPO_ROOT)
-    assert out.returncode == 0, out.stderr[-3000:]
-    return json.loads(out.stdout.strip().splitlines()[-1])
+def _child(hub: FakeHub, home: Path, *args: str) -> dict:
+    return run_child(CHILD, hub.url, home, *args)
 
 
 def test_download_via_hf_endpoint_resumes_and_reports_progress(fake_hub, tmp_path):
@@ -153,13 +66,13 @@ def test_download_via_hf_endpoint_resumes_and_reports_progress(fake_hub, tmp_pat
     assert not (folder / "README.md").exists()  # only the files the spec asks for
     progress = [e for e in res["events"] if e["type"] == "progress"]
     assert progress and any("model.bin" in e["message"] for e in progress)
-    gets = [line for line in _Hub.log if "resolve" in line and "model.bin" in line]
+    gets = [line for line in fake_hub.log if "resolve" in line and "model.bin" in line]
     assert any("bytes=" in line for line in gets), gets  # resumed with a Range request
     # a second call finds the folder and makes no request at all
-    before = len(_Hub.log)
+    before = len(fake_hub.log)
     again = _child(fake_hub, tmp_path)
     assert again["path"] == res["path"] and again["events"] == []
-    assert len(_Hub.log) == before
+    assert len(fake_hub.log) == before
 
 
 def test_pretrained_base_from_a_repo_subfolder(fake_hub, tmp_path):

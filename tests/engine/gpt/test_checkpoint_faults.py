@@ -17,6 +17,7 @@ from engine.train.gpt.request import GptTrainRequest
 from engine.train.gpt.state import load_state, state_dir
 from engine.train.gpt.trainer import run_gpt_training
 from tests.engine.gpt.onea import TINY_MODEL, make_1a
+from tests.helpers.tmpfs import tmpfs_factory  # noqa: F401 -- fixture
 
 REPO = Path(__file__).resolve().parents[3]
 PER_EPOCH = 24  # 8 clips x 12 (upstream's small-set repeat) / batch 4
@@ -117,31 +118,15 @@ def test_nan_losses_are_skipped_and_stop_the_run_after_the_limit(tmp_path, monke
     assert {n: _sha(folder / n) for n in _states(folder)} == before
 
 
-@pytest.fixture
-def small_disk(tmp_path):
-    """A tmpfs mounted on the state folder (as root), unmounted afterwards."""
-    if os.geteuid() != 0:
-        pytest.fail("the full-disk test mounts a tmpfs and needs root")
-    folder = _folder(tmp_path)
-    folder.mkdir(parents=True)
-    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=16m", "tmpfs", str(folder)], check=True)
-    try:
-        yield folder
-    finally:
-        subprocess.run(["umount", "-l", str(folder)], check=True)
-
-
 def test_full_disk_during_a_state_save_is_a_sentence_and_keeps_the_old_state(tmp_path,
-                                                                               small_disk):
-    folder = small_disk
+                                                                               tmpfs_factory):
+    fs = tmpfs_factory(_folder(tmp_path), 16 << 20)  # the state folder on a small disk
+    folder = fs.path
     make_1a(tmp_path)
     list(run_gpt_training(request(tmp_path, epochs=1)))
     before = {n: _sha(folder / n) for n in _states(folder)}
     size = sum((folder / n).stat().st_size for n in before)
-    st = os.statvfs(folder)
-    used = (st.f_blocks - st.f_bfree) * st.f_frsize
-    subprocess.run(["mount", "-o", f"remount,size={(used + size // 2) // 4096 * 4096 + 4096}",
-                    str(folder)], check=True)
+    fs.resize((fs.used() + size // 2) // 4096 * 4096 + 4096)
 
     with pytest.raises(StepError) as err:
         list(run_gpt_training(request(tmp_path, epochs=2)))
@@ -149,6 +134,6 @@ def test_full_disk_during_a_state_save_is_a_sentence_and_keeps_the_old_state(tmp
     assert err.value.reason.endswith(" MB and run again")
     assert {n: _sha(folder / n) for n in _states(folder)} == before  # no partial file
 
-    subprocess.run(["mount", "-o", "remount,size=16m", str(folder)], check=True)
+    fs.resize(16 << 20)
     events = list(run_gpt_training(request(tmp_path, epochs=2)))
     assert "Resuming GPT training from epoch=1-step=24.pt (epoch 2, batch 1)." in _logs(events)

@@ -21,6 +21,8 @@ from engine.models.sovits.config import tiny_config
 from engine.train.sovits.loop import run_sovits_training
 from engine.train.sovits.request import SovitsTrainRequest
 
+from tests.helpers.tmpfs import tmpfs_factory  # noqa: F401 -- fixture
+
 from .experiment import build_experiment
 
 REPO = Path(__file__).resolve().parents[3]
@@ -182,33 +184,15 @@ def test_nan_loss_skips_steps_keeps_the_good_checkpoint_and_stops(tmp_path, monk
         assert all(torch.isfinite(v).all() for v in d.values() if v.is_floating_point())
 
 
-@pytest.fixture
-def small_disk(tmp_path):
-    """A tmpfs mounted on the checkpoint folder (as root), unmounted afterwards."""
-    if os.geteuid() != 0:
-        pytest.fail("the full-disk test mounts a tmpfs and needs root")
-    folder = _folder(tmp_path)
-    folder.mkdir(parents=True)
-    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64m", "tmpfs", str(folder)], check=True)
-    try:
-        yield folder
-    finally:
-        subprocess.run(["umount", "-l", str(folder)], check=True)
-
-
-def _remount(folder: Path, size: int) -> None:
-    subprocess.run(["mount", "-o", f"remount,size={size // 4096 * 4096}", str(folder)], check=True)
-
-
-def test_full_disk_during_a_save_is_a_sentence_and_keeps_the_previous_pair(tmp_path, small_disk):
-    folder = small_disk
+def test_full_disk_during_a_save_is_a_sentence_and_keeps_the_previous_pair(tmp_path,
+                                                                           tmpfs_factory):
+    fs = tmpfs_factory(_folder(tmp_path), 64 << 20)  # the checkpoint folder on a small disk
+    folder = fs.path
     build_experiment(tmp_path / "logs" / "demo", n=4)
     list(run_sovits_training(_request(tmp_path, epochs=1)))  # pair of step 2 on the tmpfs
     before = {p.name: _sha(p) for p in _newest_pair(folder)}
     pair = sum((folder / n).stat().st_size for n in before)
-    used = os.statvfs(folder)
-    used_bytes = (used.f_blocks - used.f_bfree) * used.f_frsize
-    _remount(folder, used_bytes + pair // 2 + 8192)  # room for half of the next pair
+    fs.resize((fs.used() + pair // 2 + 8192) // 4096 * 4096)  # room for half of the next pair
 
     events = []
     with pytest.raises(StepError) as err:
@@ -228,7 +212,7 @@ def test_full_disk_during_a_save_is_a_sentence_and_keeps_the_previous_pair(tmp_p
     manifest = json.loads((folder / "checkpoints.json").read_text())
     assert [e["step"] for e in manifest["pairs"]] == [2]
 
-    _remount(folder, 64 << 20)  # space freed: the run goes on from the kept pair
+    fs.resize(64 << 20)  # space freed: the run goes on from the kept pair
     events = list(run_sovits_training(_request(tmp_path, epochs=2)))
     assert "resumed from logs/demo/logs_s2_v2/G_2.pth: epoch 2, step 2" in _logs(events)
     assert _steps(events) == [3, 4]
