@@ -1,8 +1,12 @@
 """The ASR step: clips in ``audio/slices`` → ``asr/<slug>.list`` + ``asr/records.jsonl``.
 
 Records double as the cache: a clip whose audio hash and settings key match its record is
-not transcribed again, so a re-run only handles new or changed clips. Records and the list
-are rewritten after every group of clips, so a stopped run resumes where it left off.
+not transcribed again, so a re-run only handles new or changed clips. Records are rewritten
+after every group of clips, so a stopped or killed run resumes where it left off.
+
+The list belongs to the proofreading record: the result is merged into it once, at the end
+(:func:`engine.dataset.proofread.record.merge_asr_result`), so clips a person edited, reviewed
+or deleted keep their state, even with an editor open on the list.
 """
 from __future__ import annotations
 
@@ -18,7 +22,8 @@ from engine.asr.models import (FUNASR_MODELS, WHISPER_MODELS, backend_of, funasr
                                recommend, whisper_spec)
 from engine.asr.records import AsrRecord, file_sha256, read_records, settings_key, write_records
 from engine.asr.request import AsrRequest
-from engine.dataset.listfile import ListEntry, write_list
+from engine.dataset.listfile import ListEntry
+from engine.dataset.proofread.merge import AsrMerge
 from engine.events import Artifact, Event, Log, Progress, Result, StepError, StopToken
 from engine.layout import Layout
 from engine.settings import validate
@@ -132,15 +137,34 @@ def _record(res: ClipResult, clip: str, sha: str, key: str, duration: float, bac
                      error=res.error)
 
 
-def write_outputs(layout: Layout, records: dict[str, AsrRecord], speaker: str) -> int:
-    """Records file (everything) and the upstream .list (clips with text, no errors)."""
+def list_text(text: str) -> str:
+    """A transcript as the .list holds it: one line, no field separator."""
+    return " ".join(text.replace("|", " ").split())
+
+
+def write_outputs(layout: Layout, records: dict[str, AsrRecord]) -> None:
+    """The records file (everything, the cache); the list is merged once at the end."""
+    write_records(layout.asr_records, [records[k] for k in sorted(records)])
+
+
+def merge_into_list(layout: Layout, records: dict[str, AsrRecord], old: dict[str, AsrRecord],
+                    speaker: str) -> tuple[int, AsrMerge]:
+    """Merge clips with text (no errors) into the list through the proofreading record;
+    returns how many clips ASR listed and what the merge did."""
+    from engine.dataset.proofread.record import merge_asr_result
+
+    def key(clip: str) -> str:
+        return str(layout.abs(clip).resolve())
+
     ordered = [records[k] for k in sorted(records)]
-    write_records(layout.asr_records, ordered)
-    entries = [ListEntry(str(layout.abs(r.clip).resolve()), speaker,
-                         (r.language or "auto").upper(), " ".join(r.text.replace("|", " ").split()))
+    entries = [ListEntry(key(r.clip), speaker, (r.language or "auto").upper(), list_text(r.text))
                for r in ordered if r.ok and r.text.strip()]
-    write_list(layout.list_file, entries)
-    return len(entries)
+    # what versions before the proofreading record wrote to the list: their records' texts
+    before = {key(r.clip): list_text(r.text) for r in old.values() if r.ok and r.text.strip()}
+    merged = merge_asr_result(layout.list_file, layout.proofread_journal, layout.root, entries,
+                              known={key(c) for c in (*records, *old)},
+                              offered_before=before)
+    return len(entries), merged
 
 
 CHINESE = ("zh", "yue")
@@ -268,7 +292,7 @@ def run_asr(request: AsrRequest, stop: StopToken | None = None) -> Iterator[Even
                                metrics={"clips_per_s": round(rate, 3)})
                 if stop is not None and stop.requested:  # results come per window batch
                     break
-            write_outputs(layout, records, speaker)
+            write_outputs(layout, records)
 
     stopped = stopped or (stop is not None and stop.requested)
     refined = 0
@@ -276,25 +300,29 @@ def run_asr(request: AsrRequest, stop: StopToken | None = None) -> Iterator[Even
         yield Log("Stopped; run asr again to finish the remaining clips", level="warning")
     elif backend_name == "faster-whisper":
         refined = yield from refine_chinese(request, layout, records, device)
-        if refined:
-            write_outputs(layout, records, speaker)
-    listed = write_outputs(layout, records, speaker)
+    write_outputs(layout, records)
+    yield Artifact(layout.rel(layout.asr_records), kind="records")
     empty = sum(1 for r in records.values() if r.ok and not r.text.strip())
     if empty:
         yield Log(f"{empty} clip(s) had no speech or no text; left out of the .list",
                   level="warning")
-    yield Artifact(layout.rel(layout.list_file), kind="list")
-    yield Artifact(layout.rel(layout.asr_records), kind="records")
-    if listed == 0:
-        raise StepError("No clip produced a transcript.",
+    if not any(r.ok and r.text.strip() for r in records.values()):
+        raise StepError("No clip produced a transcript.",  # (the list is left as it was)
                         "Check the clips hold speech, the language setting, or try another "
                         "model.")
+    listed, merged = merge_into_list(layout, records, old, speaker)
+    yield Log("Merged into the proofreading record: " + merged.summary())
+    yield Artifact(layout.rel(layout.list_file), kind="list")
     dt = time.monotonic() - t0
     yield Result(f"{listed} clips listed ({transcribed} new, {total - len(todo)} cached, "
-                 f"{failed} failed) in {dt:.1f} s" + (", stopped" if stopped else ""),
+                 f"{failed} failed) in {dt:.1f} s; {merged.summary()}"
+                 + (", stopped" if stopped else ""),
                  data={"listed": listed, "new": transcribed, "cached": total - len(todo),
                        "remaining": len(todo) - transcribed, "stopped": stopped,
                        "refined_by_funasr": refined,
                        "failed": failed, "empty": empty, "backend": backend_name,
                        "model": model, "list": layout.rel(layout.list_file),
-                       "records": layout.rel(layout.asr_records)})
+                       "records": layout.rel(layout.asr_records),
+                       "kept_edits": merged.kept, "added": merged.added,
+                       "changed": merged.changed, "removed": merged.removed,
+                       "taken_in": merged.taken_in})

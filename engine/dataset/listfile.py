@@ -2,8 +2,10 @@
 
 Two views of one file:
 
-- :func:`read_list` / :func:`write_list`: the simple view, parsed clips only (what the ASR and
-  format steps need).
+- :func:`read_list` / :func:`write_list`: the simple view, parsed clips only (what the format
+  step reads). A project's own list is never written with :func:`write_list`: it belongs to
+  the proofreading record, and the ASR step merges into it
+  (:mod:`engine.dataset.proofread.record`).
 - :func:`read_document` / :meth:`ListDocument.to_bytes`: every line kept as it was (its
   terminator, a BOM, blank lines, lines that don't split into four fields, bytes that are not
   UTF-8), so reading and writing an unedited file gives the same bytes. Upstream's labeler

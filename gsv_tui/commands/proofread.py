@@ -21,8 +21,11 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from engine.dataset.proofread.locks import ListBusy
     from engine.dataset.proofread.session import ProofSession
     from engine.dataset.proofread.source import SourceError, paths_for
+    from engine.dataset.proofread.status import record_session
+    from engine.project import ProjectError
     from gsv_tui.cli import NO_TTY_MESSAGE, has_terminal
 
     target = args.target or getattr(args, "project", None) or os.getcwd()
@@ -35,15 +38,32 @@ def run(args: argparse.Namespace) -> int:
         print(NO_TTY_MESSAGE, file=sys.stderr)
         return 2
     try:
-        session = ProofSession(paths)
+        session = ProofSession(paths, who="gsv proofread")
+    except ListBusy as e:
+        print(f"gsv proofread: {e.reason} {e.hint}", file=sys.stderr)
+        return 2
     except OSError as e:
         print(f"gsv proofread: cannot open {paths.list_file}: {e}", file=sys.stderr)
         return 2
     if session.archived is not None:
-        print(f"gsv proofread: the list changed outside the editor; the old journal was kept "
-              f"as {session.archived}", file=sys.stderr)
+        print(f"gsv proofread: the journal was damaged; it was kept as {session.archived}",
+              file=sys.stderr)
+    if session.taken_in:
+        print(f"gsv proofread: {session.taken_in} line(s) changed outside the editor were "
+              "taken in as edits", file=sys.stderr)
     from gsv_tui.proofread.app import ProofreadApp  # Textual only when the UI is wanted
 
     app = ProofreadApp(session, backend=args.backend)
-    app.run()
+    try:
+        app.run()
+    finally:
+        session.close()  # (again: closing twice is harmless) before the status is recorded
+    try:
+        status = record_session(session)
+    except ProjectError as e:
+        print(f"gsv proofread: your edits are saved, but the step status was not: {e}",
+              file=sys.stderr)
+        return 1
+    if status is not None:
+        print(f"gsv proofread: step recorded as {status}", file=sys.stderr)
     return 0

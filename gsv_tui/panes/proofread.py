@@ -1,9 +1,8 @@
 """The wizard's Proofread pane: where the transcript stands, and the key to open the editor.
 
 The editor itself is :class:`gsv_tui.proofread.screen.ProofreadScreen`, pushed over the
-wizard. Every edit is already on disk when it closes; closing records the step: ``done`` once
-every clip is reviewed (later steps go stale when the list changed), else ``pending`` with
-the count.
+wizard. Every edit is already on disk when it closes; closing records the step through
+:func:`engine.dataset.proofread.status.record_session`, as ``gsv proofread`` does.
 """
 from __future__ import annotations
 
@@ -14,7 +13,6 @@ from textual.app import ComposeResult
 from textual.widgets import Button, Static
 
 from engine.appconfig import load_config
-from engine.project import hash_path, mark_stale_after, record_step, update_project
 from gsv_tui.panes.base import StepPane
 
 
@@ -50,19 +48,28 @@ class Pane(StepPane):
         self.run_step()
 
     def run_step(self) -> None:  # the wizard's "run" key opens the editor
-        from engine.dataset.proofread.source import SourceError, open_session
+        from engine.dataset.proofread.locks import ListBusy
+        from engine.dataset.proofread.session import ProofSession
+        from engine.dataset.proofread.source import SourceError, paths_for
         from gsv_tui.proofread.screen import ProofreadScreen
 
         try:
-            session = open_session(self.project.root)
+            session = ProofSession(paths_for(self.project.root),
+                                   who="the gsv app's Proofread step")
+        except ListBusy as e:
+            self.app.notify(f"{e.reason} {e.hint}", title="The editor is open elsewhere",
+                            severity="error")
+            return
         except (SourceError, OSError) as e:
             self.app.notify(str(e), title="Cannot open the transcript", severity="error")
             return
-        before = hash_path(session.paths.list_file)
+        if session.taken_in:
+            self.app.notify(f"{session.taken_in} line(s) changed outside the editor were "
+                            "taken in as edits")
         cfg = load_config()
 
         def closed(_: object) -> None:
-            self._record(session, before)
+            self._record(session)
 
         self.app.push_screen(ProofreadScreen(session, backend=cfg.playback_backend,
                                              keymap=dict(cfg.keymap)), closed)
@@ -70,17 +77,15 @@ class Pane(StepPane):
     def stop_step(self) -> None:
         pass
 
-    def _record(self, session, before: str) -> None:  # type: ignore[no-untyped-def]
+    def _record(self, session) -> None:  # type: ignore[no-untyped-def]
+        from engine.dataset.proofread.status import record_session
+        from engine.project import ProjectError
+
         session.close()
-        reviewed, total, secs = session.stats()
-        msg = f"{reviewed}/{total} clips reviewed, {secs / 60:.1f} min kept"
-        root = self.project.root
-        lst = session.paths.list_file
-        if total and reviewed == total:
-            record_step(root, self.step_id, "done", message=msg, artifacts=[(str(lst), "list")])
-        else:
-            record_step(root, self.step_id, "pending", message=msg)  # (not stored by design)
-            if hash_path(lst) != before:
-                update_project(root, lambda p: mark_stale_after(p, self.step_id))
+        try:
+            record_session(session)
+        except ProjectError as e:
+            self.app.notify(str(e), title="Edits saved; the step status was not",
+                            severity="error")
         self.refresh_status()
         self._summarise()

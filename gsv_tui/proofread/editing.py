@@ -45,17 +45,37 @@ class EditingMixin:
             self.set_timer(FLUSH_DELAY_S, self._flush)
         self._refresh_stats()
         focus = next_id if next_row else (edit.focus if edit is not None else self.cursor_id)
+        reloaded = self._seen_reloads != self.session.reloads  # merged someone else's write
         # the accepted clip may leave the view (filter "unreviewed"): then go to the one after
-        if edit is None or self._patch_rows(edit):  # nothing changed, or patched in place
+        if not reloaded and (edit is None or self._patch_rows(edit)):  # patched in place
             self._place(focus)
             return
+        if reloaded:
+            self._note_reload()
         self._reload_rows(focus_id=focus)
+
+    def _note_reload(self) -> None:
+        self._seen_reloads = self.session.reloads
+        taken = self.session.taken_in
+        self.notify("The list changed outside the editor (a transcribe run or a text editor) "
+                    "and was merged: your edits kept"
+                    + (f"; {taken} line(s) changed by hand taken in" if taken else ""))
+
+    def _merge_outside(self) -> None:
+        """Someone else wrote the list: take it in on the UI thread (it owns the clips),
+        then write ours on top."""
+        if self.session.sync():
+            self._refresh_stats()
+            self._note_reload()
+            self._reload_rows(focus_id=self.cursor_id)
+        self._flush()
 
     @work(thread=True, group="list-writer")
     def _flush(self) -> None:
         """Rewrite the list off the UI thread (the edit is already in the journal)."""
         try:
-            self.session.flush()
+            if not self.session.flush():
+                self.app.call_from_thread(self._merge_outside)
         except OSError as e:
             self.app.call_from_thread(
                 self.notify, f"Could not rewrite the list (your edits are safe in the "

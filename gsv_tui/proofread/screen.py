@@ -31,6 +31,7 @@ from gsv_tui.proofread.editing import EditingMixin, TextEditor
 from gsv_tui.proofread.listening import ListeningMixin
 
 ENV_BUCKETS = 400
+OUTSIDE_CHECK_S = 1.0  # how often an idle editor looks for someone else's write
 
 
 @lru_cache(maxsize=64)
@@ -75,6 +76,7 @@ class ProofreadScreen(EditingMixin, ListeningMixin, Screen[None]):
         self._clip_list: ClipList | None = None
         self.editing_id: int | None = None
         self._detail: DetailPane | None = None
+        self._seen_reloads = session.reloads
 
     # ---- layout ----------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -110,8 +112,15 @@ class ProofreadScreen(EditingMixin, ListeningMixin, Screen[None]):
         self._reload_rows(keep_row=0)
         self.clip_list.focus()
         self.set_interval(1 / 15, self._tick)
+        self.set_interval(OUTSIDE_CHECK_S, self._check_outside)
         if self.player._backend is None:
             self._probe_sound(self.player.preferred)
+
+    def _check_outside(self) -> None:
+        """An ASR run may finish while the editor is open: show its clips (a stat, no read,
+        unless something changed). Not while the person types: the next edit merges."""
+        if not self.editing and self.session.changed_outside():
+            self._merge_outside()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """While the text editor is open, only it takes keys: arrows must not move the

@@ -62,11 +62,34 @@ class Edit:
         return [c.id for p in self.patches for c in p.new]
 
 
+def locate(clips: Sequence[Clip], p: Patch) -> int:
+    """Where the patch's clips are now: at ``p.at``, or wherever that run of ids moved (an ASR
+    merge or a change from outside the editor may add or drop clips before it; ids stay)."""
+    ids = [c.id for c in p.old]
+    if [c.id for c in clips[p.at:p.at + len(ids)]] == ids:
+        return p.at
+    if ids:
+        for i, c in enumerate(clips):
+            if c.id == ids[0] and [d.id for d in clips[i:i + len(ids)]] == ids:
+                return i
+    raise EditError(f"clips at {p.at} are not the ones this edit expects")
+
+
 def apply_patch(clips: Sequence[Clip], p: Patch) -> list[Clip]:
-    end = p.at + len(p.old)
-    if [c.id for c in clips[p.at:end]] != [c.id for c in p.old]:
-        raise EditError(f"clips at {p.at} are not the ones this edit expects")
-    return [*clips[:p.at], *p.new, *clips[end:]]
+    at = locate(clips, p)
+    return [*clips[:at], *p.new, *clips[at + len(p.old):]]
+
+
+def relocate(clips: Sequence[Clip], edit: Edit) -> Edit:
+    """The same edit with each patch at the position it applies to in ``clips``."""
+    out = list(clips)
+    patches = []
+    for p in edit.patches:
+        at = locate(out, p)
+        patches.append(p if at == p.at else Patch(at, p.old, p.new))
+        out = [*out[:at], *p.new, *out[at + len(p.old):]]
+    return edit if all(a is b for a, b in zip(patches, edit.patches)) else \
+        Edit(edit.label, tuple(patches), edit.focus)
 
 
 def apply_edit(clips: Sequence[Clip], edit: Edit) -> list[Clip]:

@@ -4,6 +4,11 @@ Each change goes journal first (flushed, fsynced), then an atomic rewrite of the
 Opening replays the journal, so a session killed at any moment reopens with every edit, its
 undo/redo history and review marks. Merge and split write NEW wavs under ``edits_dir``;
 original audio is never written.
+
+One editor per list (the session lock); every journal append and list write happens under the
+list's short write lock, after checking that nobody else wrote since (an ASR run merging its
+result, a text editor): then the session reloads the record and merges first, its own edits
+winning for the clips it edited, instead of overwriting (see :mod:`.record`).
 """
 from __future__ import annotations
 
@@ -14,13 +19,14 @@ from pathlib import Path
 from typing import Sequence
 
 from engine.atomic import atomic_write_bytes
-from engine.dataset.listfile import ListDocument, ListLine, parse_document
 from engine.dataset.proofread import edits as E
 from engine.dataset.proofread.audio_edit import merge_wavs, split_wav
 from engine.dataset.proofread.clips import Clip
 from engine.dataset.proofread.info import ClipInfo, audio_duration, load_asr_records, make_info
-from engine.dataset.proofread.journal import (Journal, base_bytes, base_record, read_records,
-                                              replay, sha256)
+from engine.dataset.proofread.journal import Journal, sha256
+from engine.dataset.proofread.locks import SessionLock, WriteLock
+from engine.dataset.proofread.record import (Loaded, clips_from_document,  # noqa: F401
+                                             document_from_clips, load, render_clips)
 
 
 @dataclass(frozen=True)
@@ -32,31 +38,16 @@ class Paths:
     asr_records: Path | None = None
 
 
-def clips_from_document(doc: ListDocument) -> list[Clip]:
-    return [Clip(i, ln) for i, ln in enumerate(doc.lines)]
-
-
-def render_clips(clips: Sequence[Clip], bom: bool) -> bytes:
-    """The .list bytes for these clips (same result as ``document_from_clips().to_bytes()``,
-    without building a document: this runs on every edit of a 10,000-line list)."""
-    lines = [c.line for c in clips if not c.deleted]
-    data = b"".join([ln.terminated_bytes for ln in lines])  # per-line bytes are cached
-    if lines and not lines[-1].eol:
-        data = data[:-1]  # the file's last line had no terminator: keep it that way
-    return (b"\xef\xbb\xbf" if bom else b"") + data
-
-
-def document_from_clips(clips: Sequence[Clip], bom: bool) -> ListDocument:
-    lines: list[ListLine] = [c.line for c in clips if not c.deleted]
-    # a line that was last (no terminator) may no longer be last after an edit
-    for i in range(len(lines) - 1):
-        if not lines[i].eol:
-            lines[i] = ListLine(lines[i].raw, "\n", lines[i].entry)
-    return ListDocument(lines, bom)
+def _stat(path: Path) -> tuple[int, int, int] | None:
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        return None
+    return st.st_ino, st.st_size, st.st_mtime_ns
 
 
 class ProofSession:
-    def __init__(self, paths: Paths) -> None:
+    def __init__(self, paths: Paths, *, who: str = "") -> None:
         self.paths = paths
         self.journal = Journal(paths.journal)
         self.records = load_asr_records(paths.asr_records, paths.audio_base)
@@ -65,53 +56,117 @@ class ProofSession:
         # deferred: commit() journals at once but leaves the list rewrite to flush(), which the
         # editor calls right after repainting (the journal alone already makes edits safe)
         self.deferred = False
-        self._pending: bytes | None = None
-        self._flush_lock = threading.Lock()  # one list write at a time, newest last
+        self._pending: tuple[bytes, list[Clip]] | None = None
         self._pending_lock = threading.Lock()  # held only to swap _pending (never blocks long)
         self._stats: list[float] | None = None
         self._lb: list[bytes] | None = None  # per-clip line bytes, patched with each edit
-        self.archived: Path | None = None  # a journal moved aside (the list changed outside)
-        self._open()
+        self.archived: Path | None = None  # a damaged journal moved aside
+        self.taken_in = 0  # lines changed outside the editor, taken in as edits (last reload)
+        self.reloads = 0  # bumped each time the record was reloaded from disk (redraw all)
+        self._write = WriteLock(paths.list_file)
+        self._session = SessionLock(paths.list_file, who).acquire()  # ListBusy: say who
+        try:
+            with self._write:
+                self._adopt(load(paths.list_file, self.journal))
+            self.opened_sha = self._written[0]  # what the list was when this editor opened
+        except BaseException:
+            self.journal.close()
+            self._session.release()
+            raise
 
-    # ---- opening ---------------------------------------------------------------------
-    def _open(self) -> None:
-        data = self.paths.list_file.read_bytes()
-        self.journal.repair_tail()  # a kill mid-append leaves half a line: drop it first
-        records = read_records(self.paths.journal) if self.paths.journal.exists() else []
-        if records and records[0].get("kind") == "base":
-            base = parse_document(base_bytes(records[0]))
-            st = replay(records, clips_from_document(base))
-            if sha256(data) in st.shas:
-                self.bom = base.bom
-                self.clips, self.done, self.undone = st.clips, st.done, st.undone
-                self.next_id = st.next_id
-                if self.render() != data:
-                    self._write_list()
-                    self.recovered = True
-                return
-            self.archived = self.journal.archive()
-        elif records or self.paths.journal.exists():
-            self.archived = self.journal.archive()
-        doc = parse_document(data)
-        self.bom = doc.bom
-        self.clips = clips_from_document(doc)
-        self.done, self.undone = [], []
-        self.next_id = len(self.clips)
-        self.journal.append(base_record(data, self.paths.list_file.name))
+    # ---- the record on disk ----------------------------------------------------------
+    def _adopt(self, rec: Loaded) -> None:
+        """Take the record as loaded (caller holds the write lock): the list on disk now
+        renders these clips."""
+        self.clips, self.done, self.undone = rec.clips, rec.done, rec.undone
+        self.next_id, self.bom = rec.next_id, rec.bom
+        self.archived = rec.archived or self.archived
+        self.recovered = self.recovered or rec.recovered
+        self.taken_in = rec.taken_in
+        self._lb, self._stats = None, None
+        with self._pending_lock:
+            self._pending = None  # what was pending is in the journal, so in what we loaded
+        self._written = (sha256(rec.data), list(rec.written))
+        self._mark()
+
+    def _mark(self) -> None:
+        """Remember the journal and list as we left them, to see someone else's write."""
+        self._journal_seen = self.journal.mark()
+        self._list_seen = _stat(self.paths.list_file)
+
+    def _outside_change(self) -> bool:
+        """Did anyone else write the journal or the list since we last did (write lock held)?"""
+        if self.journal.mark() != self._journal_seen:
+            return True
+        now = _stat(self.paths.list_file)
+        if now == self._list_seen:
+            return False
+        try:
+            data = self.paths.list_file.read_bytes()
+        except FileNotFoundError:
+            return True
+        if sha256(data) == self._written[0]:  # rewritten with the same bytes (touch, cp)
+            self._list_seen = now
+            return False
+        return True
+
+    def _reload(self) -> None:
+        """Load the record again and merge (write lock held). A journal that grew holds the
+        other writer's records after all of ours: replay it. A list changed with the journal
+        as we left it: a text editor; take its lines in, our unflushed edits winning."""
+        if self.journal.mark() != self._journal_seen:
+            self.journal.close()  # appends go to the journal file as it is now
+            self.records = load_asr_records(self.paths.asr_records, self.paths.audio_base)
+            self._info.clear()
+            rec = load(self.paths.list_file, self.journal, missing_ok=True)
+        else:
+            rec = load(self.paths.list_file, self.journal, missing_ok=True,
+                       written=self._written[1], ours=self.clips)
+        self._adopt(rec)
+        self.reloads += 1
+
+    def sync(self) -> bool:
+        """Take in what someone else wrote since our last write; True when anything was."""
+        with self._write:
+            if not self._outside_change():
+                return False
+            self._reload()
+            return True
+
+    def changed_outside(self) -> bool:
+        """A cheap look (no lock, no hashing) for the editor's idle timer."""
+        return (_stat(self.paths.list_file) != self._list_seen
+                or self.journal.mark() != self._journal_seen)
 
     def close(self) -> None:
-        self.flush()
-        self.journal.close()
+        try:
+            if not self.flush():
+                self.sync()  # someone wrote meanwhile: merging writes the list too
+        finally:
+            self.journal.close()
+            self._session.release()
 
-    def flush(self) -> None:
+    def flush(self) -> bool:
         """Write the list if an edit is waiting for it (deferred mode). Safe from a thread:
-        the newest pending bytes are taken under the lock, so writes never go back in time."""
-        with self._flush_lock:
+        the newest pending bytes are taken under the lock, so writes never go back in time.
+        False when someone else wrote the list or journal meanwhile: nothing is written (the
+        state may only change on the thread that owns it); call :meth:`sync` there."""
+        with self._write:  # (its thread lock also keeps the UI thread and the writer apart)
             with self._pending_lock:
-                data, self._pending = self._pending, None
-            if data is not None:
-                self.journal.sync()  # the journal reaches the disk before the list does
-                atomic_write_bytes(self.paths.list_file, data)
+                pending = self._pending
+            if pending is None:
+                return True
+            if self._outside_change():
+                return False
+            with self._pending_lock:
+                if self._pending is pending:
+                    self._pending = None
+            data, clips = pending
+            self.journal.sync()  # the journal reaches the disk before the list does
+            atomic_write_bytes(self.paths.list_file, data)
+            self._written = (sha256(data), clips)
+            self._list_seen = _stat(self.paths.list_file)
+            return True
 
     # ---- reading ---------------------------------------------------------------------
     def render(self) -> bytes:
@@ -147,13 +202,6 @@ class ProofSession:
         return E.position_of(self.clips, clip_id)
 
     # ---- changing --------------------------------------------------------------------
-    def _write_list(self, data: bytes | None = None) -> None:
-        data = self.render() if data is None else data
-        with self._pending_lock:
-            self._pending = data
-        if not self.deferred:
-            self.flush()
-
     def _render_patched(self, new: list[Clip], edit: E.Edit) -> bytes:
         """The list bytes after ``edit``, from per-line bytes patched like the clips (a join,
         not a pass over 10,000 clips, on every key that edits)."""
@@ -171,19 +219,31 @@ class ProofSession:
             data = data[:-1]  # the file's last line had no terminator: keep it that way
         return (b"\xef\xbb\xbf" + data) if self.bom else data
 
-    def _apply(self, edit: E.Edit, record: dict) -> None:
-        """Journal first (fsynced), then the list: a kill in between is repaired on open."""
-        new = E.apply_edit(self.clips, edit)
-        data = self._render_patched(new, edit)
-        self.journal.append({**record, "sha": sha256(data)}, sync=not self.deferred)
-        self._account(edit)
-        self.clips = new
-        self._write_list(data)
+    def _apply(self, edit: E.Edit, kind: str) -> E.Edit:
+        """Journal first (fsynced), then the list: a kill in between is repaired on open.
+        Under the write lock, after taking in anyone else's write; the edit is placed by its
+        clips' ids, which a merge keeps. Returns the edit as applied (its positions now)."""
+        with self._write:
+            if self._outside_change():
+                self._reload()
+            edit = E.relocate(self.clips, edit)
+            new = E.apply_edit(self.clips, edit)
+            data = self._render_patched(new, edit)
+            record = {"kind": kind, **(edit.to_json() if kind == "edit" else {})}
+            self.journal.append({**record, "sha": sha256(data)}, sync=not self.deferred)
+            self._journal_seen = self.journal.mark()
+            self._account(edit)
+            self.clips = new
+            with self._pending_lock:
+                self._pending = (data, new)
+            if not self.deferred:
+                self.flush()
+        return edit
 
     def commit(self, edit: E.Edit | None) -> E.Edit | None:
         if edit is None:
             return None
-        self._apply(edit, {"kind": "edit", **edit.to_json()})
+        edit = self._apply(edit, "edit")
         self.done.append(edit)
         self.undone.clear()
         self.next_id = max([self.next_id, *(i + 1 for i in edit.new_ids)])
@@ -192,16 +252,14 @@ class ProofSession:
     def undo(self) -> E.Edit | None:
         if not self.done:
             return None
-        inv = self.done[-1].inverse()
-        self._apply(inv, {"kind": "undo"})
+        inv = self._apply(self.done[-1].inverse(), "undo")
         self.undone.append(self.done.pop())
         return E.Edit(inv.label, inv.patches, focus=_first_id(inv))
 
     def redo(self) -> E.Edit | None:
         if not self.undone:
             return None
-        edit = self.undone[-1]
-        self._apply(edit, {"kind": "redo"})
+        edit = self._apply(self.undone[-1], "redo")
         self.done.append(self.undone.pop())
         return E.Edit(edit.label, edit.patches, focus=edit.focus or _first_id(edit))
 
@@ -217,26 +275,37 @@ class ProofSession:
     def replace_all(self, positions: Sequence[int], find: str, repl: str) -> E.Edit | None:
         return self.commit(E.replace_all(self.clips, positions, find, repl))
 
+    def _current(self, pos: int) -> int:
+        """``pos`` (the editor's view) in the record as it is on disk now (write lock held):
+        new clip ids must come after any that another writer just gave out."""
+        cid = self.clips[pos].id
+        if self._outside_change():
+            self._reload()
+        return self.position(cid)
+
     def merge(self, pos: int, step: int = 1) -> E.Edit:
-        a, b = E.merge_sources(self.clips, pos, step)
-        nid = self.next_id
-        out = self._new_wav(f"merge-{a.id}-{b.id}-{nid}")
-        merge_wavs(self.wav_path(a), self.wav_path(b), out)
-        edit = E.merge(self.clips, pos, step, nid, self._list_path_for(out, a))
-        self.commit(edit)
-        return edit
+        with self._write:
+            pos = self._current(pos)
+            a, b = E.merge_sources(self.clips, pos, step)
+            nid = self.next_id
+            out = self._new_wav(f"merge-{a.id}-{b.id}-{nid}")
+            merge_wavs(self.wav_path(a), self.wav_path(b), out)
+            edit = E.merge(self.clips, pos, step, nid, self._list_path_for(out, a))
+            return self.commit(edit) or edit
 
     def split(self, pos: int, at_s: float, cursor: int) -> E.Edit:
-        c = self.clips[pos]
-        if c.entry is None or c.deleted:
-            raise E.EditError("only a live clip can be split")
-        ids = (self.next_id, self.next_id + 1)
-        outs = (self._new_wav(f"split-{c.id}-{ids[0]}"), self._new_wav(f"split-{c.id}-{ids[1]}"))
-        split_wav(self.wav_path(c), at_s, *outs)
-        edit = E.split(self.clips, pos, cursor, ids,
-                       (self._list_path_for(outs[0], c), self._list_path_for(outs[1], c)))
-        self.commit(edit)
-        return edit
+        with self._write:
+            pos = self._current(pos)
+            c = self.clips[pos]
+            if c.entry is None or c.deleted:
+                raise E.EditError("only a live clip can be split")
+            ids = (self.next_id, self.next_id + 1)
+            outs = (self._new_wav(f"split-{c.id}-{ids[0]}"),
+                    self._new_wav(f"split-{c.id}-{ids[1]}"))
+            split_wav(self.wav_path(c), at_s, *outs)
+            edit = E.split(self.clips, pos, cursor, ids,
+                           (self._list_path_for(outs[0], c), self._list_path_for(outs[1], c)))
+            return self.commit(edit) or edit
 
     def _new_wav(self, stem: str) -> Path:
         """A fresh file name under edits_dir: never overwrite (an archived journal may still

@@ -132,15 +132,33 @@ def test_filters_and_sort(listdir):
     assert next_unreviewed(s.clips, v(), 0) == 1
 
 
-def test_external_change_archives_journal(listdir):
+def test_a_change_made_outside_the_editor_is_taken_in(listdir):
+    """A text editor changed the list between two sessions: its lines count as a person's
+    edits, nothing of the journal is lost or set aside (this used to archive the journal and
+    drop every review mark)."""
     lst = listdir / "demo.list"
     s = open_session(lst)
     s.set_text(0, "mine")
+    s.accept(1)
+    s.accept(3)
     s.close()
-    lst.write_text("x.wav|s|EN|rewritten by asr\n")
+    lines = lst.read_bytes().split(b"\n")
+    lines[3] = lines[3].replace("你好世界".encode(), "你好".encode())  # fixed by hand
+    del lines[1]  # "second clip" deleted by hand
+    lst.write_bytes(b"\n".join(lines))
+    before = lst.read_bytes()
     s2 = open_session(lst)
-    assert s2.archived is not None and s2.archived.exists()
-    assert [c.text for c in s2.clips] == ["rewritten by asr"] and kinds(s2) == ["base"]
+    assert s2.archived is None and s2.taken_in == 2
+    assert lst.read_bytes() == before  # taking in never rewrites what the person wrote
+    by_text = {c.text: c for c in s2.clips}
+    assert by_text["mine"].edited
+    assert by_text["second clip"].deleted and by_text["second clip"].reviewed  # restorable
+    assert by_text["你好"].edited and by_text["你好"].reviewed
+    assert kinds(s2) == ["base", "edit", "edit", "edit", "state"]
+    s2.toggle_delete(s2.position(by_text["second clip"].id))  # restore the deleted clip
+    assert "second clip" in texts(lst)
+    s2.close()
+    assert open_session(lst).clips[1].text == "second clip"
 
 
 def test_crash_between_journal_and_list_recovers(listdir):
@@ -178,11 +196,12 @@ def test_damaged_journal_record_never_crashes_open(listdir):
     s.close()
     lines = s.paths.journal.read_text().splitlines()
     bad = json.loads(lines[1])
-    bad["patches"][0]["at"] = 3  # points at the wrong clip
+    bad["patches"][0]["old"][0]["id"] = 999  # points at a clip that does not exist
     lines[1] = json.dumps(bad)
     s.paths.journal.write_text("\n".join(lines) + "\n")
-    s2 = open_session(lst)  # the list's hash is not reachable: journal set aside, list kept
+    s2 = open_session(lst)  # replay stops: journal set aside, the list taken in as it is
     assert s2.archived is not None and s2.clips[0].text == "two"
+    assert kinds(s2) == ["base", "state"] and s2.render() == lst.read_bytes()
 
 
 def test_counters_follow_edits_and_render_matches_document(listdir):

@@ -47,6 +47,27 @@ async def test_pane_opens_editor_and_records_step(tmp_path):
         assert st.message.startswith("2/2 clips reviewed")
 
 
+async def test_pane_refuses_a_second_editor_with_a_sentence(tmp_path):
+    from engine.dataset.proofread.source import open_session
+
+    p = create_project(tmp_path / "p", "Busy")
+    lay = p.layout
+    wav = tone(lay.slices_dir / "c0.wav", 1.0)
+    lay.list_file.parent.mkdir(parents=True, exist_ok=True)
+    lay.list_file.write_text(f"{wav}|x|EN|clip\n")
+    held = open_session(p.root)  # another editor holds the list
+    try:
+        app = Host(p)
+        async with app.run_test(size=(100, 30)) as pilot:
+            await pilot.click("#open-editor")
+            await pilot.pause()
+            assert not isinstance(app.screen, ProofreadScreen)
+            said = [n.message for n in app._notifications]
+            assert any("is already open in" in m and "Close that editor" in m for m in said)
+    finally:
+        held.close()
+
+
 async def test_wizard_opens_the_editor_from_the_proofread_step(tmp_path):
     """In the real wizard app: the run-step action on Proofread pushes the editor; closing it
     returns to the wizard with the step recorded."""
