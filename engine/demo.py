@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from engine.dataset.listfile import ListEntry, write_list
+from engine.dataset.listfile import ListEntry
 from engine.events import StepError
 from engine.project import Project, create_project, load_project, record_step
 
@@ -94,7 +94,11 @@ def build_demo(root: Path | str) -> Project:
             entries.append(ListEntry(str(layout.slices_dir / clip["name"]), project.slug, "EN",
                                      " ".join(said)))
     layout.list_file.parent.mkdir(parents=True, exist_ok=True)
-    write_list(layout.list_file, entries)
+    # The demo plays ASR: its transcript goes in through the list's owner, as ASR's does.
+    from engine.dataset.proofread.record import merge_asr_result
+
+    merge_asr_result(layout.list_file, layout.proofread_journal, layout.root, entries,
+                     known={e.wav for e in entries}, offered_before={})
     record_step(root, "asr", "done", message="demo transcript (the known sentences)",
                 artifacts=[(str(layout.list_file), "list")])
     return load_project(root)

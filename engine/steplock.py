@@ -22,7 +22,7 @@ from pathlib import Path
 
 from engine.events import StepError
 from engine.filelock import lock_open_error
-from engine.steps import STEP_BY_ID
+from engine.steps import REGISTRY
 
 LOCK_NAME = ".lock"
 # A probe (``holder()``, a settle after cancel) holds the lock for microseconds; a run holds
@@ -51,7 +51,7 @@ def lock_path(root: Path | str, step_id: str) -> Path:
 
 
 def step_title(step_id: str) -> str:
-    info = STEP_BY_ID.get(step_id)
+    info = REGISTRY.get(step_id)
     return info.title if info else step_id.capitalize()
 
 

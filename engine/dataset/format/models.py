@@ -3,6 +3,7 @@ one job: BERT -> (1024, n_phones) per Chinese line, HuBERT -> (1, 768, T) per cl
 SoVITS quantizer -> semantic codes per clip."""
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from typing import Protocol
 
@@ -22,7 +23,7 @@ def weights_spec(spec: ModelSpec) -> ModelSpec:
     """A local folder may hold model.safetensors instead of pytorch_model.bin: accept either
     (the pattern matches both names; the hub folders hold pytorch_model.bin)."""
     files = tuple("*model.*" if f == "pytorch_model.bin" else f for f in spec.files)
-    return ModelSpec(spec.name, spec.repo_id, files, spec.source, spec.optional, spec.subfolder)
+    return dataclasses.replace(spec, files=files)  # keeps a pinned revision and sha256s
 
 
 class SemanticExtractor(Protocol):
@@ -50,8 +51,10 @@ class BertFeatures:
         from transformers import AutoModelForMaskedLM, AutoTokenizer
 
         self.device = device
-        self.tokenizer = AutoTokenizer.from_pretrained(str(folder), local_files_only=True)
-        model = AutoModelForMaskedLM.from_pretrained(str(folder), local_files_only=True)
+        self.tokenizer = AutoTokenizer.from_pretrained(str(folder), local_files_only=True,
+                                                       trust_remote_code=False)
+        model = AutoModelForMaskedLM.from_pretrained(str(folder), local_files_only=True,
+                                                     trust_remote_code=False)
         self.dtype = torch.float16 if half else torch.float32
         self.model = model.to(device=device, dtype=self.dtype).eval()
 

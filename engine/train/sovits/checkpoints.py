@@ -27,7 +27,7 @@ from typing import Any, Callable, Iterator
 
 import torch
 
-from engine.atomic import atomic_write_text
+from engine.atomic import atomic_write_text, fsync_dir
 from engine.diskfull import on_full
 from engine.events import Log, StepError
 
@@ -260,14 +260,6 @@ def _write_pth(obj: Any, path: Path) -> int:
     return _size(path)
 
 
-def _fsync_dir(folder: Path) -> None:
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 class Checkpoints:
     """The checkpoint folder of one SoVITS run: resume, save, and what is kept."""
 
@@ -348,7 +340,7 @@ class Checkpoints:
             try:
                 e.d_bytes = _write_pth(objs[e.d], folder / e.d)
                 e.g_bytes = _write_pth(objs[e.g], folder / e.g)
-                _fsync_dir(folder)
+                fsync_dir(folder)
                 write_manifest(folder, Manifest([e] + keep, []))
             except BaseException:
                 for name in (e.d, e.g):
