@@ -70,6 +70,17 @@ class Piece:
     seed: int
     tokens: int  # semantic codes the GPT wrote (audio = tokens * 1280 / speed samples)
     audio: np.ndarray  # float32 at 32 kHz, the pause included
+    phones: int = 0  # phoneme ids of the piece (the back-check's duration-per-phone test)
+
+
+@dataclass
+class Take:
+    """One reading of one piece with one seed."""
+
+    seed: int
+    tokens: int
+    phones: int
+    audio: np.ndarray  # float32 at 32 kHz, without the pause
 
 
 def phones_and_bert(voice: Voice, text: str, language: str) -> tuple[list[int], torch.Tensor]:
@@ -138,6 +149,13 @@ def prepare_reference(voice: Voice, wav: str | Path, text: str, language: str,
 def speak_piece(voice: Voice, ref: Reference, piece: str, language: str, seed: int,
                 opts: SpeakOptions) -> tuple[int, np.ndarray]:
     """One piece -> (token count, float32 audio at 32 kHz without the pause)."""
+    take = speak_take(voice, ref, piece, language, seed, opts)
+    return take.tokens, take.audio
+
+
+def speak_take(voice: Voice, ref: Reference, piece: str, language: str, seed: int,
+               opts: SpeakOptions) -> Take:
+    """One piece read with ``seed`` (the same seed gives the same samples)."""
     from engine.models.sovits import synthesize
 
     prompt = None if ref.codes is None else ref.codes.view(1, -1)
@@ -153,7 +171,7 @@ def speak_piece(voice: Voice, ref: Reference, piece: str, language: str, seed: i
     peak = float(np.abs(audio).max()) if audio.size else 0.0
     if peak > 1:
         audio = audio / peak
-    return int(len(result.tokens)), audio.astype(np.float32)
+    return Take(seed, int(len(result.tokens)), len(ids), audio.astype(np.float32))
 
 
 def speak(voice: Voice, ref: Reference, text: str, language: str,
@@ -163,6 +181,6 @@ def speak(voice: Voice, ref: Reference, text: str, language: str,
     pieces = split_text(text, opts.cut_method, "en" if language == "en" else "zh")
     pause = np.zeros(int(opts.pause_s * SR), dtype=np.float32)
     for i, piece in enumerate(pieces):
-        seed = opts.seed_for(i)
-        tokens, audio = speak_piece(voice, ref, piece, language, seed, opts)
-        yield Piece(i, len(pieces), piece, seed, tokens, np.concatenate([audio, pause]))
+        take = speak_take(voice, ref, piece, language, opts.seed_for(i), opts)
+        yield Piece(i, len(pieces), piece, take.seed, take.tokens,
+                    np.concatenate([take.audio, pause]), take.phones)

@@ -61,6 +61,18 @@ class SynthRequest:
                                 label="Allow downloads")
     output_name: str = knob("", "File name under output/ (empty: <slug>-<time>.wav)",
                             label="Output file name")
+    # The ASR back-check (engine.synth.backcheck): on by default, skipped with a note when
+    # no ASR model is installed.
+    back_check: bool = knob(True, "Transcribe every piece and re-roll the ones that do not say "
+                                  "their text (when an ASR model is installed)",
+                            label="ASR back-check")
+    max_rerolls: int = knob(2, "Re-rolls of a piece that fails the back-check (the best take "
+                               "is kept)", min=0, max=10, label="Re-rolls per piece")
+    max_error: float = knob(0.35, "A piece passes when at most this share of its words (en) or "
+                                  "characters (zh/ja) is misheard", min=0.0, max=1.0,
+                            label="Back-check max error")
+    asr_model_dir: str = knob("", "ASR model folder for the back-check (empty: an installed one)",
+                              label="Back-check ASR folder")
 
 
 @dataclass

@@ -3,13 +3,14 @@ named), picks or checks the reference (3–10 s, text from the proofread list), 
 BERT/HuBERT through the hub, speaks the text piece by piece with progress, and writes one
 16-bit 32 kHz WAV under ``output/`` (atomically, never over an earlier file; a name with a
 folder in it is refused). The Result lists every piece with its seed, so one sentence can be
-re-rolled with ``piece_seeds``."""
+re-rolled with ``piece_seeds``. With an ASR model installed, each piece is back-checked and
+re-rolled when it does not say its text (engine.synth.takes); the sidecar lists every take."""
 from __future__ import annotations
 
 import io
 import time
 from pathlib import Path
-from typing import Iterator
+from typing import Any, Generator, Iterator
 
 from engine.events import Artifact, Event, Log, Progress, Result, StepError, StopToken
 from engine.settings import validate
@@ -57,7 +58,12 @@ def reroll_request(sidecar: dict, piece: int, seed: int, output_name: str) -> Sy
     from engine.runner import request_from_dict
 
     req = request_from_dict(SynthRequest, sidecar["request"])
-    req.piece_seeds = dict(req.piece_seeds) | {str(piece): seed}
+    # Pieces the back-check re-rolled keep the take they had (their seed is not seed + i);
+    # the others get seed + i again, the same take.
+    base = int(req.seed)
+    kept = {str(i): int(p["seed"]) for i, p in enumerate(sidecar.get("pieces", []))
+            if int(p["seed"]) != base + i}
+    req.piece_seeds = kept | dict(req.piece_seeds) | {str(piece): seed}
     req.output_name = output_name
     return req
 
@@ -76,6 +82,23 @@ def _piece_seeds(raw: dict) -> dict[int, int]:
                         'Write it as {"0": 123, "2": 456}.')
 
 
+def open_back_check(req: SynthRequest, device: str) -> Generator[Event, None, Any]:
+    """The back-check's recogniser (engine.synth.backcheck.Checker), or None when it is off
+    or no ASR model is installed (a note says so; synthesis goes on unchecked)."""
+    from engine.synth.backcheck import open_checker
+
+    if not req.back_check:
+        return None
+    checker = open_checker(req.asr_model_dir, req.language, device)
+    if checker is None:
+        yield Log("Back-check skipped: no ASR model is installed (the Transcribe step "
+                  "downloads one; or set the back-check ASR folder).")
+        return None
+    yield Log(f"Back-check with {checker.label}: pieces with more than "
+              f"{req.max_error:.0%} misheard are re-rolled up to {req.max_rerolls} time(s).")
+    return checker
+
+
 def run_synthesize(req: SynthRequest, stop: StopToken | None = None) -> Iterator[Event]:
     validate(req)
     if not req.text.strip():
@@ -85,8 +108,10 @@ def run_synthesize(req: SynthRequest, stop: StopToken | None = None) -> Iterator
     from engine.dataset.format.models import pick_device
     from engine.models.gpt import Sampling
     from engine.synth import outputs, reference, weights
-    from engine.synth.pipeline import SR, SpeakOptions, prepare_reference, speak
+    from engine.synth.backcheck import table_lines
+    from engine.synth.pipeline import SR, SpeakOptions, prepare_reference
     from engine.synth.split import split_text
+    from engine.synth.takes import speak_one
     from engine.synth.voice import load_helpers, load_voice, needs_bert
     from engine.synth.weights import project_of
 
@@ -115,21 +140,27 @@ def run_synthesize(req: SynthRequest, stop: StopToken | None = None) -> Iterator
     opts = SpeakOptions(req.cut_method, Sampling(req.top_k, req.top_p, req.temperature,
                                                  req.repetition_penalty),
                         seed, piece_seeds, req.speed, pause_s=req.pause_s)
+    checker = yield from open_back_check(req, device)
+    texts = split_text(req.text, req.cut_method, "en" if req.language == "en" else "zh")
     parts: list[np.ndarray] = []
     pieces: list[dict] = []
     started = time.monotonic()
-    for p in speak(voice, prepared, req.text, req.language, opts):
-        parts.append(p.audio)
-        pieces.append({"text": p.text, "seed": p.seed, "tokens": p.tokens,
-                       "seconds": round(len(p.audio) / SR, 3)})
+    for i, text in enumerate(texts):
+        audio, record = yield from speak_one(voice, prepared, text, req.language, i, opts,
+                                             checker, max_rerolls=req.max_rerolls,
+                                             max_error=req.max_error)
+        parts.append(audio)
+        pieces.append(record)
         elapsed = time.monotonic() - started
-        yield Progress(STEP, p.index + 1, p.count, eta_s=elapsed / (p.index + 1) * (p.count - p.index - 1),
-                       message=f"piece {p.index + 1}/{p.count}: {p.text[:40]}",
-                       metrics={"audio_s": len(p.audio) / SR})
-        if stop is not None and stop.requested and p.index + 1 < p.count:
-            yield Log(f"Stopped after {p.index + 1} of {p.count} pieces; writing what is done.",
+        yield Progress(STEP, i + 1, len(texts), eta_s=elapsed / (i + 1) * (len(texts) - i - 1),
+                       message=f"piece {i + 1}/{len(texts)}: {text[:40]}",
+                       metrics={"audio_s": len(audio) / SR})
+        if stop is not None and stop.requested and i + 1 < len(texts):
+            yield Log(f"Stopped after {i + 1} of {len(texts)} pieces; writing what is done.",
                       "warning")
             break
+    for line in table_lines(pieces):
+        yield Log(line)
     wav = np.concatenate(parts)
     # Never over an earlier take: a taken name gets -2, -3, … (and its sidecar with it).
     out = outputs.write_new(wanted, wav_bytes(wav, SR), also_free=(".json",))
@@ -139,7 +170,11 @@ def run_synthesize(req: SynthRequest, stop: StopToken | None = None) -> Iterator
                              "ref_language": ref.language, "gpt_path": layout.rel(gpt_path),
                              "sovits_path": layout.rel(sovits_path)}, pieces)
     yield Artifact(layout.rel(out), kind="audio")
-    yield Result(f"Spoke {len(parts)} piece(s), {len(wav) / SR:.1f} s, into {layout.rel(out)}.",
+    checked = [p for p in pieces if "passed" in p]
+    verdict = (f" Back-check: {sum(p['passed'] for p in checked)} of {len(checked)} piece(s) "
+               "passed." if checked else "")
+    yield Result(f"Spoke {len(parts)} piece(s), {len(wav) / SR:.1f} s, into {layout.rel(out)}."
+                 + verdict,
                  {"path": layout.rel(out), "seconds": len(wav) / SR, "seed": seed,
                   "pieces": pieces, "ref_wav": ref.wav, "gpt": layout.rel(gpt_path),
                   "sovits": layout.rel(sovits_path)})

@@ -1,7 +1,8 @@
 """Synthesize: pick a reference among the proofread clips (3–10 s), type or load the text,
 Run (a detached job, as every step). Results list every wav under output/ with a play key;
 the pieces of the selected result can be re-rolled one at a time (new seed for that piece
-only). Two more jobs start here: listening to every checkpoint, and the take-home export."""
+only), or set to another take the ASR back-check made (each piece is marked by its
+score). Two more jobs start here: listening to every checkpoint, and the take-home export."""
 from __future__ import annotations
 
 import json
@@ -31,6 +32,8 @@ class Pane(StepPane):
     ACTION_SPECS = (
         ActionSpec("play", "Play the selected wav", "p", "Synthesize", scope="synthesize"),
         ActionSpec("reroll", "Re-roll the selected piece", "r", "Synthesize", scope="synthesize"),
+        ActionSpec("take", "Use the selected piece's next-best take", "t", "Synthesize",
+                   scope="synthesize"),
     )
     BINDINGS = bindings(ACTION_SPECS)
 
@@ -86,14 +89,16 @@ class Pane(StepPane):
             yield Button("Export bundle", id="synth-export")
         yield Label("Results (p: play)", classes="pane-title")
         yield DataTable(id="synth-results", cursor_type="row", zebra_stripes=True)
-        yield Label("Pieces of the selected result (r: re-roll one)", id="synth-pieces-title")
+        yield Label("Pieces of the selected result (✓/✗ back-check; r: re-roll one, "
+                    "t: use its next-best take)", id="synth-pieces-title")
         yield DataTable(id="synth-pieces", cursor_type="row", zebra_stripes=True)
         yield Static("", id="synth-now", markup=False)
 
     def on_mount(self) -> None:
         super().on_mount()
         self.query_one("#synth-results", DataTable).add_columns("file", "seconds")
-        self.query_one("#synth-pieces", DataTable).add_columns("#", "seed", "seconds", "text")
+        self.query_one("#synth-pieces", DataTable).add_columns("#", "seed", "ok", "score",
+                                                               "takes", "seconds", "text")
         self.refresh_results()
 
     def _last_text(self) -> str:
@@ -203,9 +208,14 @@ class Pane(StepPane):
             self.sidecar = json.loads(sidecar_of(wav).read_text(encoding="utf-8"))
         except (OSError, json.JSONDecodeError):
             return
+        from engine.synth.backcheck import mark
+
         for i, p in enumerate(self.sidecar.get("pieces", [])):
-            pieces.add_row(str(i), str(p.get("seed")), f"{p.get('seconds', 0):.1f}",
-                           str(p.get("text", ""))[:70])
+            takes = p.get("takes", [])
+            score = f"{p['score']:.2f}" if "score" in p else ""
+            count = f"{p.get('take', 0) + 1}/{len(takes)}" if takes else ""
+            pieces.add_row(str(i), str(p.get("seed")), mark(p), score, count,
+                           f"{p.get('seconds', 0):.1f}", str(p.get("text", ""))[:60])
 
     # --- actions -------------------------------------------------------------------------
     def action_play(self) -> None:
@@ -233,8 +243,6 @@ class Pane(StepPane):
         self.app.call_from_thread(self.query_one("#synth-now", Static).update, line)
 
     def action_reroll(self) -> None:
-        from engine.synth.step import reroll_request
-
         wav = self._selected_wav()
         table = self.query_one("#synth-pieces", DataTable)
         if wav is None or self.sidecar is None or not table.row_count:
@@ -242,9 +250,32 @@ class Pane(StepPane):
                             severity="warning")
             return
         piece = table.cursor_row
-        seed = secrets.randbelow(2**31 - 1)
+        self._respeak(wav, piece, secrets.randbelow(2**31 - 1))
+
+    def _respeak(self, wav: Path, piece: int, seed: int) -> None:
+        """A new result: the same text, every piece as kept, ``piece`` read with ``seed``."""
+        from engine.synth.step import reroll_request
+
         name = f"{wav.stem.split('~')[0]}~{piece}-{seed}"
         self.start(self.step_id, request=reroll_request(self.sidecar, piece, seed, name))
+
+    def action_take(self) -> None:
+        """The best of the piece's other takes (same seed, same audio): for when the
+        back-check's favourite is not the user's."""
+        wav = self._selected_wav()
+        table = self.query_one("#synth-pieces", DataTable)
+        if wav is None or self.sidecar is None or not table.row_count:
+            self.app.notify("Select a result made by Run to pick another take.",
+                            severity="warning")
+            return
+        piece = self.sidecar["pieces"][table.cursor_row]
+        others = [t for k, t in enumerate(piece.get("takes", [])) if k != piece.get("take", 0)]
+        if not others:
+            self.app.notify("This piece has no other take: re-roll it with r.",
+                            severity="warning")
+            return
+        best = max(others, key=lambda t: (t.get("passed", False), t.get("score", 0)))
+        self._respeak(wav, table.cursor_row, int(best["seed"]))
 
     def on_unmount(self) -> None:
         if self.player is not None:
