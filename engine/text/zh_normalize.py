@@ -49,6 +49,7 @@ _TELEPHONE = re.compile(r"(?<!\d)((0(10|2[1-3]|[3-9]\d{2})-?)?[1-9]\d{6,7})(?!\d
 _HOTLINE = re.compile(r"(400)(-)?\d{3}(-)?\d{4}")
 _RANGE = re.compile(r"(?<![\d\+\-\×÷=])((-?)((\d+)(\.\d+)?))[-~]((-?)((\d+)(\.\d+)?))(?![\d\+\-\×÷=])")
 _NEGATIVE = re.compile(r"(-)(\d+)")
+_VERSION = re.compile(r"\d+(?:\.\d+){2,}")  # 2.0.1, 192.168.1.1: three or more parts
 _DECIMAL = re.compile(r"(-?)((\d+)(\.\d+))|(\.(\d+))")
 _COUNTED = re.compile(r"(\d+)([多余几\+])?" + _QUANTIFIERS)
 _CODE = re.compile(r"\d{3}\d*")  # 3+ bare digits: a code or id, read digit by digit
@@ -160,6 +161,8 @@ def normalize_sentence(s: str) -> str:
     s = _HOTLINE.sub(lambda m: _phone(m, False), s)
     s = _RANGE.sub(_range, s)
     s = _NEGATIVE.sub(lambda m: _signed(m.group(1), number(m.group(2))), s)
+    # Before decimals, which would read 2.0 as 二 and drop a 点 (v2.0.1 is 二点零点一).
+    s = _VERSION.sub(lambda m: "点".join(digits(p) for p in m.group(0).split(".")), s)
     s = _DECIMAL.sub(_number, s)
     s = _COUNTED.sub(_counted, s)
     s = _CODE.sub(lambda m: digits(m.group(0), alt_one=True), s)
