@@ -93,6 +93,11 @@ ENTRIES: tuple[StepEntry, ...] = (
               request="engine.synth.request:SynthRequest", run="engine.synth.step:run_synthesize",
               inputs=("text", "piece_seeds", "output_name"),
               from_project=_SYNTH_LANG, outputs=("output/",)),
+    # The voice changer: speech in, the same words out in the trained voice.
+    StepEntry("convert", "Convert", "Say recorded speech again in the trained voice",
+              optional=True, request="engine.convert.request:ConvertRequest",
+              run="engine.convert.step:run_convert", inputs=("sources", "text"),
+              from_project=(("language", "language"),), outputs=("output/converted/",)),
     # Actions: their own status, lock and run folder (they no longer run as "synthesize").
     StepEntry("listen", "Listen to checkpoints", "One test sentence read by every checkpoint",
               wizard=False, request="engine.synth.request:ListenCheckpointsRequest",

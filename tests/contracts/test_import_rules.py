@@ -58,6 +58,6 @@ async def main():
 asyncio.run(main())
 """
     res = _run(code)
-    assert res["shown"] == "synthesize"
+    assert res["shown"] == "convert"  # the last step
     assert res["first"] == [], "heavy modules imported before first paint"
     assert res["after"] == [], "a step pane imported a heavy module into the TUI process"

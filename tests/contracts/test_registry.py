@@ -19,7 +19,7 @@ RUNNABLE = [e for e in ENTRIES if e.run]
 # registry id -> the sub-command that runs it (listen is `gsv synthesize --checkpoints`)
 COMMANDS = {"import": "import", "denoise": "denoise", "slice": "slice", "asr": "asr",
             "format": "format", "train": "train", "synthesize": "synthesize",
-            "listen": "synthesize", "export": "export"}
+            "listen": "synthesize", "export": "export", "convert": "convert"}
 
 
 @pytest.mark.parametrize("step", RUNNABLE, ids=lambda e: e.id)
@@ -38,7 +38,7 @@ def test_every_entry_resolves_to_a_module_level_request_and_function(step):
 
 def test_every_wizard_step_and_action_has_an_entry():
     assert STEP_IDS == ("project", "import", "denoise", "slice", "asr", "proofread", "format",
-                        "train", "synthesize")
+                        "train", "synthesize", "convert")
     assert {"export", "listen"} <= set(REGISTRY)
     assert set(COMMANDS) == {e.id for e in RUNNABLE}
 
@@ -74,6 +74,7 @@ def test_each_output_has_one_owner():
     assert owner_of("output/checkpoints/a.wav", "voice") == "listen"
     assert owner_of("output/voice-export/voice.toml", "voice") == "export"
     assert owner_of("output/voice-1.wav", "voice") == "synthesize"
+    assert owner_of("output/converted/take-1.wav", "voice") == "convert"
     assert owner_of("logs/voice/logs_s2_v2/G_1.pth", "voice") == "train"
     assert owner_of("logs/voice/3-bert/a.pt", "voice") == "format"
 
