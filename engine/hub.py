@@ -308,5 +308,14 @@ PRETRAINED: dict[str, ModelSpec] = {
     "v2-base": ModelSpec("gsv-v2final-pretrained", _GSV,
                          ("s1bert25hz-5kh-longer-epoch=12-step=369668.ckpt", "s2G2333k.pth",
                           "s2D2333k.pth"), subfolder="gsv-v2final-pretrained"),
+    # v2Pro and v2ProPlus share upstream's pretrained_models/v2Pro/ folder (spec upstream-v2pro
+    # §9); each spec fetches only its own G/D pair. The G files are plain "PK" zips (no header).
+    "v2Pro-base": ModelSpec("v2Pro", _GSV, ("s2Gv2Pro.pth", "s2Dv2Pro.pth"), subfolder="v2Pro"),
+    "v2ProPlus-base": ModelSpec("v2Pro", _GSV, ("s2Gv2ProPlus.pth", "s2Dv2ProPlus.pth"),
+                                subfolder="v2Pro"),
+    # The GPT base of both Pro versions, at the root of upstream's pretrained_models/. It has
+    # v2's GPT architecture (upstream loads it strictly with s1longer-v2.yaml, 732 phonemes),
+    # so the v2 GPT manifest (tests/fixtures/manifests/gpt_v2_export.json) applies unchanged.
+    "s1v3": ModelSpec("gsv-s1v3-pretrained", _GSV, ("s1v3.ckpt",)),
 }
 

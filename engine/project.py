@@ -29,7 +29,8 @@ __all__ = ["ArtifactRecord", "LockTimeout", "Project", "ProjectError", "StepStat
 SCHEMA_VERSION = 1
 STATUSES = ("pending", "running", "done", "failed", "stale")
 LANGUAGES = {"zh": "Chinese", "en": "English", "ja": "Japanese"}
-MODEL_VERSIONS = ("v1", "v2")
+# v2Pro/v2ProPlus: v2 plus a speaker embedding of the reference (engine.models.sovits.config).
+MODEL_VERSIONS = ("v1", "v2", "v2Pro", "v2ProPlus")
 BACKUP_SUFFIX = ".bak"
 # Every project.toml write holds the lock only to re-read, change and save (hashing happens
 # before), so a wait this long means the holder is stuck, not busy.

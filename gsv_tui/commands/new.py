@@ -15,7 +15,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("name", help="display name, any script (files use an ASCII slug)")
     p.add_argument("--dir", default=None, help="folder to create (default: ./<slug>)")
     p.add_argument("--language", default="en", choices=sorted(LANGUAGES), help="main language")
-    p.add_argument("--version", default="v2", choices=MODEL_VERSIONS, help="model version")
+    # The default stays v2 until Format, Train and Synthesize handle v2ProPlus end to end
+    # (issue 12); upstream recommends v2ProPlus, the version a new project should get then.
+    p.add_argument("--version", default="v2", choices=MODEL_VERSIONS,
+                   help="model version: v2 (default), v2ProPlus (upstream's recommendation: "
+                        "v2 plus the reference voice's speaker embedding, a larger decoder), "
+                        "v2Pro (the same, v2's decoder size), v1 (the first, smaller model)")
     p.add_argument("--slug", default=None, help="ASCII name for files and models")
     p.set_defaults(func=run)
 

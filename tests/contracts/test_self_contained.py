@@ -74,6 +74,8 @@ def test_fixtures_are_plain_files_inside_the_repository():
     files = [p for p in FIXTURES.rglob("*") if p.is_file() or p.is_symlink()]
     assert files and not [p for p in files if p.is_symlink()]
     assert not [p for p in files if p.suffix in (".wav", ".flac", ".mp3", ".ogg")]
-    assert sum(p.stat().st_size for p in files) < 12 * 2**20
+    # ~25 MB: upstream-v2pro/ adds ~10 MB of Pro SoVITS checkpoints and goldens (xz) and
+    # the speaker-model fixtures; still a cheap clone.
+    assert sum(p.stat().st_size for p in files) < 25 * 2**20
     for folder in ("upstream-v2", "text", "manifests"):
         assert (FIXTURES / folder / "README.md").is_file(), f"{folder}: say where it came from"

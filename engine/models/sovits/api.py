@@ -40,12 +40,26 @@ def reference_spec(wav_32k: torch.Tensor | np.ndarray) -> torch.Tensor:
 def synthesize(model: Synthesizer, codes: Sequence[int] | torch.Tensor,
                phone_ids: Sequence[int] | torch.Tensor,
                refs: torch.Tensor | Sequence[torch.Tensor], noise_scale: float = 0.5,
-               speed: float = 1.0) -> np.ndarray:
-    """Semantic codes (T,) and target phoneme ids (P,) -> float32 audio at 32 kHz."""
+               speed: float = 1.0,
+               sv_embs: torch.Tensor | Sequence[torch.Tensor] | None = None) -> np.ndarray:
+    """Semantic codes (T,) and target phoneme ids (P,) -> float32 audio at 32 kHz.
+    ``sv_embs``: for a v2Pro/v2ProPlus model, each reference's speaker embedding (20480-d,
+    in the order of ``refs``); v1/v2 models ignore it."""
     p = _param(model)
     c = torch.as_tensor(codes, dtype=torch.long, device=p.device).reshape(1, 1, -1)
     t = torch.as_tensor(phone_ids, dtype=torch.long, device=p.device).reshape(1, -1)
     ref_list = [refs] if isinstance(refs, torch.Tensor) else list(refs)
     ref_list = [r.to(p.device, p.dtype).reshape(1, r.shape[-2], r.shape[-1]) for r in ref_list]
-    audio = model.decode(c, t, ref_list, noise_scale=noise_scale, speed=speed)
+    sv = None
+    if model.cfg.is_pro:
+        if sv_embs is None:
+            from engine.events import StepError
+
+            raise StepError(f"This SoVITS {model.cfg.version} model needs the speaker embedding "
+                            "of each reference clip.", "Compute it with the speaker model "
+                            "(engine.models.sv) from the reference audio at 16 kHz.")
+        items = [sv_embs] if isinstance(sv_embs, torch.Tensor) and len(ref_list) == 1 \
+            else list(sv_embs)
+        sv = [torch.as_tensor(e).to(p.device, p.dtype).reshape(1, -1) for e in items]
+    audio = model.decode(c, t, ref_list, noise_scale=noise_scale, speed=speed, sv_emb=sv)
     return audio[0, 0].float().cpu().numpy()

@@ -4,6 +4,12 @@ Kinds read: small exports ``{weight, config, info}`` (fp16, no ``enc_q``), pretr
 ``{weight[, config]}``, training checkpoints ``G_*.pth`` ``{model, iteration, optimizer,
 learning_rate}`` (ours add ``gsv`` metadata). Everything goes through ``torch.load(
 weights_only=True)``; upstream's pickled ``utils.HParams`` config is mapped to a dict.
+
+Versions (spec upstream-v2pro §8): v2Pro / v2ProPlus exports carry ASCII ``05`` / ``06`` over
+the zip's ``PK``; the official bases are known by the md5 of their first 8 KiB; anything else
+is told apart by its keys and shapes (``sv_emb.*`` = Pro, a kernel-20 first upsampler =
+ProPlus, 322 phoneme rows = v1). Unlike upstream we never trust the file size, so a Pro file
+re-saved with ``PK`` is still recognised; a header that disagrees with the weights is refused.
 """
 from __future__ import annotations
 
@@ -19,7 +25,8 @@ import torch
 
 from engine.atomic import atomic_write_bytes
 from engine.events import StepError
-from engine.models.sovits.config import SYMBOLS_PER_VERSION, SovitsConfig
+from engine.models.sovits.config import (MODEL_VERSIONS, SYMBOLS_PER_VERSION, SovitsConfig,
+                                         default_config, is_pro)
 from engine.models.sovits.hparams import upstream_hparams
 
 # md5 of the first 8192 bytes of upstream's official pretrained generators.
@@ -31,15 +38,19 @@ PRETRAINED_MD5 = {
     "c7e9fce2223f3db685cdfa1e6368728a": ("s2Gv2Pro (v2Pro base)", "v2Pro"),
     "66b313e39455b57ab1b0bc0b239c9d0a": ("s2Gv2ProPlus (v2ProPlus base)", "v2ProPlus"),
 }
-# Two-byte headers upstream writes over the zip magic "PK".
+# Two-byte headers upstream reads in place of the zip magic "PK" (process_ckpt head2version).
 HEADER_VERSIONS = {b"00": "v1", b"01": "v2", b"02": "v3", b"03": "v3 LoRA", b"04": "v4 LoRA",
                    b"05": "v2Pro", b"06": "v2ProPlus"}
-SUPPORTED = tuple(SYMBOLS_PER_VERSION)
+# What our export writes: upstream's savee heads Pro files only; v1/v2 exports stay "PK".
+EXPORT_HEADERS = {"v2Pro": b"05", "v2ProPlus": b"06"}
+SUPPORTED = MODEL_VERSIONS
 EMBED_KEY = "enc_p.text_embedding.weight"
+FIRST_UPSAMPLER = "dec.ups.0.weight_v"
+PROPLUS_FIRST_KERNEL = 20  # s2v2ProPlus.json upsample_kernel_sizes[0]; every other version 16
 
 
 class SovitsFileError(StepError):
-    """A file that is not a SoVITS v1/v2 checkpoint we can use, with a sentence saying why."""
+    """A file that is not a SoVITS checkpoint we can use, with a sentence saying why."""
 
 
 class _HParams(dict):
@@ -73,7 +84,7 @@ def _torch_load(data: bytes, name: str) -> Any:
 class SovitsFile:
     path: Path
     kind: str  # "export" | "pretrained" | "train"
-    version: str  # "v1" | "v2"
+    version: str  # one of MODEL_VERSIONS
     config: SovitsConfig
     weights: dict[str, torch.Tensor]
     hparams: dict[str, Any] = field(default_factory=dict)  # upstream config block, plain dict
@@ -101,24 +112,46 @@ def upstream_version_guess(path: Path | str) -> tuple[str, bool]:
     return ("v2", False) if size < 700 * 1024 * 1024 else ("v3", False)
 
 
+def weights_version(weights: dict[str, torch.Tensor]) -> str:
+    """The model version the tensors themselves say (keys and shapes, no file metadata)."""
+    if "sv_emb.weight" in weights:
+        up = weights.get(FIRST_UPSAMPLER)
+        plus = up is not None and up.shape[-1] == PROPLUS_FIRST_KERNEL
+        return "v2ProPlus" if plus else "v2Pro"
+    return "v1" if weights[EMBED_KEY].shape[0] == SYMBOLS_PER_VERSION["v1"] else "v2"
+
+
+def mismatch_hint(version: str, expected: str) -> str:
+    """What to do with a ``version`` file in an ``expected`` project."""
+    if is_pro(version) or is_pro(expected):
+        return (f"Pick a {expected} SoVITS model (SoVITS_weights_{expected}/…), or create a "
+                f"{version} project for this one (gsv new NAME --version {version}): a Pro model "
+                "also needs the reference voice's speaker embedding, so the two do not mix.")
+    return f"Pick a {expected} model, or change the project's model version."
+
+
 def read_sovits_file(path: Path | str, expect_version: str | None = None) -> SovitsFile:
-    """Open any SoVITS generator file; refuse others (GPT weights, discriminators, Pro, v3/v4,
-    LoRA, or a version other than ``expect_version``) with a sentence."""
+    """Open any SoVITS generator file (v1, v2, v2Pro, v2ProPlus); refuse others (GPT weights,
+    discriminators, v3/v4, LoRA, or a version other than ``expect_version``) with a sentence."""
     path = Path(path)
     name = path.name
     if not path.is_file():
         raise SovitsFileError(f"{path} does not exist.", "Check the path of the SoVITS weights.")
     data = path.read_bytes()
-    base = PRETRAINED_MD5.get(hashlib.md5(data[:8192]).hexdigest(), ("", ""))[0]
+    base, base_version = PRETRAINED_MD5.get(hashlib.md5(data[:8192]).hexdigest(), ("", ""))
     magic = data[:2]
+    header_version = ""
     if magic != b"PK":
-        if magic in HEADER_VERSIONS:
+        if magic not in HEADER_VERSIONS:
+            raise SovitsFileError(f"{name} is not a torch checkpoint (no zip header).",
+                                  "Pick a .pth file written by SoVITS training or export.")
+        header_version = HEADER_VERSIONS[magic]
+        if header_version not in MODEL_VERSIONS:
             raise SovitsFileError(
-                f"{name} is a SoVITS {HEADER_VERSIONS[magic]} file; gsv-tui trains and speaks "
-                "with v1 and v2 models only.",
-                "Use a v2 (or v1) SoVITS model, or upstream GPT-SoVITS for this one.")
-        raise SovitsFileError(f"{name} is not a torch checkpoint (no zip header).",
-                              "Pick a .pth file written by SoVITS training or export.")
+                f"{name} is a SoVITS {header_version} file; gsv-tui trains and speaks with "
+                f"{', '.join(MODEL_VERSIONS[:-1])} and {MODEL_VERSIONS[-1]} models only.",
+                "Use a v2ProPlus, v2Pro or v2 SoVITS model, or upstream GPT-SoVITS for this one.")
+        data = b"PK" + data[2:]  # the rest is a plain torch zip (upstream's load_sovits_new)
     obj = _torch_load(data, name)
     if not isinstance(obj, dict):
         raise SovitsFileError(f"{name} holds a {type(obj).__name__}, not a checkpoint dict.",
@@ -150,20 +183,27 @@ def read_sovits_file(path: Path | str, expect_version: str | None = None) -> Sov
         kind_text = "v3/v4" if any(k.startswith("cfm.") for k in keys) else "unknown"
         raise SovitsFileError(f"{name} is not a SoVITS v1/v2 generator ({kind_text} layout: no "
                               "phoneme embedding).", "Use a v2 SoVITS model.")
-    if "sv_emb.weight" in weights:
-        raise SovitsFileError(f"{name} is a SoVITS v2Pro/v2ProPlus model; gsv-tui uses v1/v2.",
-                              "Use a v2 SoVITS model.")
-    rows = weights[EMBED_KEY].shape[0]
-    version = "v1" if rows == SYMBOLS_PER_VERSION["v1"] else "v2"
+    version = weights_version(weights)
+    if is_pro(version) and weights[EMBED_KEY].shape[0] == SYMBOLS_PER_VERSION["v1"]:
+        raise SovitsFileError(f"{name} mixes a v1 phoneme table with {version} speaker layers.",
+                              "Re-export it from its training run, or pick another SoVITS model.")
+    for label, claimed in (("header", header_version), ("md5 (official base)", base_version)):
+        if claimed and claimed != version:
+            raise SovitsFileError(
+                f"{name}'s {label} says SoVITS {claimed} but its weights are a {version} "
+                "model's.", "The file was altered after export; re-export it from its "
+                "training run, or pick another SoVITS model.")
     if expect_version and expect_version != version:
         raise SovitsFileError(
             f"{name} is a SoVITS {version} model but this project uses {expect_version}.",
-            f"Pick a {expect_version} model, or change the project's model version.")
+            mismatch_hint(version, expect_version))
     raw_cfg = obj.get("config")
     hparams = _plain(raw_cfg) if isinstance(raw_cfg, dict) else {}
     gsv = obj.get("gsv") if isinstance(obj.get("gsv"), dict) else {}
     model_block = gsv.get("model_config") or hparams.get("model") or {}
-    cfg = SovitsConfig.from_dict(model_block, version=version)
+    # A base without a config block gets the version's upstream sizes (gin 1024 for Pro).
+    cfg = SovitsConfig.from_dict({**default_config(version).to_dict(), **model_block},
+                                 version=version)
     info = obj.get("info") if isinstance(obj.get("info"), str) else ""
     extra = {k: v for k, v in obj.items() if k not in ("weight", "model", "config", "info")}
     return SovitsFile(path, kind, version, cfg, dict(weights), hparams, info, base, extra)
@@ -195,7 +235,7 @@ def build_model(f: SovitsFile, device: str | torch.device = "cpu"):
 
 def load_sovits(path: Path | str, device: str | torch.device = "cpu",
                 expect_version: str | None = None, precision: str = "fp32"):
-    """THE entry point for other areas: any v1/v2 SoVITS file (export, pretrained base,
+    """THE entry point for other areas: any v1/v2/v2Pro/v2ProPlus SoVITS file (export, pretrained base,
     training G checkpoint) -> a ``Synthesizer`` in eval mode, ready for ``extract_latent`` /
     ``decode``. ``precision="bf16"`` runs the waveform generator in bfloat16 (faster on AMX
     CPUs and GPUs; ~2-3% RMS difference). Raises ``SovitsFileError`` (a StepError)."""
@@ -210,7 +250,9 @@ def export_name(slug: str, epoch: int, step: int) -> str:
 def export_sovits(model: torch.nn.Module, out_dir: Path | str, slug: str, epoch: int, step: int,
                   train: dict[str, Any] | None = None, exp_dir: str = "") -> Path:
     """Write ``<out_dir>/<slug>_e<E>_s<S>.pth`` exactly as upstream's export: a zip-format
-    torch.save of OrderedDict(weight=fp16 tensors without enc_q, config=hparams, info)."""
+    torch.save of OrderedDict(weight=fp16 tensors without enc_q, config=hparams, info). Pro
+    files get upstream's two-byte version header over "PK" (``05`` v2Pro, ``06`` v2ProPlus):
+    upstream's loaders recognise a fine-tuned Pro model by nothing else."""
     cfg: SovitsConfig = model.cfg  # type: ignore[attr-defined]
     weights = OrderedDict((k, v.detach().to("cpu").half()) for k, v in model.state_dict().items()
                           if "enc_q" not in k)
@@ -218,6 +260,10 @@ def export_sovits(model: torch.nn.Module, out_dir: Path | str, slug: str, epoch:
                        info=f"{epoch}epoch_{step}iteration")
     buf = io.BytesIO()
     torch.save(ckpt, buf)
+    data = buf.getvalue()
+    header = EXPORT_HEADERS.get(cfg.version)
+    if header is not None:
+        data = header + data[2:]
     path = Path(out_dir) / export_name(slug, epoch, step)
-    atomic_write_bytes(path, buf.getvalue())
+    atomic_write_bytes(path, data)
     return path

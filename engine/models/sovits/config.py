@@ -1,5 +1,9 @@
 """The SoVITS model configuration: upstream's ``config["model"]`` block as a typed dataclass,
-plus the few sizes upstream hard-codes (kept at upstream's values unless a test shrinks them)."""
+plus the few sizes upstream hard-codes (kept at upstream's values unless a test shrinks them).
+
+v2Pro / v2ProPlus ("Pro") keep v2's phoneme table and 704-bin style input and add a speaker-
+verification embedding (20480-d) of the reference; ``default_config(version)`` gives the
+full-size model block of upstream's s2.json / s2v2Pro.json / s2v2ProPlus.json."""
 from __future__ import annotations
 
 import dataclasses
@@ -8,8 +12,20 @@ from typing import Any
 
 # Sizes upstream's classes hard-code; a config that changes them cannot be read by upstream.
 HARD_CODED = {"ssl_dim": 768, "codebook_size": 1024, "mrte_hidden": 512, "style_hidden": 128,
-              "posterior_layers": 16, "flow_layers": 4}
+              "posterior_layers": 16, "flow_layers": 4, "sv_dim": 20480}
 SYMBOLS_PER_VERSION = {"v1": 322, "v2": 732}
+PRO_VERSIONS = ("v2Pro", "v2ProPlus")
+MODEL_VERSIONS = ("v1", "v2", *PRO_VERSIONS)
+SV_DIM = 20480  # ERes2NetV2 forward3: 2048 channels x 10 frequency rows, averaged over time
+
+
+def is_pro(version: str) -> bool:
+    return version in PRO_VERSIONS
+
+
+def symbol_version(version: str) -> str:
+    """Pro speaks v2's 732-symbol table (upstream treats every version but v1 as v2 there)."""
+    return "v1" if version == "v1" else "v2"
 SAMPLE_RATE = 32000
 N_FFT = 2048
 HOP = 640
@@ -19,7 +35,7 @@ N_MELS = 128
 
 @dataclass
 class SovitsConfig:
-    version: str = "v2"  # "v1" | "v2": phoneme table size and style-encoder input bins
+    version: str = "v2"  # one of MODEL_VERSIONS: phoneme table, style bins, Pro modules
     inter_channels: int = 192
     hidden_channels: int = 192
     filter_channels: int = 768
@@ -45,10 +61,15 @@ class SovitsConfig:
     style_hidden: int = 128
     posterior_layers: int = 16
     flow_layers: int = 4
+    sv_dim: int = SV_DIM  # Pro only: the speaker embedding fed to sv_emb
+
+    @property
+    def is_pro(self) -> bool:
+        return is_pro(self.version)
 
     @property
     def n_symbols(self) -> int:
-        return SYMBOLS_PER_VERSION[self.version]
+        return SYMBOLS_PER_VERSION[symbol_version(self.version)]
 
     @property
     def style_bins(self) -> int:
@@ -62,13 +83,15 @@ class SovitsConfig:
         return f
 
     def check(self) -> None:
-        if self.version not in SYMBOLS_PER_VERSION:
-            raise ValueError(f"SoVITS version {self.version!r} is not supported (v1, v2)")
+        if self.version not in MODEL_VERSIONS:
+            raise ValueError(f"SoVITS version {self.version!r} is not supported "
+                             f"({', '.join(MODEL_VERSIONS)})")
         if self.resblock != "1":
             raise ValueError("only resblock '1' is supported (every v1/v2 model uses it)")
         if self.upsample_factor != HOP:
             raise ValueError(f"upsample rates multiply to {self.upsample_factor}, need {HOP}")
-        if self.mrte_hidden != self.gin_channels:
+        # v1/v2 add the style vector straight into MRTE; Pro maps it there with ge_to512.
+        if not self.is_pro and self.mrte_hidden != self.gin_channels:
             raise ValueError("mrte_hidden must equal gin_channels (the style vector is added there)")
 
     def upstream_model_dict(self) -> dict[str, Any]:
@@ -97,7 +120,7 @@ class SovitsConfig:
         if "resblock_dilation_sizes" in kw:
             kw["resblock_dilation_sizes"] = [list(d) for d in kw["resblock_dilation_sizes"]]
         cfg = cls(**kw)
-        if cfg.version not in SYMBOLS_PER_VERSION:
+        if cfg.version not in MODEL_VERSIONS:
             cfg.version = "v2"
         return cfg
 
@@ -105,10 +128,34 @@ class SovitsConfig:
         return dataclasses.asdict(self)
 
 
+# Upstream's per-version model-block deltas from s2.json (spec upstream-v2pro §2.1).
+_VERSION_DELTAS: dict[str, dict[str, Any]] = {
+    "v1": {}, "v2": {},
+    "v2Pro": {"gin_channels": 1024, "p_dropout": 0.0},
+    "v2ProPlus": {"gin_channels": 1024, "p_dropout": 0.0, "upsample_initial_channel": 768,
+                  "upsample_kernel_sizes": [20, 16, 8, 2, 2]},
+}
+
+
+def default_config(version: str = "v2") -> SovitsConfig:
+    """The full-size model upstream trains and ships for ``version``."""
+    if version not in _VERSION_DELTAS:
+        raise ValueError(f"SoVITS version {version!r} is not supported ({', '.join(MODEL_VERSIONS)})")
+    return SovitsConfig(version=version, **_VERSION_DELTAS[version])
+
+
 def tiny_config(version: str = "v2") -> SovitsConfig:
-    """A few-hundred-k-parameter model for CPU tests (not upstream-loadable)."""
-    return SovitsConfig(version=version, inter_channels=8, hidden_channels=32,
-                        filter_channels=64, n_heads=2, n_layers=2, p_dropout=0.0,
-                        resblock_kernel_sizes=[3], resblock_dilation_sizes=[[1, 3]],
-                        upsample_initial_channel=32, gin_channels=32, mrte_hidden=32,
-                        style_hidden=32, posterior_layers=2, flow_layers=2, segment_frames=16)
+    """A few-hundred-k-parameter model for CPU tests (not upstream-loadable). Pro keeps the
+    real 20480-d speaker input (so real 7-sv_cn files fit) and a gin wider than MRTE, so
+    ge_to512 is a real projection; ProPlus keeps its kernel-20 first upsampler."""
+    cfg = SovitsConfig(version=version, inter_channels=8, hidden_channels=32,
+                       filter_channels=64, n_heads=2, n_layers=2, p_dropout=0.0,
+                       resblock_kernel_sizes=[3], resblock_dilation_sizes=[[1, 3]],
+                       upsample_initial_channel=32, gin_channels=32, mrte_hidden=32,
+                       style_hidden=32, posterior_layers=2, flow_layers=2, segment_frames=16)
+    if is_pro(version):
+        cfg.gin_channels = 48
+    if version == "v2ProPlus":
+        cfg.upsample_initial_channel = 48
+        cfg.upsample_kernel_sizes = [20, 16, 8, 2, 2]
+    return cfg

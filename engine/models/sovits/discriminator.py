@@ -9,6 +9,14 @@ from torch import nn
 from engine.models.sovits.layers import LRELU_SLOPE, WNConv1d, WNConv2d, same_padding
 
 PERIODS_V2 = (2, 3, 5, 7, 11)
+PERIODS_PRO = (2, 3, 5, 7, 11, 17, 23)  # v2Pro and v2ProPlus share one discriminator
+
+
+def periods_for(version: str) -> tuple[int, ...]:
+    """Upstream's period list for a model version (s2Dv2Pro*.pth has 8 sub-discriminators)."""
+    from engine.models.sovits.config import is_pro
+
+    return PERIODS_PRO if is_pro(version) else PERIODS_V2
 
 
 def _c(n: int, width: int) -> int:
