@@ -97,16 +97,17 @@ def cut_file(path: Path, req: SliceRequest, max_s: float, work_dir: Path
     import numpy as np
 
     from engine.audio.decode import iter_mono
-    from engine.audio.slicer import FrameGrid, enforce_max_length, frame_rms, slice_bounds
+    from engine.audio.slicer import FrameGrid, frame_rms
+    from engine.audio.splitpoints import plan_clips
 
     x = SampleFile.write(work_dir / "decoded.f32", iter_mono(path, SLICE_SR))
     params = params_of(req)
     grid = FrameGrid.of(params, SLICE_SR)
     rms = frame_rms(x, grid.win, grid.hop) if x.size else np.zeros(0)
-    bounds = slice_bounds(x, SLICE_SR, params, rms=rms)
-    if max_s > 0 and rms.size:
-        bounds = enforce_max_length(bounds, rms, grid.hop, int(max_s * SLICE_SR), SLICE_SR)
-    return x, bounds
+    # over-long clips are cut between sentences; leftovers under short_clip_s join a neighbour
+    plan = plan_clips(x, SLICE_SR, params, int(max_s * SLICE_SR), rms=rms,
+                      short=int(req.short_clip_s * SLICE_SR))
+    return x, plan.bounds
 
 
 def run_slice(request: SliceRequest, stop: StopToken | None = None) -> Iterator[Event]:

@@ -153,8 +153,12 @@ def slice_bounds(x: np.ndarray, sr: int, params: SlicerParams = SlicerParams(),
         return [(0, n)]
     if rms is None:
         rms = frame_rms(x, grid.win, grid.hop)
-    total = rms.shape[0]
-    tags = silence_tags(rms, grid)
+    return tags_to_bounds(silence_tags(rms, grid), rms.shape[0], grid.hop, n)
+
+
+def tags_to_bounds(tags: list[tuple[int, int]], total: int, hop: int, n: int
+                   ) -> list[tuple[int, int]]:
+    """The sample ranges between upstream's removal tags (frames), clipped to ``n``."""
     if not tags:
         frames = [(0, total)]
     else:
@@ -166,7 +170,7 @@ def slice_bounds(x: np.ndarray, sr: int, params: SlicerParams = SlicerParams(),
             frames.append((tags[-1][1], total))
     out = []
     for a, b in frames:
-        s, e = min(a * grid.hop, n), min(b * grid.hop, n)
+        s, e = min(a * hop, n), min(b * hop, n)
         if e > s:
             out.append((s, e))
     return out
