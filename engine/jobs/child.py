@@ -4,7 +4,9 @@ Imports the step function and request class named in ``request.json``, runs them
 runner (holding the step lock its parent took and passed as ``--lock-fd``), appends every
 event to ``events.jsonl`` and keeps ``status.json`` current.
 SIGHUP is ignored (a dropped SSH connection); the first SIGTERM/SIGINT asks the step to stop
-after its current unit of work, a second one exits at once."""
+after its current unit of work, a second one exits at once. A request with ``then`` (the
+Train step's) gets its command run afterwards, after a cancellable countdown
+(engine.jobs.then); the job stays active until the countdown ends."""
 from __future__ import annotations
 
 import json
@@ -15,6 +17,7 @@ import time
 from pathlib import Path
 
 from engine.events import Failed, Progress, Result, StopToken, event_to_dict
+from engine.jobs import then as then_mod
 from engine.jobs.store import proc_start_time, read_status, write_status
 from engine.runner import drive, request_from_dict, resolve
 from engine.steplock import StepLock
@@ -35,6 +38,7 @@ def main(run_dir: Path, lock_fd: int | None = None, gate: bool = False) -> int:
     stop = StopToken()
     # Still "starting" while the step's modules import (torch takes seconds): SIGTERM keeps
     # its default action until then, so a cancel now ends us at once, with nothing to save.
+    request = None
     try:
         func = resolve(spec["target"])
         request = request_from_dict(resolve(spec["request_type"]), spec["request"])
@@ -77,11 +81,40 @@ def main(run_dir: Path, lock_fd: int | None = None, gate: bool = False) -> int:
                 final = {"state": state, "reason": event.reason, "hint": event.hint}
     if lock is not None:
         lock.release()  # drive released it already unless the step could not be imported
-    status.update(final or {"state": "failed", "reason": "The step ended without a result."})
+    final = final or {"state": "failed", "reason": "The step ended without a result."}
+    then, go = _then_of(request, final["state"]), False
+    if then is not None:  # the job stays active (followed, shown) through the countdown
+        status["then"] = "waiting"
+        write_status(run_dir, status)
+        with open(run_dir / "events.jsonl", "a", encoding="utf-8") as events:
+            go = then_mod.count_down(status["project_root"], spec["step"], then, stop,
+                                     lambda ev: _append(events, ev))
+        status["then"] = "running" if go else "cancelled"
+    status.update(final)
     status["ended"] = time.time()
-    write_status(run_dir, status)
+    write_status(run_dir, status)  # the outcome is on disk before a `poweroff` runs
+    if go:
+        with open(run_dir / "events.jsonl", "a", encoding="utf-8") as events:
+            rc = then_mod.run_command(status["project_root"], spec["step"], then,
+                                      lambda ev: _append(events, ev))
+        status["then"] = f"ran (exit code {rc})"
+        write_status(run_dir, status)
     sys.stdout.flush()
     return 0 if status["state"] == "done" else 1
+
+
+def _then_of(request: object, state: str) -> "then_mod.ThenSpec | None":
+    """The command to run after this job: after success, or a failure when asked; never
+    after a cancel (someone is there to decide)."""
+    spec = then_mod.spec_of(request) if request is not None else None
+    if spec is None or state == "cancelled" or not spec.applies(state == "done"):
+        return None
+    return spec
+
+
+def _append(events, ev) -> None:  # noqa: ANN001
+    events.write(json.dumps({"t": time.time(), "event": event_to_dict(ev)}, ensure_ascii=False) + "\n")
+    events.flush()
 
 
 def _rel_run_dir(run_dir: Path, root: str | None) -> str:

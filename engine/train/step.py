@@ -1,8 +1,11 @@
 """The wizard's Train step: SoVITS first, then GPT, in one job (they cannot share one GPU).
 
-It resolves the pretrained bases (engine.hub), picks batch sizes from the GPU's memory as
-upstream's WebUI does (⌊GB/2⌋, halved without fp16), and forwards both trainers' events.
-Each trainer resumes from its own newest checkpoint, so re-running the step continues."""
+It resolves the pretrained bases (engine.hub), picks batch sizes with engine.train.plan's rule
+(yours, the probe's answer for this card, else upstream's half-the-GB), and forwards both
+trainers' events; a CUDA out-of-memory error becomes a sentence naming the batch size to use
+and the longest clips. Each trainer resumes from its own newest checkpoint, so re-running
+the step continues; a stop request (SIGTERM to a job, Ctrl-C or SIGTERM inline) saves first.
+``then`` names a command to run once the whole run has finished (engine.jobs.then)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -29,30 +32,35 @@ class TrainRequest:
     device: str = knob("auto", "Where to train", choices=("auto", "cpu", "cuda"))
     allow_download: bool = knob(True, "Download missing pretrained bases (off: local only)",
                                 label="Allow downloads")
+    then: list = knob([], "A command to run when both stages have finished, e.g. poweroff "
+                          "(an argument list, no shell)", label="Then run")
+    then_on_failure: bool = knob(False, "Run that command after a failed run too",
+                                 label="Then, also on failure")
+    then_delay_s: float = knob(60.0, "Countdown before that command runs (cancellable)",
+                               min=0.0, max=3600.0, unit="s", label="Then, after")
     sovits: dict[str, Any] = field(default_factory=dict)  # advanced SovitsTrainRequest fields
     gpt: dict[str, Any] = field(default_factory=dict)  # advanced GptTrainRequest fields
 
 
-def default_batch_size(explicit: int) -> int:
-    if explicit:
-        return explicit
-    from engine.doctor import detect_gpus
+def _stage(events: Iterator[Event], name: str, batch: int, exp: Path) -> Iterator[Event]:
+    """Forward a trainer's events; its Result becomes a log line, its Failure ends the step,
+    and running out of GPU memory becomes the sentence that says what to lower."""
+    from engine.train.failure import is_oom, oom_error
+    from engine.train.plan import data_summary
 
-    gpus = detect_gpus()
-    if not gpus:
-        return 2  # CPU: small steps
-    return max(1, int(min(g.memory_gb for g in gpus) // 2))
-
-
-def _stage(events: Iterator[Event], name: str) -> Iterator[Event]:
-    """Forward a trainer's events; its Result becomes a log line, its Failure ends the step."""
-    for ev in events:
-        if isinstance(ev, Result):
-            yield Log(f"{name}: {ev.summary}")
-        elif isinstance(ev, Failed):
-            raise StepError(f"{name} training failed: {ev.reason}", ev.hint)
-        else:
-            yield ev
+    try:
+        for ev in events:
+            if isinstance(ev, Result):
+                yield Log(f"{name}: {ev.summary}")
+            elif isinstance(ev, Failed):
+                raise StepError(f"{name} training failed: {ev.reason}", ev.hint)
+            else:
+                yield ev
+    except Exception as exc:
+        if isinstance(exc, StepError) or not is_oom(exc):
+            raise
+        yield Log(f"{name}: {type(exc).__name__}: {str(exc).splitlines()[0]}", "error")
+        raise oom_error(name, batch, data_summary(exp)) from None
 
 
 def _pretrained(spec, filename: str, allow_download: bool) -> Iterator[Event]:
@@ -65,6 +73,7 @@ def _pretrained(spec, filename: str, allow_download: bool) -> Iterator[Event]:
 def run_train(req: TrainRequest, stop: StopToken | None = None) -> Iterator[Event]:
     from engine.project import load_project
     from engine.train import pretrained as pre
+    from engine.train.plan import GPT, SOVITS, choose_batch, pick_device
 
     stop = stop or StopToken()
     project = load_project(req.project_root)
@@ -73,6 +82,7 @@ def run_train(req: TrainRequest, stop: StopToken | None = None) -> Iterator[Even
         raise StepError(f"The formatted data set is missing in {project.layout.rel(exp)}.",
                         "Run the Format step first (`gsv format`).")
     version = project.version
+    device = pick_device(req.device)
     summary = []
     if req.stages in ("both", "sovits"):
         from engine.train.sovits.loop import run_sovits_training
@@ -85,12 +95,13 @@ def run_train(req: TrainRequest, stop: StopToken | None = None) -> Iterator[Even
                                                             req.allow_download)
             fields["pretrained_d"] = str(Path(fields["pretrained_g"]).with_name(d_name))
         fields.setdefault("epochs", req.sovits_epochs)
-        fields.setdefault("batch_size", default_batch_size(req.sovits_batch_size))
+        batch = choose_batch(SOVITS, fields.get("batch_size") or req.sovits_batch_size, device, exp)
+        fields.setdefault("batch_size", batch.size)
         fields.setdefault("device", req.device)
         sreq = SovitsTrainRequest(project_root=str(project.root), slug=project.slug,
                                   version=version, **fields)
-        yield Log(f"SoVITS: {sreq.epochs} epochs, batch {sreq.batch_size}")
-        yield from _stage(run_sovits_training(sreq, stop), "SoVITS")
+        yield Log(f"SoVITS: {sreq.epochs} epochs, batch {sreq.batch_size} ({batch.why})")
+        yield from _stage(run_sovits_training(sreq, stop), "SoVITS", sreq.batch_size, exp)
         summary.append(f"SoVITS {sreq.epochs} epochs")
         if stop.requested:
             return
@@ -103,12 +114,14 @@ def run_train(req: TrainRequest, stop: StopToken | None = None) -> Iterator[Even
             fields["pretrained"] = yield from _pretrained(pre.GPT_BASE[version], pre.GPT_FILE[version],
                                                           req.allow_download)
         fields.setdefault("epochs", req.gpt_epochs)
-        fields.setdefault("batch_size", default_batch_size(req.gpt_batch_size))
+        batch = choose_batch(GPT, fields.get("batch_size") or req.gpt_batch_size, device, exp)
+        fields.setdefault("batch_size", batch.size)
         fields.setdefault("dpo", req.dpo)
         fields.setdefault("device", req.device)
         greq = GptTrainRequest(project_root=str(project.root), slug=project.slug, **fields)
-        yield Log(f"GPT: {greq.epochs} epochs, batch {greq.batch_size}" + (", DPO" if greq.dpo else ""))
-        yield from _stage(run_gpt_training(greq, stop), "GPT")
+        yield Log(f"GPT: {greq.epochs} epochs, batch {greq.batch_size} ({batch.why})"
+                  + (", DPO" if greq.dpo else ""))
+        yield from _stage(run_gpt_training(greq, stop), "GPT", greq.batch_size, exp)
         summary.append(f"GPT {greq.epochs} epochs")
         if stop.requested:
             return

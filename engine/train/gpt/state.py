@@ -16,12 +16,13 @@ import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-
-import torch
+from typing import TYPE_CHECKING, Any
 
 from engine.atomic import atomic_write_bytes
 from engine.events import StepError
+
+if TYPE_CHECKING:  # torch loads only to read or write a state (plans list the names)
+    import torch
 
 FORMAT = "gsv-tui/gpt-train"
 FORMAT_VERSION = 1
@@ -52,6 +53,8 @@ class TrainState:
 def save_state(folder: Path, st: TrainState, keep: Path | None = None) -> Path:
     """Write ``st``; afterwards the folder holds it and ``keep`` (the state this run resumed
     from or saved last), nothing older. Older ones go first, making room."""
+    import torch
+
     data = {"format": FORMAT, "format_version": FORMAT_VERSION, "epoch": st.epoch,
             "batch": st.batch, "global_batch": st.global_batch, "opt_steps": st.opt_steps,
             "model": {k: v.detach().cpu() for k, v in st.model.items()},
@@ -99,6 +102,8 @@ def latest_state(folder: Path) -> Path | None:
 
 
 def load_state(path: Path) -> TrainState:
+    import torch
+
     try:
         data = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as e:  # a truncated or foreign file: say which, do not guess

@@ -28,6 +28,7 @@ from engine.models.gpt.model import Text2Semantic
 from engine.models.gpt.weights import export_gpt, load_gpt
 from engine.settings import validate
 from engine.train.gpt import losses
+from engine.train.gpu import GpuMeter
 from engine.train.gpt.data import Batch, collate, effective_batch_size, epoch_batches, read_items
 from engine.train.gpt.optim import ScaledAdamLite
 from engine.train.gpt.request import GptTrainRequest
@@ -158,6 +159,7 @@ def run_gpt_training(req: GptTrainRequest, stop: StopToken | None = None) -> Ite
     total = req.epochs * per_epoch
     exports: list[str] = []
     pending, done_here, t_start, bad_run = 0, 0, time.perf_counter(), 0
+    gpu = GpuMeter(device)
 
     def diverged(ep: int, what: str) -> StepError:
         last = f"the last saved state is {layout.rel(saved)}" if saved else "nothing was saved yet"
@@ -234,7 +236,9 @@ def run_gpt_training(req: GptTrainRequest, stop: StopToken | None = None) -> Ite
             yield Progress(STEP, done, total, eta_s=rate * (total - done),
                            message=f"GPT epoch {ep + 1}/{req.epochs}",
                            metrics={**metrics, "epoch": ep + 1, "step": gbatch,
-                                    "lr": req.learning_rate, "s_per_step": sec})
+                                    "lr": req.learning_rate, "s_per_step": sec,
+                                    "epochs": req.epochs, "steps_per_epoch": per_epoch,
+                                    "batch_size": bs, **gpu.metrics()})
         if not opt_step():
             yield Log(f"GPT epoch {ep + 1}: the last gradients were not finite; skipped", "warning")
         # Export before saving the state: a kill in between then redoes the export on resume.

@@ -23,13 +23,14 @@ import uuid
 from collections import OrderedDict
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterator
-
-import torch
+from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 from engine.atomic import atomic_write_text, fsync_dir
 from engine.diskfull import on_full
 from engine.events import Log, StepError
+
+if TYPE_CHECKING:  # torch loads only when a checkpoint is read or written (plans read the manifest)
+    import torch
 
 FORMAT = "gsv-sovits-train/1"
 MANIFEST = "checkpoints.json"
@@ -56,6 +57,10 @@ class Entry:
     save_id: str = ""  # also in both files' gsv block: proves they come from one save
     g_bytes: int = 0  # 0: not known (a pair found without a manifest)
     d_bytes: int = 0
+    # Where training stands in the pair (as in its gsv block), so a resume point can be
+    # shown without loading the files: the epoch in progress and batches done in it.
+    epoch: int = 0  # 0: not known (manifests written before this field)
+    batch_in_epoch: int = 0
 
 
 @dataclass
@@ -153,6 +158,8 @@ def _load(p: Path, expect_bytes: int) -> dict:
         raise Unreadable(f"{p.name} is missing")
     if expect_bytes and size != expect_bytes:
         raise Unreadable(f"{p.name} has {size} of the {expect_bytes} bytes it was saved with")
+    import torch
+
     try:
         obj = torch.load(p, map_location="cpu", weights_only=True)
     except Exception as exc:  # noqa: BLE001 -- truncated, corrupt or foreign: all unusable
@@ -228,6 +235,8 @@ class _CountingWriter:
 
 
 def _tensor_bytes(obj: Any) -> int:
+    import torch
+
     if isinstance(obj, torch.Tensor):
         return obj.numel() * obj.element_size()
     if isinstance(obj, dict):
@@ -240,6 +249,8 @@ def _tensor_bytes(obj: Any) -> int:
 def _write_pth(obj: Any, path: Path) -> int:
     """Stream ``obj`` to ``path`` through a temp file, fsync, rename. Returns the size."""
     import tempfile
+
+    import torch
 
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
@@ -317,7 +328,8 @@ class Checkpoints:
         previous pair. Returns the G path."""
         folder = self.folder
         folder.mkdir(parents=True, exist_ok=True)
-        e = Entry(state.step, f"G_{state.step}.pth", f"D_{state.step}.pth", uuid.uuid4().hex)
+        e = Entry(state.step, f"G_{state.step}.pth", f"D_{state.step}.pth", uuid.uuid4().hex,
+                  epoch=state.epoch, batch_in_epoch=state.batch_in_epoch)
         keep = [x for x in self.kept if x.g != e.g and x.d != e.d]
         drop = []
         if latest_only and keep and self._intact(keep[0]):

@@ -25,6 +25,7 @@ from engine.models.sovits.config import HOP, SovitsConfig
 from engine.models.sovits.discriminator import MultiPeriodDiscriminator
 from engine.models.sovits.synthesizer import Synthesizer
 from engine.settings import non_defaults, validate
+from engine.train.gpu import GpuMeter
 from engine.train.sovits import checkpoints as ck
 from engine.train.sovits.data import ClipDataset, collate, epoch_batches, scan_experiment
 from engine.train.sovits.losses import discriminator_loss, feature_loss, generator_loss, kl_loss
@@ -167,6 +168,9 @@ def run_sovits_training(req: SovitsTrainRequest, stop: StopToken | None = None) 
         yield Artifact(layout.rel(g_path), "sovits-train-checkpoint")
 
     sec_per_step, last_mel, bad_run = None, float("nan"), 0
+    gpu = GpuMeter(device)
+    shape = {"epochs": float(req.epochs), "steps_per_epoch": float(steps_per_epoch),
+             "batch_size": float(req.batch_size)}
     mel_frames = cfg.segment_frames
     while state.epoch <= req.epochs:
         epoch = state.epoch
@@ -199,7 +203,7 @@ def run_sovits_training(req: SovitsTrainRequest, stop: StopToken | None = None) 
                 bad_run = 0
                 last_mel = losses["loss_mel"]
             metrics = dict(losses, epoch=float(epoch), lr=optim_g.param_groups[0]["lr"],
-                           s_per_step=sec_per_step)
+                           s_per_step=sec_per_step, **shape, **gpu.metrics())
             yield Progress(STEP_ID, state.step, total, sec_per_step * (total - state.step),
                            f"SoVITS epoch {epoch}/{req.epochs}", metrics)
             if state.step % req.log_every == 0 and losses:
