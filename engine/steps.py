@@ -104,6 +104,12 @@ ENTRIES: tuple[StepEntry, ...] = (
               run="engine.synth.listen:run_listen_checkpoints", inputs=("text",),
               from_project=_SYNTH_LANG,
               outputs=("output/checkpoints/",), pane="synthesize"),
+    # A long text as a resumable job (its own lock: short syntheses go on meanwhile).
+    StepEntry("read", "Read a long text", "A text file read aloud piece by piece, resumable",
+              wizard=False, request="engine.synth.request:ReadRequest",
+              run="engine.synth.longtext:run_read",
+              inputs=("text", "text_file", "piece_seeds", "output_name"),
+              from_project=_SYNTH_LANG, outputs=("output/long/",), pane="synthesize"),
     StepEntry("export", "Export", "The take-home bundle, loadable by upstream's tools",
               wizard=False, request="engine.synth.request:ExportRequest",
               run="engine.synth.export:run_export", inputs=("dest",),

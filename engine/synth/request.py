@@ -121,3 +121,18 @@ class ExportRequest:
     dest: str = knob("", "Bundle folder (empty: output/<slug>-export)", label="Bundle folder")
     make_zip: bool = knob(True, "Also write <bundle>.zip next to the folder",
                           label="Also write a zip")
+
+
+UNITS = ("paragraph", "chapter")
+
+
+@dataclass
+class ReadRequest(SynthRequest):
+    """A long text read as a resumable job (engine.synth.longtext): every synthesis knob,
+    plus the file and how to cut it into outputs."""
+
+    text_file: str = knob("", "A UTF-8 text file to read aloud (empty: the text)",
+                          label="Text file")
+    unit: str = knob("paragraph", "One output file per paragraph (blank-line separated) or "
+                                  "per chapter (lines such as 'Chapter 3' or '第三章')",
+                     choices=UNITS, label="One file per")

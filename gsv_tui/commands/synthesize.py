@@ -1,5 +1,6 @@
 """``gsv synthesize``: speak text in the trained voice (``--text`` or ``--file``), listen to
-every checkpoint (``--checkpoints``), or list the reference clips (``--list-refs``)."""
+every checkpoint (``--checkpoints``), read a long text as a resumable job (``--file F
+--long``), or list the reference clips (``--list-refs``)."""
 from __future__ import annotations
 
 import argparse
@@ -38,6 +39,13 @@ def register(sub: argparse._SubParsersAction) -> None:
                        print_request=False)
     p.add_argument("--grid", dest="pairs", action="store_const", const="grid", default=None,
                    help="with --checkpoints: every SoVITS x GPT combination (= --pairs grid)")
+    p.add_argument("--long", action="store_true",
+                   help="read --file (or --text) as a resumable long-text job into "
+                        "output/long/<name>/: one file per paragraph or chapter plus the "
+                        "joined file; run it again to go on after a stop")
+    shared_read = shared + tuple(f.name for f in knobs(entry("listen").request_cls()))
+    add_settings_flags(p, "read", skip=shared_read, title="settings with --long",
+                       print_request=False)
     p.add_argument("--list-refs", action="store_true",
                    help="list the proofread clips usable as references and exit")
     p.set_defaults(func=run)
@@ -79,6 +87,14 @@ def run(args: argparse.Namespace) -> int:
         # synthesis (language, reference, seed, device…) apply to it. The test sentence is
         # this run's input, not the last spoken text.
         return run_registered(args, "listen", inputs={"text": text or ""}, project=project)
+    if args.long:
+        if not args.file and not (text and text.strip()):
+            fail("say what to read: --file story.txt (or --text '…') with --long")
+        # The job reads the file itself (and keeps a copy), so a resumed run finds it.
+        return run_registered(args, "read", project=project, inputs={
+            "text_file": str(Path(args.file).expanduser().resolve()) if args.file else "",
+            "text": "" if args.file else text, "piece_seeds": _rerolls(args.reroll),
+            "output_name": args.out})
     if not text or not text.strip():
         fail("say what to speak: --text '…' or --file story.txt")
     return run_registered(args, "synthesize", project=project,

@@ -81,6 +81,7 @@ class Pane(StepPane):
             yield Label("Text file")
             yield Input(placeholder="a UTF-8 .txt file to load into the text box", id="synth-file")
             yield Button("Load", id="synth-load")
+            yield Button("Read as a long job", id="synth-read")
 
     def compose(self) -> ComposeResult:
         yield from super().compose()
@@ -96,6 +97,10 @@ class Pane(StepPane):
 
     def on_mount(self) -> None:
         super().on_mount()
+        self._listed: set[str] = set()
+        # A long reading writes a file per paragraph as it goes: list them as they appear,
+        # so the first can be played while the rest are made.
+        self.set_interval(2.0, self._watch_long)
         self.query_one("#synth-results", DataTable).add_columns("file", "seconds")
         self.query_one("#synth-pieces", DataTable).add_columns("#", "seed", "ok", "score",
                                                                "takes", "seconds", "text")
@@ -150,6 +155,23 @@ class Pane(StepPane):
         value = self.query_one("#knob-language", Select).value
         return value if isinstance(value, str) else "zh"
 
+    @on(Button.Pressed, "#synth-read")
+    def read_long(self) -> None:
+        """The file named (else the text box) as a resumable long-text job with this form's
+        settings: one file per paragraph under output/long/<name>/, listed as they finish."""
+        from gsv_tui.widgets.settings_form import SettingsForm
+
+        raw = self.query_one("#synth-file", Input).value.strip()
+        if raw:
+            source = {"text_file": str(Path(raw).expanduser().resolve()), "text": ""}
+        elif self._text().strip():
+            source = {"text": self._text(), "text_file": ""}
+        else:
+            self.app.notify("Name a text file or type the text to read.", severity="warning")
+            return
+        values = dict(self.query_one(SettingsForm).values())
+        self.start("read", values | source | {"ref_wav": self._ref(), **self._weights()})
+
     @on(Button.Pressed, "#synth-load")
     def load_file(self) -> None:
         raw = self.query_one("#synth-file", Input).value.strip()
@@ -166,8 +188,11 @@ class Pane(StepPane):
 
     def refresh_results(self, select: str | None = None) -> None:
         out = self.project.layout.output_dir
-        # Spoken texts and checkpoint readings; not the clips inside export bundles.
-        found = [*out.glob("*.wav"), *(out / "checkpoints").glob("*.wav")]
+        # Spoken texts, checkpoint readings, long readings (per paragraph and joined); not
+        # the clips inside export bundles.
+        found = [*out.glob("*.wav"), *(out / "checkpoints").glob("*.wav"),
+                 *(out / "long").glob("*/*.wav")]
+        self._listed = {p.name for p in found}
         files = sorted(found, key=lambda p: p.stat().st_mtime, reverse=True)
         table = self.query_one("#synth-results", DataTable)
         table.clear()
@@ -183,6 +208,13 @@ class Pane(StepPane):
         if select and select in {self.project.layout.rel(p) for p in files}:
             table.move_cursor(row=table.get_row_index(select))
         self._show_pieces()
+
+    def _watch_long(self) -> None:
+        if self.job is None or not self.job.active or self.job.step != "read":
+            return
+        now = {p.name for p in (self.project.layout.output_dir / "long").glob("*/*.wav")}
+        if not now <= self._listed:
+            self.refresh_results()
 
     def _selected_wav(self) -> Path | None:
         table = self.query_one("#synth-results", DataTable)
@@ -256,6 +288,12 @@ class Pane(StepPane):
         """A new result: the same text, every piece as kept, ``piece`` read with ``seed``."""
         from engine.synth.step import reroll_request
 
+        if self.sidecar is not None and self.sidecar.get("request", {}).get("text_file") \
+                or "long" in wav.relative_to(self.project.layout.output_dir).parts[:1]:
+            self.app.notify("Re-rolling one piece of a long reading is not offered here: read "
+                            "it again with gsv synthesize --long --reroll PIECE:SEED (into a "
+                            "new folder).", severity="warning")
+            return
         name = f"{wav.stem.split('~')[0]}~{piece}-{seed}"
         self.start(self.step_id, request=reroll_request(self.sidecar, piece, seed, name))
 

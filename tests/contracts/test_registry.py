@@ -20,6 +20,7 @@ RUNNABLE = [e for e in ENTRIES if e.run]
 COMMANDS = {"import": "import", "denoise": "denoise", "slice": "slice", "asr": "asr",
             "format": "format", "train": "train", "synthesize": "synthesize",
             "listen": "synthesize", "export": "export", "convert": "convert"}
+COMMANDS["read"] = "synthesize"  # a long text: `gsv synthesize --file F --long`
 
 
 @pytest.mark.parametrize("step", RUNNABLE, ids=lambda e: e.id)
