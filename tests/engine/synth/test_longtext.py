@@ -19,6 +19,7 @@ from engine.events import Artifact, Log, Progress, Result, StepError, StopToken
 from engine.synth.longtext import chapters, paragraphs, run_read, units_of
 from engine.synth.request import ReadRequest
 from tests.engine.synth.voicekit import EN_REF
+from tests.helpers.tmpfs import tmpfs_factory  # noqa: F401 -- fixture
 
 REPO = Path(__file__).resolve().parents[3]
 STORY = """Chapter 1
@@ -168,3 +169,41 @@ def test_gsv_synthesize_long_print_request(voice, story, capsys):
     req = json.loads(capsys.readouterr().out)
     assert req["text_file"] == str(story.resolve()) and req["unit"] == "chapter"
     assert req["text"] == ""
+
+
+def _pages(path: Path) -> int:
+    return -(-path.stat().st_size // 4096) * 4096
+
+
+@pytest.mark.slow  # two readings on the tiny voice: ~30 s on the shared box
+def test_a_full_disk_stops_the_reading_with_a_sentence_and_a_bigger_one_goes_on(
+        voice, story, tmpfs_factory):
+    """The reading's folder on a small tmpfs that holds the first three pieces (and the
+    files written with them) but not the fourth: Failed with 'disk full at …', the three
+    pieces whole and as an uninterrupted reading makes them, no temp file; grown, the
+    next run reads from piece 4 and ends with the same joined file."""
+    from engine.runner import drive
+
+    whole = voice / "output" / "long" / "whole"
+    _run(_req(voice, story, "whole"))
+    first = [whole / "job.json", whole / "text.txt", whole / "whole-001.wav",
+             whole / "whole-002.wav"]
+    first += [whole / "pieces" / f"0000{g}.{ext}" for g in range(3) for ext in ("wav", "json")]
+    room = sum(_pages(p) for p in first) + _pages(whole / "pieces" / "00003.wav") // 2
+    fs = tmpfs_factory(voice / "output" / "long" / "story", room)
+
+    events = list(drive("read", run_read, _req(voice, story, "story")))
+    failed = events[-1]
+    assert type(failed).__name__ == "Failed" and failed.reason.startswith("disk full at "), failed
+    folder = voice / "output" / "long" / "story"
+    names = sorted(p.name for p in (folder / "pieces").iterdir())
+    assert names == ["00000.json", "00000.wav", "00001.json", "00001.wav", "00002.json",
+                     "00002.wav"]  # no temp file, no half piece
+    for g in range(3):
+        assert (folder / "pieces" / f"0000{g}.wav").read_bytes() == \
+            (whole / "pieces" / f"0000{g}.wav").read_bytes()
+
+    fs.resize(16 << 20)
+    again = _run(_req(voice, story, "story"))
+    assert again[-1].data["spoke"] == 5
+    assert (folder / "story.wav").read_bytes() == (whole / "whole.wav").read_bytes()
