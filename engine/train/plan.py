@@ -197,3 +197,19 @@ def make_plan(layout: Layout, version: str, req: Any) -> TrainPlan:
                 GPT: gpt_resume(exp, version, req.gpt.get("epochs", epochs[GPT]))},
         epochs=epochs, then=list(getattr(req, "then", []) or []),
         then_on_failure=bool(getattr(req, "then_on_failure", False)))
+
+
+def resume_points(project: Any) -> dict[str, Resume]:
+    """Where each stage of the next `gsv train` starts (stored settings; no nvidia-smi)."""
+    from engine.requests import effective_settings
+
+    s = effective_settings(project, "train")
+    exp, version = project.layout.exp_dir, project.version
+    return {SOVITS: sovits_resume(exp, version, int(s["sovits_epochs"])),
+            GPT: gpt_resume(exp, version, int(s["gpt_epochs"]))}
+
+
+def resume_line(project: Any) -> str:
+    r = resume_points(project)
+    text = f"{r[SOVITS].sentence()}; {r[GPT].sentence()}"
+    return text[0].upper() + text[1:]

@@ -211,6 +211,9 @@ def run_step_cli(args: argparse.Namespace, step_id: str, func: StepFunc, request
         printer.line("stopping after the current item (Ctrl-C again to abort)…")
 
     old = signal.signal(signal.SIGINT, on_int)
+    # SIGTERM (a cloud box about to shut down, `kill`) stops the same graceful way: the step
+    # saves what it has (training: a checkpoint) before the process ends.
+    old_term = signal.signal(signal.SIGTERM, on_int)
     code = 1
     try:
         for ev in drive(step_id, func, request, stop=stop):
@@ -231,4 +234,5 @@ def run_step_cli(args: argparse.Namespace, step_id: str, func: StepFunc, request
                 code = 1
     finally:
         signal.signal(signal.SIGINT, old)
+        signal.signal(signal.SIGTERM, old_term)
     return code

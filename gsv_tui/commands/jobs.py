@@ -17,6 +17,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="stream a job's progress until it ends (default: the newest running one)")
     p.add_argument("--cancel", metavar="ID", help="stop a job (gracefully, then forced)")
     p.add_argument("--log", metavar="ID", help="print a job's log")
+    p.add_argument("--cancel-then", action="store_true",
+                   help="cancel the command waiting to run after a training (`gsv train --then`)")
     p.set_defaults(func=run)
 
 
@@ -29,6 +31,15 @@ def _find(project_root, job_id: str) -> jobs.JobInfo:
 
 def run(args: argparse.Namespace) -> int:
     project = open_project(args)
+    if args.cancel_then:
+        from engine.jobs import then
+
+        steps = [d.name for d in (project.root / "runs").glob("*") if d.is_dir()]
+        cancelled = [s for s in steps if then.cancel(project.root, s)]
+        if not cancelled:
+            fail("no command is waiting to run after a job", 1)
+        print(f"cancelled the command after {', '.join(cancelled)}; it will not run")
+        return 0
     if args.cancel:
         job = jobs.cancel(_find(project.root, args.cancel).run_dir)
         print(f"job {job.id}: {job.state}")

@@ -3,11 +3,13 @@ inline runs such as a `gsv train` in another terminal, seen through the step loc
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 
 from engine import jobs
 from engine.steplock import holder, step_title
 from engine.steps import RUN_IDS, STEP_IDS
+from engine.train.plan import resume_line, resume_points
 from gsv_tui.commands._common import add_project_arg, fmt_eta, open_project
 
 MARKS = {"pending": "·", "running": "▶", "done": "✔", "failed": "✘", "stale": "↻"}
@@ -36,6 +38,7 @@ def run(args: argparse.Namespace) -> int:
                             "message": project.step(sid).message} for sid in shown},
             "jobs": [{"id": j.id, "step": j.step, "state": j.state} for j in active],
             "inline": [{"step": sid, "pid": h.pid, "how": h.how} for sid, h in inline.items()],
+            "train_resume": {k: dataclasses.asdict(v) for k, v in resume_points(project).items()},
         }, ensure_ascii=False, indent=1))
         return 0
     print(f"{project.name}  [{project.slug}]  {project.language} · {project.version}  {project.root}")
@@ -43,6 +46,8 @@ def run(args: argparse.Namespace) -> int:
         st = project.step(sid)
         msg = f"  {st.message}" if st.message else ""
         print(f"  {MARKS.get(st.status, '?')} {step_title(sid):<11} {st.status:<8}{msg}")
+        if sid == "train":  # where the next `gsv train` starts
+            print(f"    {'':<11} {resume_line(project)}")
     for j in active:
         p = j.progress
         done = f" {p.get('done', 0):g}/{p.get('total') or '?'}" if p else ""
