@@ -171,3 +171,55 @@ def test_without_a_text_the_projects_asr_transcribes_each_piece(voice, tmp_path,
     [heard] = list(backend.transcribe([ClipAudio("x", to_16k(source))]))
     assert piece["text"] == heard.text.strip()
     assert abs(len(audio) - len(source)) <= 0.1 * len(source)
+
+
+def _request(voice, sources, tiny_whisper):
+    """The request the CLI or the pane would build; the project's ASR is the tiny Whisper."""
+    from engine.project import set_step_settings
+    from engine.requests import build_request
+
+    set_step_settings(voice, "asr", {"model_dir": str(tiny_whisper),
+                                     "backend": "faster-whisper", "beam_size": 1})
+    return build_request(load_project(voice), "convert",
+                         {"language": "en", "device": "cpu", "allow_download": False},
+                         inputs={"sources": sources, "text": ""})
+
+
+def test_a_folder_converts_each_file_and_names_the_one_it_cannot_read(voice, tmp_path,
+                                                                       tiny_whisper):
+    from engine.events import Result
+    from engine.runner import drive
+    from engine.steps import entry
+
+    folder = tmp_path / "takes"
+    folder.mkdir()
+    (folder / "b.wav").write_bytes(b"RIFF\x00\x00\x00\x00WAVEjunk" * 10)
+    speak("The third take.", folder / "c.flac")
+    req = _request(voice, [str(folder)], tiny_whisper)
+    events = list(drive("convert", entry("convert").run_func(), req))
+    [res] = [e for e in events if isinstance(e, Result)]
+    assert [f["path"] for f in res.data["files"]] == ["output/converted/c.wav"]
+    [skipped] = res.data["skipped"]
+    assert skipped["source"].endswith("b.wav") and skipped["reason"]
+    assert "Traceback" not in skipped["reason"]
+
+
+def test_stop_between_files_keeps_what_is_done_and_leaves_the_step_resumable(voice, tmp_path,
+                                                                              tiny_whisper):
+    from engine.events import Artifact, Result, StopToken
+    from engine.runner import drive
+    from engine.steps import entry
+
+    a = speak("First.", tmp_path / "a.wav")
+    b = speak("Second.", tmp_path / "b.wav")
+    req = _request(voice, [str(a), str(b)], tiny_whisper)
+    stop = StopToken()
+    events = []
+    for ev in drive("convert", entry("convert").run_func(), req, stop=stop):
+        events.append(ev)
+        if isinstance(ev, Artifact):  # the first file is written: ask to stop now
+            stop.request()
+    [res] = [e for e in events if isinstance(e, Result)]
+    assert res.data["stopped"] and len(res.data["files"]) == 1
+    assert sorted(p.name for p in (voice / "output" / "converted").glob("*.wav")) == ["a.wav"]
+    assert load_project(voice).step("convert").status == "pending"
