@@ -46,6 +46,6 @@ if ! "$VENV/bin/python" -c "import torch" 2>/dev/null; then
 fi
 echo "setup: installing gsv-tui and its extras (first time: a few minutes)"
 # OPEN_JTALK_DICT_DIR points pyopenjtalk at Debian's dictionary, so it never downloads one.
-pip_install -e ".[test,funasr,ja,play]"
+pip_install -e ".[test,funasr,ja,play,serve]"
 echo "$want" > "$STAMP"
 echo "setup: done"
