@@ -147,3 +147,24 @@ async def test_cuda_out_of_memory_is_one_sentence_with_its_fix(tiny, gate):
                                 "the longest clips: "), cause
         assert all(n in cause for n in names) and "bug" not in cause
         assert "Traceback" not in cause
+
+
+@pytest.mark.slow
+async def test_then_countdown_shows_in_the_pane_and_c_cancels_it(tiny, tmp_path):
+    out = tmp_path / "ran.txt"
+    req = _request(tiny, stages="gpt", then=["sh", "-c", f"echo ran >> '{out}'"],
+                   then_delay_s=600.0)
+    app = GsvApp(tiny)
+    async with app.run_test(size=SIZE) as pilot:
+        pane = await _open(app, pilot)
+        await until(pilot, lambda: "Then: runs `sh -c" in _text(pane, "#train-plan"))
+        job = app.start_job("train", req)
+        await until(pilot, lambda: "runs in" in _text(pane, "#train-then"), timeout=120)
+        assert _text(pane, "#train-then").startswith("Training is over: `sh -c echo ran >> ")
+        assert "-hidden" not in pane.query_one("#train-cancel-then").classes
+        pane.query_one(CheckpointList).focus()
+        await pilot.press("c")
+        await until(pilot, lambda: not jobs.load_job(job.run_dir).active, timeout=60)
+        await until(pilot, lambda: "will not run" in _text(pane, "#train-then"))
+        assert jobs.load_job(job.run_dir).state == "done" and not out.exists()
+        assert "-hidden" in pane.query_one("#train-cancel-then").classes
