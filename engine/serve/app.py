@@ -39,16 +39,13 @@ class Service:
         self.token, self.cfg = token, cfg
 
     def pick(self, voice: str, model: str = "") -> Served:
-        """``voice`` (or OpenAI's ``model``) names a served voice; OpenAI's stock names
-        (alloy, tts-1, …) and none at all fall back to the only voice, or the first one
-        when no name was given."""
+        """``voice`` (or OpenAI's ``model``) names a served voice; any other name (OpenAI's
+        alloy, tts-1, … that front ends send unchanged) or none means the first voice. The
+        answer's X-GSV-Voice header says which one spoke."""
         for name in (voice, model):
             if name and name in self.voices:
                 return self.voices[name]
-        if len(self.voices) == 1 or not (voice or model):
-            return next(iter(self.voices.values()))
-        raise ApiError(404, f"No voice named {voice or model!r} is served here.",
-                       f"Pick one of: {', '.join(self.voices)}.", kind="voice_not_found")
+        return next(iter(self.voices.values()))
 
     def check_token(self, request: Any) -> None:
         if not self.token.accepts(request.headers.get("authorization")):

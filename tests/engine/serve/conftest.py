@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from tests.engine.synth.conftest import bert_dir, hubert_dir, voice_template  # noqa: F401
-from tests.engine.synth.voicekit import copy_project, install_models
+from tests.engine.synth.voicekit import ZH_REF, copy_project, install_models
 
 REPO = Path(__file__).resolve().parents[3]
 START_S = 180  # model loading on a busy 2-core box; a failure guard, not a wait
@@ -103,13 +103,21 @@ class Server:
 
 @pytest.fixture(scope="module")
 def served_home(tmp_path_factory, voice_template, bert_dir, hubert_dir):  # noqa: F811
-    """(project, app home) for the module's server: the tiny voice, BERT/HuBERT installed."""
+    """(project, bundle, app home) for the module's server: the tiny voice, an exported
+    bundle of its first epoch with the Chinese reference, BERT/HuBERT installed."""
+    from engine.synth.export import run_export
+    from engine.synth.request import ExportRequest
+
     base = tmp_path_factory.mktemp("serve")
     home = base / "home"
+    project = copy_project(voice_template, base / "proj")
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("GSV_HOME", str(home))
         install_models(bert_dir, hubert_dir)
-    return copy_project(voice_template, base / "proj"), home
+        list(run_export(ExportRequest(str(project), gpt_path="GPT_weights/voice-e1.ckpt",
+                                      ref_wav=ZH_REF[0], dest=str(base / "bundle"),
+                                      make_zip=False)))
+    return project, base / "bundle", home
 
 
 def start(project: Path, home: Path, gates: Path, *extra: str) -> Server:

@@ -23,9 +23,9 @@ PAUSE_BYTES = 2 * int(0.3 * 32000)  # the silence after each piece, 16-bit
 
 @pytest.fixture(scope="module")
 def server(served_home, tmp_path_factory):
-    project, home = served_home
-    srv = start(project, home, tmp_path_factory.mktemp("gates"), "--max-chars", "300",
-                "--queue", "1")
+    project, bundle, home = served_home
+    srv = start(project, home, tmp_path_factory.mktemp("gates"), "--bundle", str(bundle),
+                "--max-chars", "300", "--queue", "1")
     yield srv
     assert srv.stop() in (0, -15), srv.output()  # uvicorn re-raises the SIGTERM it handled
     assert "Traceback" not in srv.output(), srv.output()
@@ -60,7 +60,23 @@ def test_openai_speech_each_format_decodes(server):
     assert code == 200 and headers["content-type"].startswith("audio/L16; rate=24000")
     assert len(body) % 2 == 0 and len(body) // 2 > 0.3 * 24000
     code, _, body = server.request("GET", "/v1/models")
-    assert code == 200 and [m["id"] for m in json.loads(body)["data"]] == ["voice"]
+    assert code == 200 and [m["id"] for m in json.loads(body)["data"]] == ["voice", "voice-2"]
+
+
+def test_voice_or_model_picks_a_served_voice(server):
+    """The bundle (same name as the project: "voice-2") by voice or model; OpenAI's own
+    names fall back to the first voice (front ends send them unchanged)."""
+    for body, spoke in (({"voice": "voice-2"}, "voice-2"), ({"model": "voice-2"}, "voice-2"),
+                        ({"voice": "alloy", "model": "tts-1"}, "voice"), ({}, "voice")):
+        code, headers, audio = server.request("POST", "/v1/audio/speech", {
+            "input": "Hello there.", "response_format": "wav", **body})
+        assert code == 200 and headers["x-gsv-voice"] == spoke, body
+        assert len(sf.read(io.BytesIO(audio))[0]) > 0
+    # The bundle's reference is Chinese (BERT loaded at start-up), its text may be too.
+    code, headers, audio = server.request("POST", "/tts", {"voice": "voice-2", "text": "你好，世界！",
+                                                           "text_lang": "zh"})
+    assert code == 200 and headers["x-gsv-voice"] == "voice-2"
+    assert len(sf.read(io.BytesIO(audio))[0]) > 0
 
 
 def test_tts_get_and_post_wav_decodes(server):
@@ -174,7 +190,7 @@ def test_a_flood_gets_429_and_the_server_keeps_serving(server):
     waiting = threading.Thread(target=call, args=("waiting", "/tts", {"text": "My turn next."}))
     waiting.start()
     end = time.monotonic() + 60
-    while server.status()["voices"]["voice"]["waiting"] != 1:  # the queue (of 1) is full
+    while server.status()["voices"]["voice"]["waiting"] != 1:  # its queue (of 1) is full
         assert time.monotonic() < end
     barrier = threading.Barrier(16)
 
@@ -197,6 +213,10 @@ def test_a_flood_gets_429_and_the_server_keeps_serving(server):
     flooded = [v for k, v in answers.items() if k.startswith("flood")]
     assert len(flooded) == 12 and all(code == 429 for code, _, _ in flooded), flooded
     assert "busy" in error_of(429, flooded[0][2])
+    # Queues are per voice: the other voice speaks while this one is held and full.
+    code, headers, body = server.request("POST", "/tts", {"text": "Hello.", "voice": "voice-2"})
+    assert code == 200 and headers["x-gsv-voice"] == "voice-2"
+    assert not (server.gates / "open-3").exists()
     server.open_gate(3)
     held.join(120)
     waiting.join(120)
