@@ -45,6 +45,7 @@ class Device:
 class Batch:
     size: int
     why: str
+    source: str = "card"  # you | probe | card | cpu
 
 
 @dataclass(frozen=True)
@@ -130,15 +131,16 @@ def pick_device(requested: str) -> Device:
 def choose_batch(stage: str, explicit: int, device: Device, exp_dir: Path) -> Batch:
     """The batch size a stage trains with, and why: yours, the probe's, or the card's."""
     if explicit:
-        return Batch(explicit, "set by you")
+        return Batch(explicit, "set by you", "you")
     if device.kind != "cuda":
-        return Batch(2, "2 on CPU: small steps; CPU training is for trying things out")
+        return Batch(2, "2 on CPU: small steps; CPU training is for trying things out", "cpu")
     from engine.train.probe import read_record
 
     rec = read_record(exp_dir)
     probed = rec.stages.get(stage.lower()) if rec and rec.device == device.name else None
     if probed and probed.batch:
-        return Batch(probed.batch, f"the largest that fitted this card in the probe of {rec.when}")
+        return Batch(probed.batch, f"the largest that fitted this card in the probe of {rec.when}",
+                     "probe")
     size = max(1, int(device.memory_gb // 2))
     return Batch(size, f"half the card's {device.memory_gb:.0f} GB (upstream's rule)")
 
@@ -189,10 +191,14 @@ def make_plan(layout: Layout, version: str, req: Any) -> TrainPlan:
     stages = {"both": (SOVITS, GPT), "sovits": (SOVITS,), "gpt": (GPT,)}[req.stages]
     device = pick_device(req.device)
     epochs = {SOVITS: req.sovits_epochs, GPT: req.gpt_epochs}
+    batches = {SOVITS: choose_batch(SOVITS, req.sovits_batch_size, device, exp),
+               GPT: choose_batch(GPT, req.gpt_batch_size, device, exp)}
+    if getattr(req, "probe_batch", False):
+        batches = {s: Batch(b.size, b.why + "; probed first on the longest clips", b.source)
+                   if b.source == "card" else b for s, b in batches.items()}
     return TrainPlan(
         data=data_summary(exp), device=device, stages=stages,
-        batches={SOVITS: choose_batch(SOVITS, req.sovits_batch_size, device, exp),
-                 GPT: choose_batch(GPT, req.gpt_batch_size, device, exp)},
+        batches=batches,
         resume={SOVITS: sovits_resume(exp, version, req.sovits.get("epochs", epochs[SOVITS])),
                 GPT: gpt_resume(exp, version, req.gpt.get("epochs", epochs[GPT]))},
         epochs=epochs, then=list(getattr(req, "then", []) or []),

@@ -30,6 +30,9 @@ class TrainRequest:
     dpo: bool = knob(False, "GPT: also train against made-up bad readings (experimental)",
                      label="GPT DPO (experimental)")
     device: str = knob("auto", "Where to train", choices=("auto", "cpu", "cuda"))
+    probe_batch: bool = knob(False, "Batch size 0 on a GPU: first find the largest batch that "
+                                    "fits (a few trial steps on the longest clips); remembered "
+                                    "per card", label="Probe batch size")
     allow_download: bool = knob(True, "Download missing pretrained bases (off: local only)",
                                 label="Allow downloads")
     then: list = knob([], "A command to run when both stages have finished, e.g. poweroff "
@@ -61,6 +64,26 @@ def _stage(events: Iterator[Event], name: str, batch: int, exp: Path) -> Iterato
             raise
         yield Log(f"{name}: {type(exc).__name__}: {str(exc).splitlines()[0]}", "error")
         raise oom_error(name, batch, data_summary(exp)) from None
+
+
+def _probed(stage: str, sub: Any, device: Any, exp: Path) -> Iterator[Event]:
+    """The stage's request with the probe's batch size (GPU only; CPU keeps its own)."""
+    import dataclasses
+
+    if device.kind != "cuda":
+        yield Log(f"{stage}: no batch-size probe on CPU; batch {sub.batch_size}")
+        return sub
+    import torch
+
+    from engine.train.failure import oom_error
+    from engine.train.plan import data_summary
+    from engine.train.probe_trials import probe_stage
+
+    size = yield from probe_stage(stage, sub, torch.device("cuda"), device.name, device.memory_gb,
+                                  start=sub.batch_size)
+    if not size:
+        raise oom_error(stage, 1, data_summary(exp))
+    return dataclasses.replace(sub, batch_size=size)
 
 
 def _pretrained(spec, filename: str, allow_download: bool) -> Iterator[Event]:
@@ -100,6 +123,8 @@ def run_train(req: TrainRequest, stop: StopToken | None = None) -> Iterator[Even
         fields.setdefault("device", req.device)
         sreq = SovitsTrainRequest(project_root=str(project.root), slug=project.slug,
                                   version=version, **fields)
+        if req.probe_batch and batch.source in ("card", "cpu"):
+            sreq = yield from _probed(SOVITS, sreq, device, exp)
         yield Log(f"SoVITS: {sreq.epochs} epochs, batch {sreq.batch_size} ({batch.why})")
         yield from _stage(run_sovits_training(sreq, stop), "SoVITS", sreq.batch_size, exp)
         summary.append(f"SoVITS {sreq.epochs} epochs")
@@ -119,6 +144,8 @@ def run_train(req: TrainRequest, stop: StopToken | None = None) -> Iterator[Even
         fields.setdefault("dpo", req.dpo)
         fields.setdefault("device", req.device)
         greq = GptTrainRequest(project_root=str(project.root), slug=project.slug, **fields)
+        if req.probe_batch and batch.source in ("card", "cpu"):
+            greq = yield from _probed(GPT, greq, device, exp)
         yield Log(f"GPT: {greq.epochs} epochs, batch {greq.batch_size} ({batch.why})"
                   + (", DPO" if greq.dpo else ""))
         yield from _stage(run_gpt_training(greq, stop), "GPT", greq.batch_size, exp)
