@@ -317,5 +317,8 @@ PRETRAINED: dict[str, ModelSpec] = {
     # v2's GPT architecture (upstream loads it strictly with s1longer-v2.yaml, 732 phonemes),
     # so the v2 GPT manifest (tests/fixtures/manifests/gpt_v2_export.json) applies unchanged.
     "s1v3": ModelSpec("gsv-s1v3-pretrained", _GSV, ("s1v3.ckpt",)),
+    # v2Pro/v2ProPlus speaker model (ERes2NetV2, 215 MB), engine.models.sv; upstream's path
+    # is pretrained_models/sv/ and its sha256 is published nowhere.
+    "sv": ModelSpec("sv", _GSV, ("pretrained_eres2netv2w24s4ep4.ckpt",), subfolder="sv"),
 }
 

@@ -70,24 +70,7 @@ class ExpDir:
         return records
 
     def append(self, record: ClipRecord) -> None:
-        path = self.root / JOURNAL
-        path.parent.mkdir(parents=True, exist_ok=True)
-        line = (json.dumps(asdict(record), ensure_ascii=False) + "\n").encode("utf-8")
-        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-        try:
-            end = os.lseek(fd, 0, os.SEEK_END)
-            try:
-                view = memoryview(line)
-                while view:
-                    view = view[os.write(fd, view):]
-                os.fsync(fd)
-            except OSError:
-                # A full disk cut the line short: take it back, or the next run's first
-                # line would be glued to it and lost as well.
-                os.ftruncate(fd, end)
-                raise
-        finally:
-            os.close(fd)
+        append_json_line(self.root / JOURNAL, asdict(record))
 
     def compact(self, records: list[ClipRecord]) -> None:
         atomic_write_text(self.root / JOURNAL, "".join(
@@ -101,6 +84,27 @@ class ExpDir:
         atomic_write_text(self.root / NAME2SEMANTIC,
                           "\n".join([SEMANTIC_HEADER] + sem_rows) + "\n")
         return len(text_rows), len(sem_rows)
+
+
+def append_json_line(path: Path, data: dict) -> None:
+    """One journal line, appended and fsynced (the 1A journals: ours and 7-sv_cn's)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    line = (json.dumps(data, ensure_ascii=False) + "\n").encode("utf-8")
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    try:
+        end = os.lseek(fd, 0, os.SEEK_END)
+        try:
+            view = memoryview(line)
+            while view:
+                view = view[os.write(fd, view):]
+            os.fsync(fd)
+        except OSError:
+            # A full disk cut the line short: take it back, or the next run's first
+            # line would be glued to it and lost as well.
+            os.ftruncate(fd, end)
+            raise
+    finally:
+        os.close(fd)
 
 
 def text_row(name: str, phones: list[str], word2ph: list[int] | None, norm_text: str) -> str:

@@ -16,6 +16,9 @@ _V2 = PRETRAINED["v2-base"]
 SOVITS_BASES = {  # 1A only needs the generator, for its ssl_proj + quantizer
     "v2": ModelSpec(_V2.name, _V2.repo_id, files=("s2G2333k.pth",), subfolder=_V2.subfolder),
     "v1": ModelSpec("gsv-v1-pretrained", _V2.repo_id, files=("s2G488k.pth",)),  # as engine/train/pretrained.py
+    # Pro: upstream's 3-get-semantic uses the version's own G base (its quantizer).
+    **{v: dataclasses.replace(PRETRAINED[f"{v}-base"], files=PRETRAINED[f"{v}-base"].files[:1])
+       for v in ("v2Pro", "v2ProPlus")},
 }
 
 

@@ -12,7 +12,7 @@ class FormatRequest:
     list_path: str = knob("", "Transcript to format (empty: the project's asr/<slug>.list)",
                           label="Transcript (.list)")
     version: str = knob("project", "Model version the features are for (project: the project's)",
-                        choices=("project", "v1", "v2"))
+                        choices=("project", "v1", "v2", "v2Pro", "v2ProPlus"))
     bert_dir: str = knob("", "Folder of chinese-roberta-wwm-ext-large (empty: the models folder)",
                          label="BERT folder")
     hubert_dir: str = knob("", "Folder of chinese-hubert-base (empty: the models folder)",
@@ -20,6 +20,9 @@ class FormatRequest:
     sovits_path: str = knob("", "Pretrained SoVITS G file whose quantizer makes the semantic "
                                 "tokens (empty: the base model of the version)",
                             label="Pretrained SoVITS G")
+    sv_path: str = knob("", "Speaker-model file pretrained_eres2netv2w24s4ep4.ckpt for v2Pro/"
+                            "v2ProPlus (empty: the models folder's sv/)",
+                        label="Speaker model (v2Pro)")
     device: str = knob("auto", "Where the feature models run", choices=("auto", "cpu", "cuda"))
     half: bool = knob(True, "Half precision on a GPU, as upstream (ignored on CPU)",
                       label="Half precision (GPU)")

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Iterator
 
 from engine.audio.decode import DecodeError
-from engine.dataset.format import expdir
+from engine.dataset.format import expdir, sv
 from engine.dataset.format.audio import ClipTooLoud, prepare, write_wav32k
 from engine.dataset.format.models import (BERT_SPEC, HUBERT_SPEC, SOVITS_BASES, BertFeatures,
                                           HubertFeatures, SemanticExtractor, SovitsSemantic,
@@ -83,7 +83,8 @@ def run_format(request: FormatRequest, stop: StopToken | None = None) -> Iterato
     layout, project_version = _layout_and_version(root)
     version = project_version if request.version == "project" else request.version
     if version not in SOVITS_BASES:
-        raise StepError(f"Model version {version} has no 1A format here.", "Use v1 or v2.")
+        raise StepError(f"Model version {version} has no 1A format here.",
+                        f"Use one of {', '.join(SOVITS_BASES)}.")
     list_path = layout.abs(request.list_path) if request.list_path else layout.list_file
     clips = read_clips(list_path, root)
     for c in clips:
@@ -108,11 +109,13 @@ def run_format(request: FormatRequest, stop: StopToken | None = None) -> Iterato
     hubert_id = Path(request.hubert_dir).name if request.hubert_dir else HUBERT_SPEC.name
     sovits_id = (f"{Path(request.sovits_path).name}:{Path(request.sovits_path).stat().st_size}"
                  if request.sovits_path and Path(request.sovits_path).is_file() else version)
+    # Pro speaks v2's phoneme table: its text rows are v2's (and stay valid across a switch).
+    text_version = "v1" if version == "v1" else "v2"
     work = []
     for c in clips:
-        text_key = key(version, c.lang, c.text, bert_id if c.lang == "zh" else "")
+        text_key = key(text_version, c.lang, c.text, bert_id if c.lang == "zh" else "")
         audio_key = key(audio_stamp(c.wav), hubert_id)
-        work.append(_Work(c, journal.get(c.name), exp, version, text_key, audio_key,
+        work.append(_Work(c, journal.get(c.name), exp, text_version, text_key, audio_key,
                           key(audio_key, sovits_id)))
 
     # Everything the remaining work needs is located (or fetched) before any clip is touched.
@@ -143,6 +146,10 @@ def run_format(request: FormatRequest, stop: StopToken | None = None) -> Iterato
             sovits = folder / spec.files[0]
         yield Log(f"Semantic tokens: quantizer of {sovits.name}")
         semantic = SovitsSemantic(sovits, device, version)
+    sv_model = None  # v2Pro/v2ProPlus add 1Ab's speaker part: 7-sv_cn/<clip>.pt
+    if sv.wants_sv(version) and sv.stale(exp, [(w.clip.name, w.audio_key) for w in work],
+                                         request.sv_path):
+        sv_model = yield from sv.locate_model(request.sv_path, request.allow_download, STEP)
 
     records: dict[str, expdir.ClipRecord] = {}
     todo = sum(1 for w in work if w.anything)
@@ -168,7 +175,15 @@ def run_format(request: FormatRequest, stop: StopToken | None = None) -> Iterato
             eta = elapsed / done_work * (todo - done_work) if done_work else None
             yield Progress(STEP, i + 1, len(work), eta, w.clip.name)
 
-        ordered = [records[w.clip.name] for w in work]
+    ordered = [records[w.clip.name] for w in work]
+    n_sv = None
+    if sv.wants_sv(version):  # after the 32 kHz wavs, as upstream's 2-get-sv.py
+        out = yield from sv.run_sv(exp, ordered, model_path=sv_model, sv_path=request.sv_path,
+                                   device=device, half=half, step=STEP, stop=stop)
+        if not out.finished:
+            return
+        n_sv = out.done + out.kept
+    with on_full(exp.root, lambda: _space_needed(left)):
         n_text, n_sem = exp.write_outputs(ordered)
         exp.compact(ordered)
     for name in (expdir.NAME2TEXT, expdir.NAME2SEMANTIC):
@@ -181,7 +196,8 @@ def run_format(request: FormatRequest, stop: StopToken | None = None) -> Iterato
                  + (f"; {len(skipped)} skipped: {named}{more}" if skipped else "") + ").",
                  {"clips": len(work), "text": n_text, "semantic": n_sem, "processed": done_work,
                   "skipped": len(skipped), "skipped_clips": skipped,
-                  "exp_dir": layout.rel(exp.root), "version": version})
+                  "exp_dir": layout.rel(exp.root), "version": version}
+                 | ({"sv": n_sv} if n_sv is not None else {}))
 
 
 def _why_skipped(rec: expdir.ClipRecord) -> str:
