@@ -113,6 +113,16 @@ def place(total: int, pieces: list[tuple[Span, np.ndarray]], speed: float = 1.0)
     return out
 
 
+def shift_pitch(audio: np.ndarray, semitones: float) -> np.ndarray:
+    """The same audio, ``semitones`` higher (negative: lower), same length and timing."""
+    if not semitones:
+        return audio
+    import librosa
+
+    return librosa.effects.pitch_shift(np.asarray(audio, dtype=np.float32), sr=SR,
+                                       n_steps=semitones).astype(np.float32)
+
+
 _UNSAFE = re.compile(r"[^\w.\- ]+")
 
 

@@ -13,8 +13,8 @@ import time
 from pathlib import Path
 from typing import Any, Generator, Iterator
 
-from engine.convert.plan import SR, TOO_SHORT_S, Span, cut, find_sources, output_stem, place, \
-    share_text
+from engine.convert.plan import (SR, TOO_SHORT_S, Span, cut, find_sources, output_stem, place,
+                                 share_text, shift_pitch)
 from engine.convert.request import ConvertRequest
 from engine.diskfull import on_full
 from engine.events import Artifact, Event, Log, Progress, Result, StepError, StopToken
@@ -103,10 +103,7 @@ def convert_piece(sovits: Any, hubert: Any, specs: list, piece32, text: str, req
     torch.manual_seed(seed)  # the decoder draws its noise from the global generator
     audio = synthesize(sovits, codes, phone_ids(text, req.language, version), specs,
                        req.noise_scale, req.speed)
-    if req.pitch_semitones:
-        import librosa
-
-        audio = librosa.effects.pitch_shift(audio, sr=SR, n_steps=req.pitch_semitones)
+    audio = shift_pitch(audio, req.pitch_semitones)
     peak = float(np.abs(audio).max()) if audio.size else 0.0
     return (audio / peak if peak > 1 else audio).astype(np.float32)
 

@@ -10,6 +10,7 @@ import pytest
 import soundfile as sf
 
 from engine import jobs
+from engine.convert.plan import shift_pitch
 from engine.project import load_project
 from gsv_tui.cli import main
 from tests.helpers.speech import silence, speak
@@ -103,6 +104,17 @@ def test_speed_and_pitch(voice, tmp_path, capsys):
     assert abs(side["pieces"][0]["rendered_s"] * SR - want) <= 0.1 * want
     assert abs(len(audio) - want) <= 0.1 * want
     assert side["request"]["pitch_semitones"] == 5.0
+    # Pitch changes only the pitch: the same rendering (same seed), shifted.
+    assert main(["convert", str(src), "-C", str(voice), "--text", SENTENCE, "--speed", "1.25",
+                 "--pitch", "0", *BASE]) == 0
+    capsys.readouterr()
+    plain, _ = _result(voice, "src-2")
+    # (not closer: the tiny voice speaks ~13 LSB loud, so 16-bit rounding is a large noise)
+    assert _corr(shift_pitch(plain, 5.0), audio) > 0.7 and abs(_corr(plain, audio)) < 0.2
+
+
+def _corr(a: np.ndarray, b: np.ndarray) -> float:
+    return float(np.corrcoef(a, b)[0, 1])
 
 
 @pytest.mark.slow  # a fresh child process imports torch, transformers and English G2P

@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from engine.convert.plan import SR, Span, cut, find_sources, output_stem, place, share_text
+from engine.convert.plan import (SR, Span, cut, find_sources, output_stem, place, share_text,
+                                 shift_pitch)
 from engine.events import StepError
 
 
@@ -85,3 +86,17 @@ def test_output_names_are_plain_file_names():
     assert output_stem(Path("/x/take one.wav")) == "take one"
     assert output_stem(Path("/x/a|b:c.wav")) == "a_b_c"
     assert output_stem(Path("/x/....wav")) == "converted"
+
+
+def _peak_hz(x: np.ndarray) -> float:
+    return float(np.fft.rfftfreq(len(x), 1 / SR)[np.argmax(np.abs(np.fft.rfft(x)))])
+
+
+@pytest.mark.parametrize("semitones, hz", [(12, 600.0), (-12, 150.0), (5, 300 * 2 ** (5 / 12))])
+def test_pitch_shift_moves_the_pitch_and_keeps_the_length(semitones, hz):
+    t = np.arange(2 * SR) / SR
+    tone = (0.3 * np.sin(2 * np.pi * 300 * t)).astype(np.float32)
+    out = shift_pitch(tone, semitones)
+    assert len(out) == len(tone) and out.dtype == np.float32
+    assert abs(_peak_hz(out) - hz) <= 2.0
+    assert shift_pitch(tone, 0.0) is tone
