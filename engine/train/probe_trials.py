@@ -141,7 +141,8 @@ def gpt_trial(req, device: torch.device, meter, steps: int = 2) -> tuple[Callabl
 
 
 def probe_stage(stage: str, req, device: torch.device, device_name: str, memory_gb: float,  # noqa: ANN001
-                start: int, meter=None, budget_bytes: int | None = None) -> Iterator[Event]:
+                start: int, meter=None, budget_bytes: int | None = None,
+                limit: int | None = None) -> Iterator[Event]:
     """Generator: find and remember the batch size for ``stage`` ("SoVITS" | "GPT");
     returns it (0 when not even 1 fits)."""
     budget = budget_bytes or int(memory_gb * 2**30)
@@ -150,7 +151,7 @@ def probe_stage(stage: str, req, device: torch.device, device_name: str, memory_
     yield Log(f"{stage}: probing the largest batch that fits {memory_gb:.0f} GB "
               "(a few steps on the longest clip)…")
     trial, longest = make(req, device, meter)
-    res = find_batch(trial, budget, start=start, limit=64 if stage == "SoVITS" else 40)
+    res = find_batch(trial, budget, start=start, limit=limit or (64 if stage == "SoVITS" else 40))
     if device.type == "cuda":
         torch.cuda.empty_cache()
     tried = ", ".join(f"{b} {how}" for b, how in res.tried)

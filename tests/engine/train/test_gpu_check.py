@@ -1,0 +1,27 @@
+"""bench/gpu_check.py in its reduced CPU mode (tiny models, an injected 256 MB budget, a few
+steps), so the GPU check cannot rot: it probes both stages, trains both, times decoding and
+writes its report."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from bench import gpu_check
+
+
+@pytest.mark.slow  # ~15-30 s on a busy 2-core box
+def test_gpu_check_reduced_mode_runs_end_to_end(tmp_path):
+    out = tmp_path / "gpu.md"
+    assert gpu_check.main(["--reduced", "--out", str(out), "--work", str(tmp_path / "w")]) == 0
+    text = out.read_text(encoding="utf-8")
+    fig = json.loads(text.split("```json\n", 1)[1].split("```", 1)[0])
+    assert fig["reduced"] is True and fig["device"].startswith("CPU")
+    assert 1 <= fig["sovits_probe_batch"] <= 4 and 1 <= fig["gpt_probe_batch"] <= 4
+    assert fig["sovits_s_per_step"] > 0 and fig["gpt_s_per_step"] > 0
+    assert fig["sovits_failed"] == fig["gpt_failed"] == ""
+    assert 0 < fig["sovits_rtf"] and fig["gpt_tokens_per_s"] > 0
+    assert "| SoVITS training | 4 steps at batch" in text
+    # the probe's answer is remembered in the generated project, for this "card"
+    rec = json.loads((tmp_path / "w" / "project" / "logs" / "gpucheck" / "batch_probe.json").read_text())
+    assert rec["device"] == fig["device"] and rec["stages"]["sovits"]["batch"] == fig["sovits_probe_batch"]
