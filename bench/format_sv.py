@@ -96,7 +96,9 @@ def _timing(tmp: Path, ckpt: Path, n: int) -> str:
               f"({audio_s / m / per_clip:.2f}× real time) | "
               f"{1000 * sum(cpu.values()) / m:.0f} |", "",
               f"Loading the model (once per run, mmap of the 215 MB file): {load_s:.1f} s. "
-              "This comes on top of the v2 per-clip total in the section above."]
+              "This comes on top of the v2 per-clip total in the section above. CPU ms "
+              "(process time, both threads) moves less with the load than wall ms: with both "
+              "threads busy on an idle machine, wall would be near half of it."]
     return "\n".join(lines)
 
 
