@@ -13,6 +13,7 @@ from engine.events import Log, Result
 from engine.layout import Layout
 from tests.engine.format.conftest import bert_dir, hubert_dir  # noqa: F401 -- fixtures
 from tests.engine.sv.conftest import V2PRO
+from tests.engine.sv.exp_helpers import pt_layout
 from tests.helpers.speech import speak
 
 # Chinese only: its G2P loads in a fraction of English's first-call time.
@@ -60,9 +61,12 @@ def test_pro_format_writes_7_sv_cn_and_a_rerun_does_nothing(
     assert result.data["version"] == "v2Pro" and result.data["sv"] == 2
     folder = exp / "7-sv_cn"
     assert sorted(p.name for p in folder.iterdir()) == ["a.wav.pt", "b.wav.pt"]
-    for name in ("a.wav", "b.wav"):
+    upstream = pt_layout((V2PRO / "sv_format" / "clip_a.wav.pt").read_bytes())
+    for name in ("a.wav", "b.wav"):  # upstream's file, as in test_format_sv
         t = torch.load(folder / f"{name}.pt", weights_only=True)
         assert t.shape == (1, 20480) and t.dtype == torch.float32 and not t.requires_grad
+        assert t.is_contiguous() and t.untyped_storage().nbytes() == 81920
+        assert pt_layout((folder / f"{name}.pt").read_bytes()) == upstream
     # Training keeps the clips present everywhere (spec §5): the same two in each list.
     rows = (exp / "2-name2text.txt").read_text(encoding="utf-8").splitlines()
     assert {r.split("\t")[0] for r in rows} >= {"a.wav", "b.wav"}

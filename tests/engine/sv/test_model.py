@@ -30,7 +30,7 @@ def test_full_size_state_dict_equals_the_manifest():
 
 
 def test_upstream_file_loads_strictly_with_weights_only(sv_ckpt):
-    state = torch.load(sv_ckpt, map_location="cpu", weights_only=True)
+    state = torch.load(sv_ckpt, map_location="cpu", weights_only=True, mmap=True)
     model = ERes2NetV2()
     assert not model.load_state_dict(state, strict=True).missing_keys
 
