@@ -2,7 +2,7 @@
 otherwise), behind a bearer token. Two dialects share one synthesis path: OpenAI's
 ``POST /v1/audio/speech`` and upstream api_v2's ``/tts``.
 
-config  the server's settings and the loopback rule     token   the 0600 token file
+config  the server's settings and the loopback rule     auth    the 0600 token file
 params  request bodies -> one typed SpeechJob           encode  wav/flac/mp3/opus/aac/pcm
 voices  the served voices and their references          worker  one bounded queue per voice
 app     the Starlette routes                            server  binding and uvicorn

@@ -187,6 +187,9 @@ def v2_job(body: dict, max_chars: int) -> SpeechJob:
     if not isinstance(aux, list) or not all(isinstance(a, str) for a in aux):
         raise ApiError(422, "aux_ref_audio_paths must be a list of file paths.")
     prompt = body.get("prompt_text")
+    if isinstance(prompt, str) and len(prompt) > max_chars:
+        raise ApiError(413, f"prompt_text is {len(prompt)} characters long; at most {max_chars}.",
+                       "Send what the 3–10 s reference clip says.", kind="text_too_long")
     job = SpeechJob(
         text=text, voice=_text("voice", body.get("voice", "")),
         language=_lang("text_lang", body.get("text_lang", ""), TEXT_LANGS),

@@ -32,10 +32,10 @@ def serve(cfg: ServeConfig, say: Callable[[str], None] | None = None) -> int:
     warning = check_bind(cfg)
     if warning:
         say(warning)
-    from engine.serve import token as tokens
+    from engine.serve import auth
     from engine.serve.voices import find_sources, load
 
-    tok = tokens.load_or_create(cfg.new_token)
+    tok = auth.load_or_create(cfg.new_token)
     sources = find_sources(cfg.project_root, cfg.bundles)
     sock = bind(cfg.host, cfg.port)
     if cfg.threads:

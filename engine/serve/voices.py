@@ -227,9 +227,11 @@ class LoadedVoice:
         from engine.models.gpt import Sampling
         from engine.synth.pipeline import SpeakOptions, speak
 
-        s = self.source.settings
-        get = lambda name, default: getattr(job, name) if getattr(job, name) is not None else s.get(name, default)  # noqa: E731
-        ref, ref_lang = self.reference(job)
+        def get(name: str, default: Any) -> Any:  # the request's, else the voice's setting
+            given = getattr(job, name)
+            return self.source.settings.get(name, default) if given is None else given
+
+        ref, _ = self.reference(job)
         language = job.language or self.source.language
         self._models(bert=_needs_bert(language), hubert=False)
         seed = job.seed if job.seed is not None and job.seed >= 0 else secrets.randbelow(2**31 - 1)

@@ -148,6 +148,8 @@ def test_input_limits_are_sentences(server):
     assert "at most 300" in error_of(413, body)
     code, _, body = server.request("POST", "/v1/audio/speech", {"input": "x" * 301})
     assert code == 413
+    code, _, body = server.request("POST", "/tts", {"text": "Hi.", "prompt_text": "x" * 301})
+    assert code == 413 and "prompt_text" in error_of(413, body)
     code, _, body = server.request("POST", "/v1/audio/speech", {"input": "x" * 400_000})
     assert code == 413 and "request body" in error_of(413, body)
     cases = [  # (body, status, words the sentence must hold)

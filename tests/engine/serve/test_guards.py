@@ -16,7 +16,7 @@ import pytest
 from engine.events import StepError
 from engine.serve.config import ServeConfig, check_bind
 from engine.serve.params import ApiError
-from engine.serve.token import load_or_create, token_path
+from engine.serve.auth import load_or_create, token_path
 from engine.serve.worker import Job, VoiceQueue
 
 REPO = Path(__file__).resolve().parents[3]
