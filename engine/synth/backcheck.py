@@ -167,7 +167,8 @@ def installed_model(language: str, device: str) -> tuple[str, Path] | None:
     return None
 
 
-def open_checker(model_dir: str, language: str, device: str) -> Checker | None:
+def open_checker(model_dir: str, language: str, device: str, threads: int = 0
+                 ) -> Checker | None:
     """The back-check's recogniser: the folder named, else an installed model, else None
     (the check is skipped). A named folder that is not a model is a StepError."""
     from engine.asr.step import backend_of_folder
@@ -184,10 +185,10 @@ def open_checker(model_dir: str, language: str, device: str) -> Checker | None:
         if found is None:
             return None
         backend, folder = found
-    return _load(backend, folder, language, device)
+    return _load(backend, folder, language, device, threads)
 
 
-def _load(backend: str, folder: Path, language: str, device: str) -> Checker:
+def _load(backend: str, folder: Path, language: str, device: str, threads: int = 0) -> Checker:
     if backend == "funasr":
         from engine.asr.funasr_backend import FunAsrBackend
         from engine.asr.models import funasr_spec
@@ -206,7 +207,7 @@ def _load(backend: str, folder: Path, language: str, device: str) -> Checker:
     # Greedy, one window per take: the check needs the words, not the best punctuation.
     settings = WhisperSettings(device=dev, compute_type=resolve_compute_type("auto", dev),
                                language=ASR_LANGS.get(language), beam_size=1, batch_size=1,
-                               pack_clips=False)
+                               pack_clips=False, threads=threads)
     return Checker(WhisperBackend(folder, settings), f"faster-whisper {folder.name}")
 
 

@@ -276,8 +276,11 @@ def _speak(req: ReadRequest, layout, version: str, folder: JobFolder, flat: list
     voice = yield from load_voice(layout, version, layout.abs(req.gpt_path),
                                   layout.abs(req.sovits_path), device, bert, hubert,
                                   precision=req.precision)
+    from engine.synth.reference import aux_paths
+
     prepared = prepare_reference(voice, str(layout.abs(req.ref_wav)), req.ref_text,
-                                 req.ref_language, pause_s=req.pause_s)
+                                 req.ref_language, extra=aux_paths(layout, req.aux_refs),
+                                 pause_s=req.pause_s)
     opts = SpeakOptions(req.cut_method, Sampling(req.top_k, req.top_p, req.temperature,
                                                  req.repetition_penalty),
                         req.seed, _piece_seeds(req.piece_seeds), req.speed, pause_s=req.pause_s)

@@ -93,3 +93,16 @@ def resolve(layout: Layout, wav: str, text: str, language: str,
         raise StepError(f"The text of the reference clip {wav} is unknown.",
                         "Type what the clip says, pick a proofread clip, or use reference-free mode.")
     return RefChoice(wav, "" if ref_free else text.strip(), language, seconds)
+
+
+def aux_paths(layout: Layout, clips: list) -> list[Path]:
+    """The extra references' files (upstream's aux_ref_audio_paths), each checked readable."""
+    out = []
+    for clip in clips:
+        path = layout.abs(str(clip))
+        if not path.is_file():
+            raise StepError(f"The extra reference {clip} does not exist.",
+                            "Name clips of the project (e.g. audio/slices/x.wav) or none.")
+        clip_seconds(path)  # unreadable: a sentence
+        out.append(path)
+    return out

@@ -28,6 +28,9 @@ class SynthRequest:
                              label="Reference language")
     ref_free: bool = knob(False, "Reference-free mode: ignore the reference text (the voice may drift)",
                           label="Reference-free")
+    # Upstream's aux_ref_audio_paths: SoVITS averages the timbre of all references.
+    aux_refs: list = knob([], "More clips whose timbre is averaged with the reference's "
+                              "(relative to the project)", label="Extra references")
     gpt_path: str = knob("", "GPT weights (.ckpt; empty: the newest in GPT_weights/)",
                          label="GPT weights")
     sovits_path: str = knob("", "SoVITS weights (.pth; empty: the newest in SoVITS_weights/)",
@@ -136,3 +139,31 @@ class ReadRequest(SynthRequest):
     unit: str = knob("paragraph", "One output file per paragraph (blank-line separated) or "
                                   "per chapter (lines such as 'Chapter 3' or '第三章')",
                      choices=UNITS, label="One file per")
+
+
+@dataclass
+class TryRefsRequest:
+    """Rank the proofread clips as references and read one test sentence with the best few."""
+
+    project_root: str
+    text: str = knob("", "The test sentence every reference reads", label="Text")
+    language: str = knob("zh", "Language of the text", choices=TEXT_LANGS)
+    top: int = knob(5, "How many of the best-ranked references read the sentence", min=1,
+                    max=20, label="References to try")
+    use_asr: bool = knob(True, "Rank by ASR agreement with the clip's text too (when an ASR "
+                               "model is installed)", label="Rank with ASR")
+    asr_model_dir: str = knob("", "ASR model folder for the ranking (empty: an installed one)",
+                              label="Ranking ASR folder")
+    gpt_path: str = knob("", "GPT weights (.ckpt; empty: the newest in GPT_weights/)",
+                         label="GPT weights")
+    sovits_path: str = knob("", "SoVITS weights (.pth; empty: the newest in SoVITS_weights/)",
+                            label="SoVITS weights")
+    seed: int = knob(1234, "Random seed, the same for every reference so they compare fairly",
+                     min=0, max=2**31 - 1)
+    device: str = knob("auto", "Where to run", choices=DEVICES)
+    bert_dir: str = knob("", "Folder of chinese-roberta-wwm-ext-large (empty: the models folder)",
+                         label="BERT folder")
+    hubert_dir: str = knob("", "Folder of chinese-hubert-base (empty: the models folder)",
+                           label="HuBERT folder")
+    allow_download: bool = knob(True, "Download missing BERT/HuBERT from Hugging Face",
+                                label="Allow downloads")

@@ -123,6 +123,10 @@ def run_synthesize(req: SynthRequest, stop: StopToken | None = None) -> Iterator
     ref = reference.resolve(layout, req.ref_wav, req.ref_text, req.ref_language, req.ref_free)
     yield Log(f"Reference: {ref.wav} ({ref.seconds:.1f} s)"
               + (f": {ref.text}" if ref.text else " (reference-free)"))
+    aux = reference.aux_paths(layout, req.aux_refs)
+    if aux:
+        yield Log(f"Timbre averaged with {len(aux)} more clip(s): "
+                  + ", ".join(layout.rel(p) for p in aux))
     gpt_path = weights.pick(layout, req.gpt_path, "GPT")
     sovits_path = weights.pick(layout, req.sovits_path, "SoVITS")
     device = pick_device(req.device)
@@ -133,7 +137,7 @@ def run_synthesize(req: SynthRequest, stop: StopToken | None = None) -> Iterator
     voice = yield from load_voice(layout, version, gpt_path, sovits_path, device, bert, hubert,
                                   precision=req.precision)
     prepared = prepare_reference(voice, str(layout.abs(ref.wav)), ref.text, ref.language,
-                                 pause_s=req.pause_s)
+                                 extra=aux, pause_s=req.pause_s)
     if prepared.codes is None:
         yield Log("No reference text: reference-free mode (the voice may drift).", "warning")
     seed = req.seed if req.seed >= 0 else new_seed()

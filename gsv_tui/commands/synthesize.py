@@ -1,6 +1,6 @@
 """``gsv synthesize``: speak text in the trained voice (``--text`` or ``--file``), listen to
 every checkpoint (``--checkpoints``), read a long text as a resumable job (``--file F
---long``), or list the reference clips (``--list-refs``)."""
+--long``), rank the reference clips (``--list-refs``) or try the best few (``--try-refs``)."""
 from __future__ import annotations
 
 import argparse
@@ -46,8 +46,15 @@ def register(sub: argparse._SubParsersAction) -> None:
     shared_read = shared + tuple(f.name for f in knobs(entry("listen").request_cls()))
     add_settings_flags(p, "read", skip=shared_read, title="settings with --long",
                        print_request=False)
+    p.add_argument("--try-refs", action="store_true",
+                   help="rank the proofread clips as references and read the test sentence "
+                        "(--text) with the best few (output/references/)")
+    shared_refs = shared_read + tuple(f.name for f in knobs(entry("read").request_cls()))
+    add_settings_flags(p, "refs", skip=shared_refs, title="settings with --try-refs",
+                       print_request=False)
     p.add_argument("--list-refs", action="store_true",
-                   help="list the proofread clips usable as references and exit")
+                   help="list the proofread clips usable as references, best-ranked first "
+                        "(loudness, noise, clipping), and exit")
     p.set_defaults(func=run)
 
 
@@ -73,15 +80,17 @@ def _rerolls(items: list[str]) -> dict[str, int]:
 def run(args: argparse.Namespace) -> int:
     project = open_project(args)
     if args.list_refs:
-        from engine.synth.reference import candidates
+        from engine.synth.refrank import describe, rank
 
-        found = candidates(project.layout)
-        for c in found:
-            print(f"{c.seconds:5.1f} s  {c.language}  {c.wav}  {c.text}")
+        found = rank(project.layout)
+        for s in found:
+            print(describe(s))
         if not found:
             print("no proofread clip of 3–10 s yet")
         return 0
     text = _text(args)
+    if args.try_refs:
+        return run_registered(args, "refs", inputs={"text": text or ""}, project=project)
     if args.checkpoints:
         # Listening is its own run (status, lock, settings); the flags it shares with
         # synthesis (language, reference, seed, device…) apply to it. The test sentence is

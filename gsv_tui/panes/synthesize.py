@@ -2,7 +2,8 @@
 Run (a detached job, as every step). Results list every wav under output/ with a play key;
 the pieces of the selected result can be re-rolled one at a time (new seed for that piece
 only), or set to another take the ASR back-check made (each piece is marked by its
-score). Two more jobs start here: listening to every checkpoint, and the take-home export."""
+score). More jobs start here: listening to every checkpoint, the take-home export, a long
+text read as a resumable job, and the top 5 suggested references reading one sentence."""
 from __future__ import annotations
 
 import json
@@ -88,6 +89,7 @@ class Pane(StepPane):
         with Horizontal(classes="pane-controls"):
             yield Button("Listen to checkpoints", id="synth-listen")
             yield Button("Export bundle", id="synth-export")
+            yield Button("Try the top 5 references", id="synth-refs")
         yield Label("Results (p: play)", classes="pane-title")
         yield DataTable(id="synth-results", cursor_type="row", zebra_stripes=True)
         yield Label("Pieces of the selected result (✓/✗ back-check; r: re-roll one, "
@@ -147,6 +149,12 @@ class Pane(StepPane):
         first = self._text().strip().split("\n")[0]
         self.start("listen", {"text": first, "language": self._language(), "ref_wav": self._ref()})
 
+    @on(Button.Pressed, "#synth-refs")
+    def try_refs(self) -> None:
+        # The best-ranked proofread clips each read the first line (output/references/).
+        first = self._text().strip().split("\n")[0]
+        self.start("refs", {"text": first, "language": self._language(), **self._weights()})
+
     @on(Button.Pressed, "#synth-export")
     def export(self) -> None:
         self.start("export", {"ref_wav": self._ref(), **self._weights()})
@@ -191,7 +199,7 @@ class Pane(StepPane):
         # Spoken texts, checkpoint readings, long readings (per paragraph and joined); not
         # the clips inside export bundles.
         found = [*out.glob("*.wav"), *(out / "checkpoints").glob("*.wav"),
-                 *(out / "long").glob("*/*.wav")]
+                 *(out / "long").glob("*/*.wav"), *(out / "references").glob("*.wav")]
         self._listed = {p.name for p in found}
         files = sorted(found, key=lambda p: p.stat().st_mtime, reverse=True)
         table = self.query_one("#synth-results", DataTable)

@@ -21,6 +21,7 @@ COMMANDS = {"import": "import", "denoise": "denoise", "slice": "slice", "asr": "
             "format": "format", "train": "train", "synthesize": "synthesize",
             "listen": "synthesize", "export": "export", "convert": "convert"}
 COMMANDS["read"] = "synthesize"  # a long text: `gsv synthesize --file F --long`
+COMMANDS["refs"] = "synthesize"  # `gsv synthesize --try-refs`
 
 
 @pytest.mark.parametrize("step", RUNNABLE, ids=lambda e: e.id)

@@ -68,6 +68,7 @@ def _run(root, **kw):
     return events, events[-1]
 
 
+@pytest.mark.slow  # ~10-25 s on the shared box: Whisper base twice + the tiny voice
 def test_a_mismatched_piece_is_rerolled_and_the_good_take_kept(voice, whisper_base, tmp_path,
                                                                 monkeypatch):
     """The first seed's take says another sentence (real espeak speech stands in for the

@@ -32,3 +32,25 @@ async def test_read_button_runs_a_long_job_and_lists_its_files(voice, tmp_path):
         assert listed == {"output/long/story/story-001.wav", "output/long/story/story-002.wav",
                           "output/long/story/story.wav"}
         assert pane.job.state == "done"
+
+
+async def test_try_refs_button_starts_the_refs_action(voice):
+    import json
+
+    from textual.widgets import TextArea
+
+    from engine import jobs
+
+    app = GsvApp(voice)
+    async with app.run_test(size=(140, 50)) as pilot:
+        app.goto_step("synthesize")
+        await pilot.pause()
+        pane = app.wizard().pane("synthesize")
+        pane.query_one("#synth-text", TextArea).load_text("Pick my voice.\nSecond line.")
+        pane.query_one("#synth-refs", Button).press()
+        await until(pilot, lambda: pane.job is not None and pane.job.step == "refs", 10)
+        spec = json.loads((pane.job.run_dir / "request.json").read_text(encoding="utf-8"))
+        jobs.cancel(pane.job.run_dir, grace=0.5)  # what it makes is tested in tests/engine/synth
+        assert spec["target"] == "engine.synth.refrank:run_try_refs"
+        assert spec["request"]["text"] == "Pick my voice." and spec["request"]["top"] == 5
+        assert spec["request"]["language"] == "en"
