@@ -76,7 +76,7 @@ class CudaMeter:
 def sovits_trial(req, device: torch.device, meter, steps: int = 2) -> tuple[Callable[[int], int], float]:  # noqa: ANN001
     """trial(batch) for SoVITS, and the longest clip's seconds."""
     from engine.models.sovits.config import HOP, SAMPLE_RATE
-    from engine.models.sovits.discriminator import MultiPeriodDiscriminator
+    from engine.models.sovits.discriminator import MultiPeriodDiscriminator, periods_for
     from engine.models.sovits.synthesizer import Synthesizer
     from engine.train.sovits import loop
     from engine.train.sovits.data import ClipDataset, collate, scan_experiment
@@ -86,7 +86,7 @@ def sovits_trial(req, device: torch.device, meter, steps: int = 2) -> tuple[Call
     item = ClipDataset(clips)[i]
     cfg = loop._model_config(req, None)
     net_g = Synthesizer(cfg).to(device).train()
-    net_d = MultiPeriodDiscriminator(width=req.disc_width).to(device).train()
+    net_d = MultiPeriodDiscriminator(periods_for(req.version), width=req.disc_width).to(device).train()
     optim_g, optim_d, _ = loop._optimizers(net_g, net_d, req)
     amp = req.fp16 and device.type == "cuda"
     scaler = torch.amp.GradScaler("cuda", enabled=amp)

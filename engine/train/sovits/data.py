@@ -1,7 +1,8 @@
 """SoVITS training data read from the upstream 1A experiment folder ``logs/<slug>/``:
 ``2-name2text.txt`` (phones), ``4-cnhubert/<name>.pt`` (1, 768, T) HuBERT features and
-``5-wav32k/<name>`` 16-bit 32 kHz wavs. Keys are the names present in all three; clips outside
-0.6–54 s are skipped; small sets are repeated so an epoch has enough steps (as upstream)."""
+``5-wav32k/<name>`` 16-bit 32 kHz wavs, and for v2Pro/v2ProPlus ``7-sv_cn/<name>.pt`` speaker
+embeddings [1, 20480]. Keys are the names present in all of them; clips outside 0.6–54 s are
+skipped; small sets are repeated so an epoch has enough steps (as upstream)."""
 from __future__ import annotations
 
 import random
@@ -13,7 +14,7 @@ import torch
 
 from engine.events import StepError
 from engine.models.sovits.audio import spectrogram
-from engine.models.sovits.config import HOP, SAMPLE_RATE
+from engine.models.sovits.config import HOP, SAMPLE_RATE, SV_DIM
 
 # Spectrogram-frame bucket boundaries (upstream's): clips outside [32, 1900) frames are dropped.
 BUCKETS = [32, 300, 400, 500, 600, 700, 800, 900, 1000, 1100, 1200, 1300, 1400, 1500, 1600,
@@ -28,6 +29,7 @@ class Clip:
     ssl_path: Path
     wav_path: Path
     frames: int  # spectrogram frames (wav samples // hop)
+    sv_path: Path | None = None  # v2Pro/v2ProPlus: 7-sv_cn/<name>.pt
 
 
 @dataclass
@@ -36,6 +38,7 @@ class Item:
     spec: torch.Tensor  # (1025, T)
     wav: torch.Tensor  # (T * hop,)
     text: torch.Tensor  # (P,)
+    sv: torch.Tensor | None = None  # (20480,) for v2Pro/v2ProPlus
 
 
 def _read_name2text(path: Path) -> dict[str, list[str]]:
@@ -49,19 +52,27 @@ def _read_name2text(path: Path) -> dict[str, list[str]]:
 
 def scan_experiment(exp_dir: Path, version: str) -> tuple[list[Clip], list[str]]:
     """The usable clips and a list of human-readable reasons for the skipped ones."""
+    from engine.models.sovits.config import is_pro
     from engine.text.symbols import cleaned_text_to_sequence
 
     text_file, ssl_dir, wav_dir = exp_dir / "2-name2text.txt", exp_dir / "4-cnhubert", exp_dir / "5-wav32k"
-    for p in (text_file, ssl_dir, wav_dir):
+    sv_dir = exp_dir / "7-sv_cn" if is_pro(version) else None
+    inputs = "2-name2text.txt, 4-cnhubert/, 5-wav32k/" + (", 7-sv_cn/" if sv_dir else "")
+    for p in (text_file, ssl_dir, wav_dir, *([sv_dir] if sv_dir else [])):
         if not p.exists():
             raise StepError(f"The training data is incomplete: {p} is missing.",
-                            "Run the Format step (1A) first; it writes 2-name2text.txt, "
-                            "4-cnhubert/ and 5-wav32k/.")
+                            f"Run the Format step (1A) first; for {version} it writes {inputs}.")
     phones = _read_name2text(text_file)
     ssl_names = {p.name[:-3] for p in ssl_dir.glob("*.pt")}
     wav_names = {p.name for p in wav_dir.iterdir() if p.is_file()}
+    # upstream keeps only the clips present in every input (a Pro clip without its embedding
+    # cannot be trained on)
+    name_sets = [set(phones), ssl_names, wav_names]
+    if sv_dir:
+        name_sets.append({p.name[:-3] for p in sv_dir.glob("*.pt")})
+    common = set.intersection(*name_sets)
     clips, skipped = [], []
-    for name in sorted(set(phones) & ssl_names & wav_names):
+    for name in sorted(common):
         wav_path = wav_dir / name
         seconds = max(wav_path.stat().st_size - 44, 0) / (SAMPLE_RATE * 2)
         if not MIN_SECONDS < seconds < MAX_SECONDS:
@@ -76,14 +87,15 @@ def scan_experiment(exp_dir: Path, version: str) -> tuple[list[Clip], list[str]]
         except ValueError as exc:
             skipped.append(f"{name}: {exc}")
             continue
-        clips.append(Clip(name, ids, ssl_dir / f"{name}.pt", wav_path, frames))
-    missing = len(set(phones) | ssl_names | wav_names) - len(set(phones) & ssl_names & wav_names)
+        clips.append(Clip(name, ids, ssl_dir / f"{name}.pt", wav_path, frames,
+                          sv_dir / f"{name}.pt" if sv_dir else None))
+    missing = len(set.union(*name_sets)) - len(common)
     if missing:
-        skipped.append(f"{missing} names are missing from one of 2-name2text.txt, 4-cnhubert/, 5-wav32k/")
+        skipped.append(f"{missing} names are missing from one of {inputs}")
     if not clips:
         raise StepError(f"No usable training clips in {exp_dir}.",
                         "Re-run the Format step; clips must be 0.6–54 s and present in "
-                        "2-name2text.txt, 4-cnhubert/ and 5-wav32k/.")
+                        f"{inputs}.")
     return clips, skipped
 
 
@@ -120,7 +132,23 @@ class ClipDataset:
         if ssl.shape[-1] < t:
             ssl = torch.cat([ssl, ssl[:, -1:].expand(-1, t - ssl.shape[-1])], dim=1)
         ssl = ssl[:, :t]
-        return Item(ssl, spec, wav[: t * HOP], torch.tensor(clip.phone_ids, dtype=torch.long))
+        sv = None
+        if clip.sv_path is not None:
+            sv = self._sv(clip.sv_path)
+        return Item(ssl, spec, wav[: t * HOP], torch.tensor(clip.phone_ids, dtype=torch.long), sv)
+
+    @staticmethod
+    def _sv(path: Path) -> torch.Tensor:
+        try:
+            emb = torch.load(path, map_location="cpu", weights_only=True)
+        except Exception as exc:  # noqa: BLE001 -- truncated, not a zip, unpickling refused
+            raise StepError(f"The speaker embedding {path} cannot be read ({type(exc).__name__}).",
+                            "Re-run the Format step; it rewrites 7-sv_cn/ files that are "
+                            "missing or damaged.") from None
+        if not isinstance(emb, torch.Tensor) or emb.numel() != SV_DIM:
+            raise StepError(f"{path} is not a speaker embedding of {SV_DIM} values.",
+                            "Re-run the Format step for this v2Pro/v2ProPlus project.")
+        return emb.reshape(SV_DIM).float()  # fp16 files (GPU formatting) train as float32
 
 
 def epoch_batches(clips: list[Clip], batch_size: int, epoch: int, seed: int,
@@ -163,5 +191,8 @@ def collate(items: list[Item], min_frames: int) -> dict[str, torch.Tensor]:
         wav[i, 0, : it.wav.shape[0]] = it.wav
         text[i, : it.text.shape[0]] = it.text
         spec_len[i], text_len[i] = t, it.text.shape[0]
-    return {"ssl": ssl, "spec": spec, "wav": wav, "text": text, "spec_lengths": spec_len,
-            "text_lengths": text_len}
+    out = {"ssl": ssl, "spec": spec, "wav": wav, "text": text, "spec_lengths": spec_len,
+           "text_lengths": text_len}
+    if items[0].sv is not None:  # v2Pro/v2ProPlus: [B, 20480] float32, in the sorted order
+        out["sv"] = torch.stack([it.sv for it in items])
+    return out

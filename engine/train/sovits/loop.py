@@ -1,4 +1,5 @@
-"""SoVITS fine-tuning (upstream's s2_train for v1/v2): AdamW with the text modules at a lower
+"""SoVITS fine-tuning (upstream's s2_train for v1/v2/v2Pro/v2ProPlus; Pro feeds each clip's
+7-sv_cn speaker embedding and uses the 7-period discriminator): AdamW with the text modules at a lower
 rate, per-epoch exponential decay, LSGAN + feature matching + mel-L1 x45 + KL, 32-frame slices,
 frozen quantizer and ssl_proj, bucketed batches, fp16 autocast on GPU. Resumes from the newest
 readable checkpoint pair in ``logs/<slug>/logs_s2_<ver>/`` by itself (see checkpoints.py);
@@ -22,7 +23,7 @@ from engine.layout import Layout
 from engine.models.sovits.audio import mel_spectrogram, spec_to_mel
 from engine.models.sovits.checkpoint import export_sovits, load_weights, read_sovits_file
 from engine.models.sovits.config import HOP, SovitsConfig
-from engine.models.sovits.discriminator import MultiPeriodDiscriminator
+from engine.models.sovits.discriminator import MultiPeriodDiscriminator, periods_for
 from engine.models.sovits.synthesizer import Synthesizer
 from engine.settings import non_defaults, validate
 from engine.train.gpu import GpuMeter
@@ -101,7 +102,7 @@ def run_sovits_training(req: SovitsTrainRequest, stop: StopToken | None = None) 
         base_cfg = SovitsConfig.from_dict(stored, version=req.version) if stored else None
     cfg = _model_config(req, base_cfg)
     net_g = Synthesizer(cfg).to(device)
-    net_d = MultiPeriodDiscriminator(width=req.disc_width).to(device)
+    net_d = MultiPeriodDiscriminator(periods_for(req.version), width=req.disc_width).to(device)
     optim_g, optim_d, bases = _optimizers(net_g, net_d, req)
     scaler = torch.amp.GradScaler("cuda", enabled=use_amp)
     state = ck.TrainState()
@@ -260,7 +261,8 @@ def _train_step(net_g, net_d, optim_g, optim_d, scaler, b, use_amp: bool,
     what was not: that update is skipped."""
     dev = b["spec"].device.type
     with torch.autocast(dev, dtype=torch.float16, enabled=use_amp):
-        out = net_g(b["ssl"], b["spec"], b["spec_lengths"], b["text"], b["text_lengths"])
+        out = net_g(b["ssl"], b["spec"], b["spec_lengths"], b["text"], b["text_lengths"],
+                    sv_emb=b.get("sv"))
     y_hat = out.audio.float()
     mel = spec_to_mel(b["spec"])
     y_mel = _slice(mel, out.slice_starts, seg)

@@ -12,7 +12,7 @@ class SovitsTrainRequest:
     slug: str
     pretrained_g: str = knob("", "Pretrained SoVITS generator (s2G*.pth); empty starts from random weights")
     pretrained_d: str = knob("", "Pretrained discriminator (s2D*.pth); empty starts from random weights")
-    version: str = knob("v2", "Model version (phoneme table and style input)", choices=("v1", "v2"))
+    version: str = knob("v2", "Model version (phoneme table and style input)", choices=("v1", "v2", "v2Pro", "v2ProPlus"))
     epochs: int = knob(8, "Total training epochs", min=1, max=100)
     batch_size: int = knob(4, "Clips per training step", min=1, max=64)
     save_every_epoch: int = knob(4, "Save a checkpoint and export weights every N epochs", min=1, max=100)
