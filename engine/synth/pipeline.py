@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Any, Callable, Iterator
 
 import numpy as np
 import torch
@@ -38,6 +38,8 @@ class Voice:
     bert: Callable[[str, list[int]], torch.Tensor] | None = None  # zh: (text, word2ph) -> (1024, P)
     hubert: Callable[[np.ndarray], torch.Tensor] | None = None  # 16 kHz wav -> (1, 768, T)
     gpt_precision: str = "model"  # engine.models.gpt DecodeOptions.precision
+    # v2Pro/v2ProPlus: each reference's speaker embedding (engine.synth.speaker)
+    speaker: Any = None
 
 
 @dataclass
@@ -46,6 +48,7 @@ class Reference:
     phones: list[int]
     bert: torch.Tensor  # (1024, len(phones))
     specs: list[torch.Tensor] = field(default_factory=list)  # (1, 1025, N) per reference
+    svs: list[torch.Tensor] | None = None  # v2Pro/v2ProPlus: [1, 20480] per reference, same order
 
 
 @dataclass(frozen=True)
@@ -136,14 +139,24 @@ def prepare_reference(voice: Voice, wav: str | Path, text: str, language: str,
     from engine.audio.decode import load_mono
     from engine.models.sovits import reference_spec, ssl_to_codes
 
-    specs = [reference_spec(load_mono(p, SR)[0]) for p in [wav, *extra]]
+    # The main reference first, then the extra ones: SoVITS averages their timbre (upstream's
+    # fast pipeline, TTS.py), speaker embeddings (Pro) paired with them in the same order.
+    paths = [wav, *extra]
+    audios = [load_mono(p, SR)[0] for p in paths]
+    specs = [reference_spec(a) for a in audios]
+    svs = None
+    if getattr(getattr(voice.sovits, "cfg", None), "is_pro", False):
+        if voice.speaker is None:
+            raise StepError("This v2Pro/v2ProPlus voice has no speaker model loaded.",
+                            "Fetch sv/pretrained_eres2netv2w24s4ep4.ckpt with `gsv models`.")
+        svs = [voice.speaker.embed(p, a) for p, a in zip(paths, audios)]
     if not text.strip():
-        return Reference(None, [], torch.zeros(1024, 0), specs)
+        return Reference(None, [], torch.zeros(1024, 0), specs, svs)
     if ssl is None:
         ssl = reference_ssl(voice, wav, pause_s)
     codes = ssl_to_codes(voice.sovits, ssl)
     phones, bert = phones_and_bert(voice, _closed(text, language), language)
-    return Reference(codes, phones, bert, specs)
+    return Reference(codes, phones, bert, specs, svs)
 
 
 def speak_piece(voice: Voice, ref: Reference, piece: str, language: str, seed: int,
@@ -167,7 +180,8 @@ def speak_take(voice: Voice, ref: Reference, piece: str, language: str, seed: in
     result = decode(voice.gpt, phones, feats, prompt, dopts)
     codes = result.tokens if len(result.tokens) else torch.zeros(1, dtype=torch.long)
     torch.manual_seed(seed)  # SoVITS samples its latent noise from the global generator
-    audio = synthesize(voice.sovits, codes, ids, ref.specs, opts.noise_scale, opts.speed)
+    audio = synthesize(voice.sovits, codes, ids, ref.specs, opts.noise_scale, opts.speed,
+                       sv_embs=ref.svs)
     peak = float(np.abs(audio).max()) if audio.size else 0.0
     if peak > 1:
         audio = audio / peak

@@ -135,7 +135,7 @@ def run_synthesize(req: SynthRequest, stop: StopToken | None = None) -> Iterator
         hubert=bool(ref.text), bert_dir=req.bert_dir, hubert_dir=req.hubert_dir,
         allow_download=req.allow_download)
     voice = yield from load_voice(layout, version, gpt_path, sovits_path, device, bert, hubert,
-                                  precision=req.precision)
+                                  precision=req.precision, allow_download=req.allow_download)
     prepared = prepare_reference(voice, str(layout.abs(ref.wav)), ref.text, ref.language,
                                  extra=aux, pause_s=req.pause_s)
     if prepared.codes is None:

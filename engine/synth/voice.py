@@ -43,7 +43,11 @@ PRECISIONS = {"exact": ("model", "fp32"), "bf16": ("bf16", "bf16"), "int8": ("in
 
 def load_voice(layout: Layout, version: str, gpt_path: Path, sovits_path: Path, device: str,
                bert: Any = None, hubert: Any = None,
-               precision: str = "exact") -> Generator[Event, None, Voice]:
+               precision: str = "exact", *, allow_download: bool = True,
+               sv_path: str = "") -> Generator[Event, None, Voice]:
+    """The GPT and the SoVITS (refused with a sentence when it is not the project's
+    ``version``); for v2Pro/v2ProPlus also the speaker model, its reference embeddings cached
+    under the project (engine.synth.speaker)."""
     from engine.models.gpt import load_gpt
     from engine.models.sovits import load_sovits
 
@@ -52,8 +56,15 @@ def load_voice(layout: Layout, version: str, gpt_path: Path, sovits_path: Path, 
     gpt_precision, sovits_precision = PRECISIONS[precision]
     if str(device).startswith("cuda"):
         gpt_precision, sovits_precision = "model", "fp32"  # the opt-in paths are CPU kernels
-    sovits = load_sovits(sovits_path, device=device, precision=sovits_precision)
+    sovits = load_sovits(sovits_path, device=device, precision=sovits_precision,
+                         expect_version=version)
     yield Log(f"SoVITS: {layout.rel(sovits_path)}" +
               ("" if precision == "exact" else f" (precision {precision})"))
+    speaker = None
+    if sovits.cfg.is_pro:
+        from engine.synth.speaker import load_reference_embeddings
+
+        speaker = yield from load_reference_embeddings(device, layout.root, sv_path,
+                                                       allow_download)
     max_sec = int(gpt.full_config.get("data", {}).get("max_sec", 54))
-    return Voice(gpt.model, sovits, version, max_sec, bert, hubert, gpt_precision)
+    return Voice(gpt.model, sovits, version, max_sec, bert, hubert, gpt_precision, speaker)

@@ -142,6 +142,7 @@ def run_train(req: TrainRequest, stop: StopToken | None = None) -> Iterator[Even
         batch = choose_batch(GPT, fields.get("batch_size") or req.gpt_batch_size, device, exp)
         fields.setdefault("batch_size", batch.size)
         fields.setdefault("dpo", req.dpo)
+        fields.setdefault("version", version)
         fields.setdefault("device", req.device)
         greq = GptTrainRequest(project_root=str(project.root), slug=project.slug, **fields)
         if req.probe_batch and batch.source in ("card", "cpu"):

@@ -13,6 +13,8 @@ class GptTrainRequest:
     slug: str  # experiment name: reads logs/<slug>/, writes GPT_weights/<slug>-e<E>.ckpt
     pretrained: str = knob("", "GPT weights to fine-tune (the pretrained s1*.ckpt); empty starts "
                                "from random weights, which only makes sense for tests")
+    version: str = knob("", "Project model version (names logs_s1_<version>/); empty: told by "
+                            "the weights (v1 or v2)", choices=("", "v1", "v2", "v2Pro", "v2ProPlus"))
     epochs: int = knob(15, "Passes over the data set", min=1, max=50)
     batch_size: int = knob(8, "Utterances per batch (about 2 per GB of GPU memory)", min=1, max=40)
     save_every: int = knob(5, "Export usable weights every N epochs (and after the last)",

@@ -98,7 +98,9 @@ def run_gpt_training(req: GptTrainRequest, stop: StopToken | None = None) -> Ite
     layout = Layout(Path(req.project_root), req.slug)
     device = _device(req)
     model, full_cfg = _initial_model(req)
-    version = "v1" if model.cfg.phoneme_vocab_size == 512 else "v2"
+    # v2Pro/v2ProPlus keep v2's GPT and phoneme table (s1v3.ckpt) but, as upstream, their own
+    # logs_s1_<version>/ folder, the one the plan and Start fresh look at.
+    version = req.version or ("v1" if model.cfg.phoneme_vocab_size == 512 else "v2")
     items, report = read_items(layout.exp_dir, version, req.max_sec)
     yield Log(f"GPT data: {report.usable} usable clips ({report.missing_text} without text, "
               f"{report.too_long} too long, {report.bad_rate} implausible rate, "
