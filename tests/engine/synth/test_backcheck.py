@@ -148,3 +148,9 @@ def test_gsv_synthesize_prints_the_table(voice, whisper_base, capsys):
     head = next(i for i, line in enumerate(lines) if line.startswith("piece  ok  score"))
     assert lines[head + 1].split()[:2] == ["0", "✗"] and lines[head + 2].split()[:2] == ["1", "✗"]
     assert "Back-check: 0 of 2 piece(s) passed." in err
+
+
+def test_numbers_count_the_same_written_as_digits_or_words():
+    assert text_error("Six spoons of peas.", "6 spoons of peas") == ("wer", 0.0)
+    assert text_error("The NASA team won 2 games.", "the nasa team won two games") == ("wer", 0.0)
+    assert text_error("我有2个苹果。", "我有两个苹果") == ("cer", 0.0)
