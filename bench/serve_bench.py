@@ -147,7 +147,8 @@ def main(argv: list[str] | None = None) -> None:
         f"{base['load']:.1f} s of it loading. On this box the noise between runs is larger "
         "than anything the server adds (a served request may come out faster than the "
         "baseline): read the table for the shape, not for small differences.", "",
-        "| Clients | Requests | Wall (s) | Requests/s | First chunk median (s) | First chunk max (s) | Total median (s) |",
+        "| Clients | Requests | Wall (s) | Requests/s | First chunk median (s) | "
+        "First chunk max (s) | Total median (s) |",
         "|---|---|---|---|---|---|---|",
     ]
     for r in rows:

@@ -19,10 +19,10 @@ from engine.serve.params import ApiError, SpeechJob, openai_job, v2_job
 from engine.serve.worker import Busy, Chunk, End, Job, VoiceQueue, produce_audio
 
 log = logging.getLogger("gsv.serve")
+_PICK = "serve each voice's exported bundle with --bundle and pick it with voice"
 NOT_HERE = {"/control": "restart gsv serve instead",
             "/set_refer_audio": "send ref_audio_path and prompt_text with each /tts request",
-            "/set_gpt_weights": "serve each voice's exported bundle with --bundle and pick it with voice",
-            "/set_sovits_weights": "serve each voice's exported bundle with --bundle and pick it with voice"}
+            "/set_gpt_weights": _PICK, "/set_sovits_weights": _PICK}
 
 
 @dataclass
@@ -95,7 +95,9 @@ async def speak(service: Service, job_spec: SpeechJob) -> Any:
 
     served = service.pick(job_spec.voice, job_spec.model)
     rate = encode.out_rate(job_spec.fmt, served.voice.rate, job_spec.rate)
-    make = lambda: encode.encoder(job_spec.fmt, served.voice.rate, rate, job_spec.stream)  # noqa: E731
+    def make() -> encode.Encoder:
+        return encode.encoder(job_spec.fmt, served.voice.rate, rate, job_spec.stream)
+
     job = Job(produce_audio(lambda: served.voice.speak(job_spec), make), service.cfg.timeout_s,
               asyncio.get_running_loop())
     try:

@@ -43,7 +43,8 @@ def check_bind(cfg: ServeConfig) -> str | None:
     """Refuse a non-loopback address unless ``allow_remote``; then return the warning to
     print (None for loopback)."""
     if not 0 <= cfg.port <= 65535:
-        raise StepError(f"Port {cfg.port} is not a TCP port.", "Pick a port from 1 to 65535 (0: any free one).")
+        raise StepError(f"Port {cfg.port} is not a TCP port.",
+                        "Pick a port from 1 to 65535 (0: any free one).")
     if is_loopback(cfg.host):
         return None
     if not cfg.allow_remote:

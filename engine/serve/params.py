@@ -79,6 +79,9 @@ def _knob_fields() -> dict[str, dataclasses.Field]:
     return {f.name: f for f in knobs(SynthRequest)}
 
 
+_KIND = {float: "a number", int: "a whole number"}
+
+
 def _number(param: str, value: Any, kind: type) -> Any:
     """JSON numbers as they come; query-string text converted (upstream's GET /tts)."""
     if value is None:
@@ -89,13 +92,13 @@ def _number(param: str, value: Any, kind: type) -> Any:
         try:
             value = float(value) if kind is float else int(value.strip())
         except ValueError:
-            raise ApiError(422, f"{param} = {value!r} is not a {'number' if kind is float else 'whole number'}.")
+            raise ApiError(422, f"{param} = {value!r} is not {_KIND[kind]}.")
     if kind is float and isinstance(value, int):
         value = float(value)
     if kind is int and isinstance(value, float) and value.is_integer():
         value = int(value)
     if not isinstance(value, kind):
-        raise ApiError(422, f"{param} = {value!r} is not a {'number' if kind is float else 'whole number'}.")
+        raise ApiError(422, f"{param} = {value!r} is not {_KIND[kind]}.")
     return value
 
 
@@ -176,7 +179,8 @@ def v2_job(body: dict, max_chars: int) -> SpeechJob:
     text = check_text(_text("text", body["text"]), max_chars)
     fmt = _text("media_type", body.get("media_type", "wav")).lower()
     if fmt not in V2_FORMATS:
-        raise ApiError(400, f"media_type = {fmt!r} is not supported.", f"Use one of {', '.join(V2_FORMATS)}.")
+        raise ApiError(400, f"media_type = {fmt!r} is not supported.",
+                       f"Use one of {', '.join(V2_FORMATS)}.")
     mode = body.get("streaming_mode", False)
     if isinstance(mode, str) and mode.strip().isdigit():
         mode = int(mode)

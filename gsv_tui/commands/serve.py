@@ -37,7 +37,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--threads", type=int, default=0, metavar="N", help="torch threads (0: default)")
     p.add_argument("--offline", dest="allow_download", action="store_false",
                    help="never download BERT/HuBERT; use local models only")
-    p.add_argument("--new-token", action="store_true", help="replace the token (old clients stop working)")
+    p.add_argument("--new-token", action="store_true",
+                   help="replace the token (old clients stop working)")
     p.set_defaults(func=run)
 
 

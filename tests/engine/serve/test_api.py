@@ -73,8 +73,8 @@ def test_voice_or_model_picks_a_served_voice(server):
         assert code == 200 and headers["x-gsv-voice"] == spoke, body
         assert len(sf.read(io.BytesIO(audio))[0]) > 0
     # The bundle's reference is Chinese (BERT loaded at start-up), its text may be too.
-    code, headers, audio = server.request("POST", "/tts", {"voice": "voice-2", "text": "你好，世界！",
-                                                           "text_lang": "zh"})
+    code, headers, audio = server.request("POST", "/tts", {
+        "voice": "voice-2", "text": "你好，世界！", "text_lang": "zh"})
     assert code == 200 and headers["x-gsv-voice"] == "voice-2"
     assert len(sf.read(io.BytesIO(audio))[0]) > 0
 
