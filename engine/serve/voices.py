@@ -275,7 +275,8 @@ def load(sources: list[VoiceSource], device: str, precision: str, allow_download
     for src in sources:
         layout = Layout(src.root, src.name)
         voice = _drain(load_voice(layout, src.version, src.gpt, src.sovits, helpers.device,
-                                  helpers.bert, helpers.hubert, precision=precision), log)
+                                  helpers.bert, helpers.hubert, precision=precision,
+                                  allow_download=allow_download), log)  # Pro: speaker model
         lv = LoadedVoice(src, voice, helpers, [src.root.resolve(), *extra])
         lv.reference(SpeechJob(text=""))  # the default reference, once, before serving
         out.append(lv)
