@@ -11,8 +11,9 @@ from pathlib import Path
 
 from engine.appconfig import load_config
 
-# The pretrained folders the v2 pipeline needs, as engine.hub.PRETRAINED names them.
-PRETRAINED_KEYS = ("bert", "hubert", "v2-base")
+# The pretrained files the pipelines need, as engine.hub.PRETRAINED names them: v2's, then
+# v2ProPlus/v2Pro's (their SoVITS bases, the s1v3 GPT base and the speaker model).
+PRETRAINED_KEYS = ("bert", "hubert", "v2-base", "v2ProPlus-base", "v2Pro-base", "s1v3", "sv")
 MIN_FREE_GB = 10.0
 
 
@@ -108,9 +109,11 @@ def check_models() -> Check:
         except StepError:
             found = None
         if found is None:
-            missing.append(PRETRAINED[key].name)
+            spec = PRETRAINED[key]  # the two Pro bases share a folder: name their G file
+            missing.append(f"{spec.name}/{spec.files[0]}" if "Pro" in key else spec.name)
     if not missing:
-        return Check("pretrained models", "ok", f"BERT, HuBERT and the v2 bases are in {base}")
+        return Check("pretrained models", "ok", "BERT, HuBERT, the v2 and v2Pro/v2ProPlus bases "
+                                                f"and the speaker model are in {base}")
     return Check("pretrained models", "warn", f"not on this machine yet: {', '.join(missing)}",
                  "They download on first use from Hugging Face lj1995/GPT-SoVITS (HF_ENDPOINT or the "
                  f"config's mirror is honoured), or fetch now: `gsv models get NAME`; or copy upstream's "

@@ -22,9 +22,16 @@ def catalog() -> dict[str, ModelSpec]:
         out[f"funasr-{name}"] = asr.funasr_spec(name)
     out["bert-zh"] = BERT_SPEC
     out["hubert-zh"] = HUBERT_SPEC
-    for version in ("v2", "v1"):
+    from engine.hub import PRETRAINED
+
+    for version in ("v2ProPlus", "v2Pro", "v2", "v1"):
         out[f"sovits-base-{version}"] = SOVITS_BASE[version]
+    for version in ("v2", "v1"):
         out[f"gpt-base-{version}"] = GPT_BASE[version]
+    # v2Pro and v2ProPlus share one GPT base (s1v3.ckpt) and the speaker model (sv/): one
+    # name each, so the listing shows every file once
+    out["gpt-base-s1v3"] = PRETRAINED["s1v3"]
+    out["speaker-sv"] = PRETRAINED["sv"]
     return out
 
 
