@@ -47,7 +47,7 @@ def _espeak(text: str, out: Path) -> np.ndarray:
     return soxr.resample(data, sr, SR).astype(np.float32)
 
 
-def build_demo(root: Path | str) -> Project:
+def build_demo(root: Path | str, version: str = "v2") -> Project:
     """Create (or reuse) the demo project at ``root``: a recording made on the spot goes
     through the real Import and Slice steps; the transcript is the known text of each clip."""
     import soundfile as sf
@@ -63,7 +63,8 @@ def build_demo(root: Path | str) -> Project:
     if not shutil.which("espeak-ng"):
         raise StepError("espeak-ng is not installed, so the demo cannot make its speech.",
                         "Run `make setup` (it installs espeak-ng), or: sudo apt-get install espeak-ng")
-    project = create_project(root, "Demo voice", language="en", version="v2", slug="demo-voice")
+    project = create_project(root, "Demo voice", language="en", version=version,
+                             slug="demo-voice")
     layout = project.layout
     sources = root / "sources"
     sources.mkdir(parents=True, exist_ok=True)

@@ -41,18 +41,40 @@ In upstream GPT-SoVITS ({version}):
   5. Or serve it with upstream's API: copy tts_infer.yaml into GPT_SoVITS/configs/ and run
      `python api_v2.py -c GPT_SoVITS/configs/tts_infer.yaml` (without a GPU set device: cpu
      and is_half: false in it).
-In gsv-tui: `gsv synthesize --gpt <bundle>/{gpt} --sovits <bundle>/{sovits} --ref <bundle>/{ref}`.
+{pro_note}In gsv-tui: `gsv synthesize --gpt <bundle>/{gpt} --sovits <bundle>/{sovits} --ref <bundle>/{ref}`.
 """
+
+
+PRETRAINED_DIR = "GPT_SoVITS/pretrained_models"
+# upstream has no config key for the v2Pro speaker model: sv.py opens this path relative to
+# the working directory of the WebUI / api_v2.py (spec upstream-v2pro §7, §9)
+SV_MODEL_PATH = f"{PRETRAINED_DIR}/sv/pretrained_eres2netv2w24s4ep4.ckpt"
+# upstream's own tts_infer.yaml entries for the Pro versions (its bases)
+PRO_BASES = {"v2Pro": ("s1v3.ckpt", "v2Pro/s2Gv2Pro.pth"),
+             "v2ProPlus": ("s1v3.ckpt", "v2Pro/s2Gv2ProPlus.pth")}
+
+
+def _section(name: str, version: str, gpt: str, sovits: str) -> str:
+    pre = PRETRAINED_DIR
+    return (f"{name}:\n  bert_base_path: {pre}/chinese-roberta-wwm-ext-large\n"
+            f"  cnhuhbert_base_path: {pre}/chinese-hubert-base\n"  # upstream's spelling
+            f"  device: cuda\n  is_half: true\n  t2s_weights_path: {gpt}\n"
+            f"  version: {version}\n  vits_weights_path: {sovits}\n")
 
 
 def tts_infer_yaml(version: str, gpt: str, sovits: str) -> str:
     """Upstream api_v2's config file with our weights as its "custom" entry; paths are
-    relative to an upstream checkout (where its own pretrained folders are)."""
-    pre = "GPT_SoVITS/pretrained_models"
-    return (f"custom:\n  bert_base_path: {pre}/chinese-roberta-wwm-ext-large\n"
-            f"  cnhuhbert_base_path: {pre}/chinese-hubert-base\n"  # upstream's spelling
-            f"  device: cuda\n  is_half: true\n  t2s_weights_path: {gpt}\n"
-            f"  version: {version}\n  vits_weights_path: {sovits}\n")
+    relative to an upstream checkout (where its own pretrained folders are). For v2Pro /
+    v2ProPlus also the version's own entry with upstream's bases (s1v3.ckpt, the version's
+    s2G) and a note on the speaker model, which upstream finds by a fixed path."""
+    text = _section("custom", version, gpt, sovits)
+    if version in PRO_BASES:
+        g, s = PRO_BASES[version]
+        text = (f"# {version}: api_v2.py also needs {SV_MODEL_PATH}\n"
+                "# (the speaker model; no key for it here, upstream opens that path)\n"
+                + text + _section(version, version, f"{PRETRAINED_DIR}/{g}",
+                                  f"{PRETRAINED_DIR}/{s}"))
+    return text
 
 
 def weight_dirs(version: str) -> tuple[str, str]:
@@ -153,9 +175,14 @@ def _fill(staging: Path, layout, version: str, gpt: Path, sovits: Path, ref, roo
                       "seconds": ref.seconds, "sha256": hashes["ref"]},
         "inference": _inference_settings(root),
     }
+    if version in PRO_BASES:  # where upstream opens the speaker model (not in the bundle)
+        doc["voice"]["speaker_model"] = SV_MODEL_PATH
     atomic_write_text(staging / SETTINGS_FILE, tomli_w.dumps(doc))
     atomic_write_text(staging / "tts_infer.yaml",
                       tts_infer_yaml(version, files["gpt"], files["sovits"]))
     atomic_write_text(staging / "README.txt", _README.format(
         name=layout.slug, when=when, version=version, gpt=files["gpt"], sovits=files["sovits"],
-        ref=files["ref"], text=ref.text, lang=ref.language))
+        ref=files["ref"], text=ref.text, lang=ref.language,
+        pro_note=(f"This {version} voice also needs upstream's speaker model at {SV_MODEL_PATH}\n"
+                  "(part of upstream's pretrained models; `gsv models` fetches it for gsv-tui).\n"
+                  if version in PRO_BASES else "")))

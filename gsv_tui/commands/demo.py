@@ -6,6 +6,7 @@ from pathlib import Path
 
 from engine.appconfig import data_dir
 from engine.events import StepError
+from engine.project import MODEL_VERSIONS
 from gsv_tui.commands._common import fail
 
 
@@ -13,6 +14,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("demo", help="make a demo project (espeak-ng speech) and open it")
     p.add_argument("--dir", default=None, help="where to build it (default: app data folder)")
     p.add_argument("--no-open", action="store_true", help="only build it")
+    p.add_argument("--version", choices=MODEL_VERSIONS, default="v2",
+                   help="model version of the demo project (default: v2)")
     p.set_defaults(func=run)
 
 
@@ -21,7 +24,7 @@ def run(args: argparse.Namespace) -> int:
 
     root = Path(args.dir) if args.dir else data_dir() / "demo-voice"
     try:
-        project = build_demo(root)
+        project = build_demo(root, args.version)
     except StepError as exc:
         fail(f"{exc.reason}\n  what to do: {exc.hint}")
     print(f"demo project ready: {project.root}")
