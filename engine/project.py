@@ -31,6 +31,15 @@ STATUSES = ("pending", "running", "done", "failed", "stale")
 LANGUAGES = {"zh": "Chinese", "en": "English", "ja": "Japanese"}
 # v2Pro/v2ProPlus: v2 plus a speaker embedding of the reference (engine.models.sovits.config).
 MODEL_VERSIONS = ("v1", "v2", "v2Pro", "v2ProPlus")
+# What a new project gets from `gsv new` and the wizard: upstream's recommendation (v2's
+# cost, a better likeness). create_project's own default stays v2 for callers that pass none.
+NEW_PROJECT_VERSION = "v2ProPlus"
+VERSION_NOTES = {
+    "v2ProPlus": "recommended: v2 plus the reference voice's speaker embedding, a larger decoder",
+    "v2Pro": "the same speaker embedding with v2's decoder size (a little faster)",
+    "v2": "the classic model, no speaker embedding (smallest downloads)",
+    "v1": "the first model, a smaller phoneme table: only to keep training an old v1 voice",
+}
 BACKUP_SUFFIX = ".bak"
 # Every project.toml write holds the lock only to re-read, change and save (hashing happens
 # before), so a wait this long means the holder is stuck, not busy.

@@ -5,7 +5,8 @@ import argparse
 from pathlib import Path
 
 from engine.appconfig import load_config, save_config
-from engine.project import LANGUAGES, MODEL_VERSIONS, ProjectError, create_project
+from engine.project import (LANGUAGES, MODEL_VERSIONS, NEW_PROJECT_VERSION, VERSION_NOTES,
+                            ProjectError, create_project)
 from engine.slug import slugify
 from gsv_tui.commands._common import fail
 
@@ -15,12 +16,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("name", help="display name, any script (files use an ASCII slug)")
     p.add_argument("--dir", default=None, help="folder to create (default: ./<slug>)")
     p.add_argument("--language", default="en", choices=sorted(LANGUAGES), help="main language")
-    # The default stays v2 until Format, Train and Synthesize handle v2ProPlus end to end
-    # (issue 12); upstream recommends v2ProPlus, the version a new project should get then.
-    p.add_argument("--version", default="v2", choices=MODEL_VERSIONS,
-                   help="model version: v2 (default), v2ProPlus (upstream's recommendation: "
-                        "v2 plus the reference voice's speaker embedding, a larger decoder), "
-                        "v2Pro (the same, v2's decoder size), v1 (the first, smaller model)")
+    p.add_argument("--version", default=NEW_PROJECT_VERSION, choices=MODEL_VERSIONS,
+                   help=f"model version (default {NEW_PROJECT_VERSION}): " + "; ".join(
+                       f"{v}: {note}" for v, note in VERSION_NOTES.items()))
     p.add_argument("--slug", default=None, help="ASCII name for files and models")
     p.set_defaults(func=run)
 

@@ -11,7 +11,8 @@ from textual.screen import Screen
 from textual.widgets import Button, Footer, Input, Label, ListItem, ListView, Select, Static
 
 from engine.appconfig import load_config
-from engine.project import LANGUAGES, MODEL_VERSIONS, ProjectError, create_project, load_project
+from engine.project import (LANGUAGES, MODEL_VERSIONS, NEW_PROJECT_VERSION, VERSION_NOTES,
+                            ProjectError, create_project, load_project)
 from engine.slug import slugify
 
 
@@ -51,8 +52,10 @@ class PickerScreen(Screen[str]):
                 yield Input(placeholder="Folder (default ./<slug>)", id="new-dir")
                 yield Select([(v, k) for k, v in LANGUAGES.items()], value="en",
                              allow_blank=False, id="new-lang")
-                yield Select([(v, v) for v in MODEL_VERSIONS], value="v2",
-                             allow_blank=False, id="new-version")
+                # one line per version saying how it differs (engine.project.VERSION_NOTES)
+                yield Select([(f"{v} — {VERSION_NOTES[v]}", v) for v in
+                              sorted(MODEL_VERSIONS, key=list(VERSION_NOTES).index)],
+                             value=NEW_PROJECT_VERSION, allow_blank=False, id="new-version")
             yield Button("Create", id="create", variant="primary")
             yield Static("", id="picker-error", markup=False)
         yield Footer()

@@ -1,5 +1,5 @@
-"""A project can be a v2Pro or v2ProPlus one: `gsv new --version` offers all four versions,
-the version is stored and read back, and the train step finds the Pro pretrained bases
+"""A project can be a v2Pro or v2ProPlus one: `gsv new --version` offers all four versions
+(v2ProPlus by default), the version is stored and read back, and the train step finds the Pro pretrained bases
 (upstream's v2Pro/ folder and s1v3.ckpt) under their upstream names."""
 from __future__ import annotations
 
@@ -32,7 +32,10 @@ def test_gsv_new_offers_and_stores_pro_versions(tmp_path):
     assert out.returncode == 0, out.stderr
     assert load_project(tmp_path / "p").version == "v2ProPlus"
     out = _gsv("new", "Plain", "--dir", str(tmp_path / "q"), home=tmp_path)
-    assert out.returncode == 0 and load_project(tmp_path / "q").version == "v2"  # for now
+    # the default is upstream's recommendation now that format/train/synthesis handle it
+    assert out.returncode == 0 and load_project(tmp_path / "q").version == "v2ProPlus"
+    for version in MODEL_VERSIONS:  # each version explained in one line
+        assert f"{version}:" in " ".join(helptext.split())
     bad = _gsv("new", "x", "--dir", str(tmp_path / "r"), "--version", "v4", home=tmp_path)
     assert bad.returncode != 0 and "invalid choice" in bad.stderr
 

@@ -118,6 +118,7 @@ async def test_picker_creates_a_project(tmp_path, monkeypatch):
         await pilot.click("#create")
         await _until(pilot, lambda: isinstance(app.screen, WizardScreen))
         assert load_project(tmp_path / "voz").slug == "mi-voz"
+        assert load_project(tmp_path / "voz").version == "v2ProPlus"  # the picker's default
 
 
 async def test_broken_project_file_shows_the_error_and_the_picker(tmp_path):
