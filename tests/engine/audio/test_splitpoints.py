@@ -166,3 +166,63 @@ def test_pieces_fit_without_any_valley():
     assert all(SR <= e - s <= 10 * SR for s, e in pieces)
     short = split_at_valleys(0, 11 * SR, rms[:2], GRID.hop, 10 * SR, SR)  # too few frames
     assert short == enforce_max_length([(0, 11 * SR)], rms[:2], GRID.hop, 10 * SR, SR)
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_programme_finds_the_best_cuts(seed):
+    """The layered programme against brute force on small cases: the fewest pieces the
+    candidates allow, then the highest total value."""
+    import itertools
+
+    from engine.audio.splitpoints import cut_value
+
+    rng = np.random.default_rng(seed)
+    unit = SR // 10
+    length, max_len = int(rng.integers(25, 60)) * unit, 12 * unit
+    pos = np.sort(rng.choice(np.arange(1, length // unit), int(rng.integers(4, 14)),
+                             replace=False)) * unit
+    score = rng.uniform(0, 1, pos.size)
+    best = None
+    for k in range(1, 7):
+        for combo in itertools.combinations(range(pos.size), k):
+            pieces = np.diff([0, *pos[list(combo)], length])
+            if pieces.max() <= max_len and pieces.min() >= unit:
+                value = float(cut_value(score[list(combo)]).sum())
+                if best is None or value > best[0] + 1e-12:
+                    best = (value, [int(pos[i]) for i in combo])
+        if best is not None:
+            break
+    got = choose_cuts(length, pos, score, max_len, unit)
+    if best is None:
+        assert got is None
+        return
+    assert got is not None and len(got) == len(best[1])
+    idx = [int(np.flatnonzero(pos == c)[0]) for c in got]
+    assert float(cut_value(score[idx]).sum()) == pytest.approx(best[0])
+
+
+def test_local_threshold_that_only_trims_keeps_the_clip_whole():
+    """36.3 s of babble without pauses over a noise floor above the threshold, then 0.45 s
+    of that floor: the local threshold would only trim the end, which would leave 35.9 s
+    to cut in three tight pieces instead of four; the clip is kept whole."""
+    from engine.audio.splitpoints import reslice_locally
+
+    rng = np.random.default_rng(6)
+    x = np.concatenate([babble(36.3, rng, level=0.3), np.zeros(int(0.45 * SR), np.float32)])
+    x += (rng.standard_normal(x.size) * 10 ** (-28 / 20)).astype(np.float32)
+    rms = frame_rms(x, GRID.win, GRID.hop)
+    (s, e), = slice_bounds(x, SR, rms=rms)
+    assert reslice_locally(s, e, rms, GRID, x.size) == [(s, e)]
+    plan = plan_clips(x, SR, SlicerParams(), 12 * SR)
+    assert len(plan.bounds) == 4 and all(b - a <= 12 * SR for a, b in plan.bounds)
+
+
+def test_short_clip_does_not_join_across_a_removed_silence():
+    """Joining across a gap would bring back the silence upstream's rules removed: with a
+    max_gap the short clip is listed instead (and still joins a neighbour it touches)."""
+    b = [(0, 5 * SR), (int(5.4 * SR), int(6.1 * SR)), (8 * SR, 11 * SR)]
+    plan = merge_short(b, 12 * SR, SR, max_gap=GRID.hop)
+    assert plan.bounds == b and plan.short == [1]
+    b[1] = (5 * SR, int(5.7 * SR))
+    plan = merge_short(b, 12 * SR, SR, max_gap=GRID.hop)
+    assert plan.bounds == [(0, int(5.7 * SR)), (8 * SR, 11 * SR)] and plan.short == []
