@@ -20,6 +20,7 @@ import numpy as np
 import torch
 
 from engine.events import Event
+from engine.models.sovits.config import SV_DIM
 
 CACHE_DIR = Path("runs") / "sv-cache"
 STEP = "synthesize"
@@ -75,13 +76,8 @@ class ReferenceEmbeddings:
         except Exception:  # noqa: BLE001 -- a damaged copy: recompute it
             return None
         ok = isinstance(emb, torch.Tensor) and emb.dtype == torch.float32 \
-            and tuple(emb.shape) == (1, self._dim())
+            and tuple(emb.shape) == (1, SV_DIM)
         return emb if ok else None
-
-    def _dim(self) -> int:
-        from engine.models.sv import EMBED_DIM
-
-        return EMBED_DIM
 
     def _write(self, key: str, emb: torch.Tensor) -> None:
         f = self._cache_file(key)
