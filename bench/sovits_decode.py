@@ -28,10 +28,16 @@ MODES = {"wn": "fp32, as upstream computes it (weight norm per call, one pass)",
          "bf16": "bf16 first 3 generator stages + windowed"}
 
 
-def bench_decode(threads: int, tokens: int, repeats: int, mode: str) -> tuple[float, float, float]:
+def bench_decode(threads: int, tokens: int, repeats: int, mode: str,
+                 version: str = "v2") -> tuple[float, float, float]:
+    from engine.models.sovits.config import default_config
+
     torch.set_num_threads(threads)
     torch.manual_seed(0)
-    model = Synthesizer(SovitsConfig()).eval()
+    model = Synthesizer(default_config(version)).eval()
+    # Pro decodes with one speaker embedding per reference (computed once per reference
+    # in synthesis, so not timed here)
+    sv = [torch.randn(1, model.cfg.sv_dim)] if model.cfg.is_pro else None
     if mode == "wn":  # upstream's way: weight norm recomputed per call, one full pass
         model.dec.window_stage = len(model.dec.ups)
     else:
@@ -40,11 +46,11 @@ def bench_decode(threads: int, tokens: int, repeats: int, mode: str) -> tuple[fl
     text = torch.randint(0, 732, (1, 100))
     ref = torch.rand(1, 1025, 250)
     # warm-up on a different length (a real session decodes sentences of varying length)
-    model.decode(codes[:, :, : tokens * 2 // 3], text[:, :60], [ref])
+    model.decode(codes[:, :, : tokens * 2 // 3], text[:, :60], [ref], sv_emb=sv)
     walls, cpus = [], []
     for _ in range(repeats):
         w0, c0 = time.perf_counter(), time.process_time()
-        audio = model.decode(codes, text, [ref])
+        audio = model.decode(codes, text, [ref], sv_emb=sv)
         walls.append(time.perf_counter() - w0)
         cpus.append(time.process_time() - c0)
     assert audio.shape[-1] == tokens * 2 * 640
@@ -75,13 +81,48 @@ def bench_train(full: bool, steps: int) -> float:
     return (time.perf_counter() - w0) / steps
 
 
+def bench_versions(tokens: int, repeats: int, out: Path) -> None:
+    """v2 and v2ProPlus (and v2Pro) decode, fp32 default path, one thread, in one run."""
+    audio_s = tokens * 2 * 640 / 32000
+    load = os.getloadavg()[0]
+    rows = []
+    for version in ("v2", "v2ProPlus", "v2Pro"):
+        wall, cpu_first, cpu = bench_decode(1, tokens, repeats, "fp32", version)
+        rows.append((version, wall, cpu_first, cpu))
+        print(f"{version}: {wall:.2f} s wall, {cpu:.2f} s CPU best, RTF {cpu / audio_s:.3f} CPU",
+              flush=True)
+    base = rows[0][3]
+    lines = ["# SoVITS decode: v2 next to v2Pro/v2ProPlus", "",
+             f"Machine: {platform.machine()}, {os.cpu_count()} cores (shared; 1-min load average "
+             f"{load:.1f} at start), Python {platform.python_version()}, torch {torch.__version__}; "
+             "`python bench/sovits_decode.py --versions`. Full-size random seeded weights, "
+             f"{tokens} tokens = {audio_s:.0f} s of audio, 100 phonemes, one reference (Pro: its "
+             f"speaker embedding given), fp32 default path, one thread, best of {repeats} after "
+             "a warm-up. CPU time is the steadier comparison on a shared machine.", "",
+             "| Version | Wall best (s) | CPU first / best (s) | RTF CPU (best) | CPU vs v2 |",
+             "|---|---|---|---|---|"]
+    for version, wall, cpu_first, cpu in rows:
+        lines.append(f"| {version} | {wall:.2f} | {cpu_first:.2f} / {cpu:.2f} | "
+                     f"{cpu / audio_s:.3f} | {cpu / base:.2f}× |")
+    lines.append("")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text("\n".join(lines), encoding="utf-8")
+    print(f"wrote {out}")
+
+
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--tokens", type=int, default=300)
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--train-full", action="store_true")
+    ap.add_argument("--versions", action="store_true",
+                    help="only v2 vs v2Pro/v2ProPlus decode, into results/sovits_v2pro.md")
     ap.add_argument("--out", type=Path, default=OUT)
     args = ap.parse_args(argv or [])
+    if args.versions:
+        bench_versions(args.tokens, args.repeats,
+                       args.out if args.out != OUT else OUT.with_name("sovits_v2pro.md"))
+        return
     audio_s = args.tokens * 2 * 640 / 32000
     load = os.getloadavg()[0]
     rows = []
