@@ -12,7 +12,7 @@ from gsv_tui.commands._common import fail
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("new", help="create a new voice project")
+    p = sub.add_parser("new", help="create a new voice project (GPT-SoVITS v2ProPlus, v2Pro, v2 or v1)")
     p.add_argument("name", help="display name, any script (files use an ASCII slug)")
     p.add_argument("--dir", default=None, help="folder to create (default: ./<slug>)")
     p.add_argument("--language", default="en", choices=sorted(LANGUAGES), help="main language")
