@@ -35,6 +35,9 @@ class StepEntry:
     outputs: tuple[str, ...] = ()
     # The wizard pane that starts this run and shows its progress (actions live in a step's).
     pane: str = ""
+    # The steps whose outputs this one reads; empty: every earlier step. It goes stale when
+    # one of them, or a step before one of them, changes its output.
+    reads: tuple[str, ...] = ()
 
     @property
     def pane_id(self) -> str:
@@ -97,7 +100,8 @@ ENTRIES: tuple[StepEntry, ...] = (
     StepEntry("convert", "Convert", "Say recorded speech again in the trained voice",
               optional=True, request="engine.convert.request:ConvertRequest",
               run="engine.convert.step:run_convert", inputs=("sources", "text"),
-              from_project=(("language", "language"),), outputs=("output/converted/",)),
+              from_project=(("language", "language"),), outputs=("output/converted/",),
+              reads=("train",)),  # the trained weights, not what Synthesize spoke
     # Actions: their own status, lock and run folder (they no longer run as "synthesize").
     StepEntry("listen", "Listen to checkpoints", "One test sentence read by every checkpoint",
               wizard=False, request="engine.synth.request:ListenCheckpointsRequest",
@@ -145,7 +149,13 @@ def later_steps(step_id: str) -> tuple[str, ...]:
     Actions (export, listen) make nothing later steps read."""
     if step_id not in STEP_IDS:
         return ()
-    return STEP_IDS[STEP_IDS.index(step_id) + 1 :]
+    at = STEP_IDS.index(step_id)
+
+    def depends(later: str) -> bool:
+        reads = REGISTRY[later].reads
+        return not reads or any(at <= STEP_IDS.index(r) for r in reads)
+
+    return tuple(s for s in STEP_IDS[at + 1 :] if depends(s))
 
 
 def owner_of(rel_path: str, slug: str, version: str = "v2") -> str | None:

@@ -116,3 +116,12 @@ def test_knob_labels_are_human():
     for (step, name), label in labels.items():
         assert label and label[0].isupper(), (step, name, label)
         assert "_" not in label, (step, name, label)
+
+
+def test_a_step_goes_stale_only_from_what_it_reads():
+    from engine.steps import later_steps
+
+    assert "convert" in later_steps("train") and "convert" in later_steps("import")
+    assert "convert" not in later_steps("synthesize")  # Convert reads the weights only
+    assert later_steps("format") == ("train", "synthesize", "convert")
+    assert later_steps("export") == ()
