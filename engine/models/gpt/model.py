@@ -182,6 +182,7 @@ class Text2Semantic(nn.Module):
         self.ar_audio_position = SinePosition(d)
         self.h = Stack(cfg)
         self.ar_predict_layer = nn.Linear(cfg.hidden_dim, cfg.vocab_size, bias=False)
+        self.grad_checkpoint = False  # training: recompute layers in backward (runtime.py)
 
     # ---- inputs -------------------------------------------------------------------------
     def embed_text(self, phones: torch.Tensor, bert: torch.Tensor) -> torch.Tensor:
@@ -228,8 +229,14 @@ class Text2Semantic(nn.Module):
         blocked = blocked.unsqueeze(0) | torch.cat([x_pad, y_pad], 1).unsqueeze(1)  # [B,n,n]
         allow = ~blocked.unsqueeze(1)  # boolean: valid under autocast whatever the dtype
         h = xy
+        recompute = self.grad_checkpoint and torch.is_grad_enabled()
         for layer in self.h.layers:
-            h = layer(h, allow)
+            if recompute:  # keep only each layer's input; recompute inside backward
+                from torch.utils.checkpoint import checkpoint
+
+                h = checkpoint(layer, h, allow, use_reentrant=False)
+            else:
+                h = layer(h, allow)
         dec = h[:, x_len - 1:]
         if not upstream_mask:  # each row's first code comes from its own last phoneme
             last = h[torch.arange(b, device=h.device), phone_lens - 1]

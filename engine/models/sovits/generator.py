@@ -39,6 +39,9 @@ class Generator(nn.Module):
         super().__init__()
         self.num_kernels = len(resblock_kernel_sizes)
         self.bf16_stages = 0
+        # Training only: recompute each upsampling stage in the backward pass instead of
+        # keeping its activations (the late, long stages hold most of a step's memory).
+        self.grad_checkpoint = False
         # Windowed inference from this stage on (see forward); sizes in that stage's input
         # samples. The receptive field from stage 1 on is about +-16 samples there.
         self.window_stage, self.window, self.halo = 1, 768, 32
@@ -103,16 +106,25 @@ class Generator(nn.Module):
         return torch.cat(outs, dim=-1)
 
     def _stages(self, x: torch.Tensor, first: int, last: int) -> torch.Tensor:
-        n = self.num_kernels
+        recompute = self.grad_checkpoint and self.training and torch.is_grad_enabled()
         for i in range(first, last):
             if i == self.bf16_stages:
                 x = x.float()
-            x = self.ups[i](F.leaky_relu(x, LRELU_SLOPE))
-            xs = self.resblocks[i * n](x)
-            for j in range(1, n):
-                xs = xs + self.resblocks[i * n + j](x)
-            x = xs / n
+            if recompute:
+                from torch.utils.checkpoint import checkpoint
+
+                x = checkpoint(self._stage, x, i, use_reentrant=False)
+            else:
+                x = self._stage(x, i)
         return x
+
+    def _stage(self, x: torch.Tensor, i: int) -> torch.Tensor:
+        n = self.num_kernels
+        x = self.ups[i](F.leaky_relu(x, LRELU_SLOPE))
+        xs = self.resblocks[i * n](x)
+        for j in range(1, n):
+            xs = xs + self.resblocks[i * n + j](x)
+        return xs / n
 
     def _finish(self, x: torch.Tensor) -> torch.Tensor:
         x = self.conv_post(F.leaky_relu(x.float()))  # default slope 0.01 here, as upstream
