@@ -8,7 +8,7 @@ their tokens (upstream's batch path drops the last one).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import torch
 
@@ -16,6 +16,7 @@ from engine.models.gpt.decoding import DecodeOptions, DecodeResult, _generator, 
 from engine.models.gpt.model import KVCache, Text2Semantic
 from engine.models.gpt.precision import matmuls
 from engine.models.gpt.sampling import pick
+from engine.models.gpt.static_decode import pick_each
 
 
 @dataclass
@@ -27,12 +28,16 @@ class BatchResult:
 
 @torch.inference_mode()
 def decode_batch(model: Text2Semantic, phones: list[torch.Tensor], berts: list[torch.Tensor],
-                 prompt: torch.Tensor | None, opts: DecodeOptions = DecodeOptions()) -> BatchResult:
+                 prompt: torch.Tensor | None, opts: DecodeOptions = DecodeOptions(),
+                 seeds: list[int] | None = None) -> BatchResult:
     """phones: [P_i] ids per row, berts: [1024, P_i] per row, prompt: [T] shared codes
-    (None: reference-free, decoded row by row as upstream falls back to)."""
+    (None: reference-free, decoded row by row as upstream falls back to). ``seeds``: one
+    per row, each row drawing from its own generator as ``decode(..., seed=seeds[i])``
+    alone would (instead of one generator, ``opts.seed``, shared by the batch)."""
     if prompt is None:
-        rows_out = [decode(model, ph.view(1, -1), bt.unsqueeze(0), None, opts)
-                    for ph, bt in zip(phones, berts)]
+        rows_out = [decode(model, ph.view(1, -1), bt.unsqueeze(0), None,
+                           opts if seeds is None else replace(opts, seed=seeds[i]))
+                    for i, (ph, bt) in enumerate(zip(phones, berts))]
         return BatchResult(rows_out, None, [])
     p = next(model.parameters())
     device, dtype = p.device, p.dtype
@@ -58,11 +63,20 @@ def decode_batch(model: Text2Semantic, phones: list[torch.Tensor], berts: list[t
     allow = allow.unsqueeze(0) & keys[:, None, :n]
 
     mm = matmuls(model, opts.precision)  # None: the model's own weights
-    cache = KVCache.allocate(model.cfg, rows, cap,
-                             dtype=dtype if mm is None else mm.cache_dtype, device=device)
     history = torch.empty(rows, prefix + opts.max_new_tokens, dtype=torch.long, device=device)
     history[:, :prefix] = prompt
-    gen = _generator(opts.seed, device)
+    gen = _generator(opts.seed, device) if seeds is None else \
+        [_generator(s, device) for s in seeds]
+    from engine.models.gpt import static_decode
+
+    mode = static_decode.resolve(opts.static, device)
+    if mode != "off":  # the fixed-shape (CUDA-graphable) loop
+        res, kept, per_step = static_decode.decode_rows(
+            model, xy, allow.unsqueeze(1), [x_len - int(ph.shape[0]) for ph in phones],
+            history, prefix, opts, gen, mm, mode)
+        return BatchResult(res, torch.cat(kept) if kept else None, per_step)
+    cache = KVCache.allocate(model.cfg, rows, cap,
+                             dtype=dtype if mm is None else mm.cache_dtype, device=device)
     live = list(range(rows))  # original row index of each batch row
     results: list[DecodeResult | None] = [None] * rows
     kept: list[torch.Tensor] = []
@@ -78,8 +92,12 @@ def decode_batch(model: Text2Semantic, phones: list[torch.Tensor], berts: list[t
         per_step.append(len(live))
         if opts.keep_logits:
             kept.append(logits.float().clone())
-        token, logits = pick(logits, history[:, :count], opts.sampling,
-                             idx >= opts.min_steps_before_eos, gen)
+        if isinstance(gen, list):
+            token, logits = pick_each(logits, history[:, :count], opts.sampling,
+                                      idx >= opts.min_steps_before_eos, gen)
+        else:
+            token, logits = pick(logits, history[:, :count], opts.sampling,
+                                 idx >= opts.min_steps_before_eos, gen)
         history[:, count] = token
         count += 1
         ended = (logits.argmax(-1) == eos) | (token == eos)
@@ -97,6 +115,8 @@ def decode_batch(model: Text2Semantic, phones: list[torch.Tensor], berts: list[t
             keep = torch.nonzero(~ended).flatten()
             live = [live[int(b)] for b in keep]
             history, keys = history.index_select(0, keep), keys.index_select(0, keep)
+            if isinstance(gen, list):
+                gen = [gen[int(b)] for b in keep]
             cache.select(keep)
     return BatchResult([r for r in results if r is not None],
                        torch.cat(kept) if kept else None, per_step)

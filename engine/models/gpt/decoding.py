@@ -34,6 +34,10 @@ class DecodeOptions:
     # Matrix products: "model" (the weights as loaded; exact, equals upstream), or the faster
     # opt-in "bf16" / "int8" (CPU), whose tokens drift from the exact ones (precision.py).
     precision: str = "model"
+    # Fixed-shape steps (static_decode.py): "auto" = CUDA graphs on a CUDA device, the exact
+    # loop elsewhere; "off" = always the exact loop; "static" = fixed shapes without graphs
+    # (any device; same greedy tokens as the exact loop); "graph" = CUDA graphs (CUDA only).
+    static: str = "auto"
 
 
 @dataclass
@@ -67,8 +71,6 @@ def decode(model: Text2Semantic, phones: torch.Tensor, bert: torch.Tensor,
     x_len, n = x.shape[1], xy.shape[1]
 
     mm = matmuls(model, opts.precision)  # None: the model's own weights
-    cache = KVCache.allocate(model.cfg, 1, n + opts.max_new_tokens,
-                             dtype=dtype if mm is None else mm.cache_dtype, device=device)
     history = torch.empty(1, prefix + opts.max_new_tokens, dtype=torch.long, device=device)
     if prompt is not None:
         history[:, :prefix] = prompt
@@ -77,6 +79,17 @@ def decode(model: Text2Semantic, phones: torch.Tensor, bert: torch.Tensor,
     allow[x_len:, x_len:] = torch.ones(n - x_len, n - x_len, dtype=torch.bool,
                                        device=device).tril()
     gen = _generator(opts.seed, device)
+    from engine.models.gpt import static_decode
+
+    mode = static_decode.resolve(opts.static, device)
+    if mode != "off":  # the fixed-shape (CUDA-graphable) loop
+        rows, kept, _ = static_decode.decode_rows(model, xy, allow.view(1, 1, n, n), [0],
+                                                  history, prefix, opts, gen, mm, mode)
+        r = rows[0]
+        return DecodeResult(r.tokens, r.stop, r.steps,
+                            torch.cat(kept) if kept else None)
+    cache = KVCache.allocate(model.cfg, 1, n + opts.max_new_tokens,
+                             dtype=dtype if mm is None else mm.cache_dtype, device=device)
     kept: list[torch.Tensor] = []
 
     hidden = model.prefill(xy, allow.view(1, 1, n, n), cache, mm)
