@@ -39,7 +39,7 @@ _HEADING = re.compile(r"^\s*(chapter\b|part\b|#+\s|第[\d一二三四五六七�
                       re.IGNORECASE)
 # Fields that do not change what is heard: a resumed run may differ in them.
 _FREE = {"project_root", "text", "text_file", "output_name", "device", "allow_download",
-         "bert_dir", "hubert_dir", "asr_model_dir", "back_check"}
+         "bert_dir", "hubert_dir", "asr_model_dir", "back_check", "batch_pieces", "cuda_graphs"}
 # Fields whose empty value means "as chosen when the job started".
 _UNSET = {"seed": -1, "ref_wav": "", "ref_text": "", "gpt_path": "", "sovits_path": ""}
 
@@ -287,7 +287,13 @@ def _speak(req: ReadRequest, layout, version: str, folder: JobFolder, flat: list
     checker = yield from open_back_check(req, device)
     chars_left = sum(len(flat[g][1]) for g in todo)
     chars_done, started, spoke = 0, time.monotonic(), 0
-    for g in todo:
+    from engine.synth import batching
+
+    batching.configure(voice, req.batch_pieces, req.cuda_graphs)
+    texts = [t for _, t in flat]
+    for k, g in enumerate(todo):
+        if k % batching.BATCH_MAX == 0:
+            yield from batching.ahead(voice, prepared, texts, todo[k:], req.language, opts)
         unit, text = flat[g]
         audio, record = yield from speak_one(voice, prepared, text, req.language, g, opts,
                                              checker, max_rerolls=req.max_rerolls,

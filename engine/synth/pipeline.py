@@ -40,6 +40,10 @@ class Voice:
     gpt_precision: str = "model"  # engine.models.gpt DecodeOptions.precision
     # v2Pro/v2ProPlus: each reference's speaker embedding (engine.synth.speaker)
     speaker: Any = None
+    gpt_static: str = "auto"  # DecodeOptions.static: CUDA graphs on a GPU unless "off"
+    batch_pieces: str = "off"  # engine.synth.batching: auto (GPU) / on / off
+    # (piece text, language, seed) -> (phoneme ids, DecodeResult) decoded ahead in a batch
+    decoded: dict = field(default_factory=dict)
 
 
 @dataclass
@@ -159,6 +163,11 @@ def prepare_reference(voice: Voice, wav: str | Path, text: str, language: str,
     return Reference(codes, phones, bert, specs, svs)
 
 
+def decode_options(voice: Voice, opts: SpeakOptions, seed: int | None) -> DecodeOptions:
+    return DecodeOptions(sampling=opts.sampling, early_stop=50 * voice.max_sec, seed=seed,
+                         precision=voice.gpt_precision, static=voice.gpt_static)
+
+
 def speak_piece(voice: Voice, ref: Reference, piece: str, language: str, seed: int,
                 opts: SpeakOptions) -> tuple[int, np.ndarray]:
     """One piece -> (token count, float32 audio at 32 kHz without the pause)."""
@@ -171,13 +180,15 @@ def speak_take(voice: Voice, ref: Reference, piece: str, language: str, seed: in
     """One piece read with ``seed`` (the same seed gives the same samples)."""
     from engine.models.sovits import synthesize
 
-    prompt = None if ref.codes is None else ref.codes.view(1, -1)
-    dopts = DecodeOptions(sampling=opts.sampling, early_stop=50 * voice.max_sec, seed=seed,
-                          precision=voice.gpt_precision)
-    ids, bert = phones_and_bert(voice, piece, language)
-    phones = torch.tensor([ref.phones + ids])
-    feats = torch.cat([ref.bert, bert], dim=1).unsqueeze(0)
-    result = decode(voice.gpt, phones, feats, prompt, dopts)
+    ahead = voice.decoded.pop((piece, language, seed), None)  # engine.synth.batching
+    if ahead is not None:
+        ids, result = ahead
+    else:
+        prompt = None if ref.codes is None else ref.codes.view(1, -1)
+        ids, bert = phones_and_bert(voice, piece, language)
+        phones = torch.tensor([ref.phones + ids])
+        feats = torch.cat([ref.bert, bert], dim=1).unsqueeze(0)
+        result = decode(voice.gpt, phones, feats, prompt, decode_options(voice, opts, seed))
     codes = result.tokens if len(result.tokens) else torch.zeros(1, dtype=torch.long)
     torch.manual_seed(seed)  # SoVITS samples its latent noise from the global generator
     audio = synthesize(voice.sovits, codes, ids, ref.specs, opts.noise_scale, opts.speed,

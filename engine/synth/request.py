@@ -56,6 +56,12 @@ class SynthRequest:
     precision: str = knob("exact", "CPU speed-up: exact matches upstream; bf16 (~1.5x) and int8 "
                           "(GPT ~2.4x) round the maths, so tokens may differ",
                           choices=("exact", "bf16", "int8"))
+    # GPU decoding (engine.synth.batching, engine.models.gpt.graph): same codes, less time.
+    batch_pieces: str = knob("auto", "Decode the text's pieces together, 8 at a time: auto on a "
+                                     "GPU (faster there), on also on CPU (not faster), off",
+                             choices=("auto", "on", "off"), label="Batch pieces")
+    cuda_graphs: bool = knob(True, "On a GPU, replay each GPT decoding step as a CUDA graph "
+                                   "(faster); off: the plain loop", label="CUDA graphs")
     bert_dir: str = knob("", "Folder of chinese-roberta-wwm-ext-large (empty: the models folder)",
                          label="BERT folder")
     hubert_dir: str = knob("", "Folder of chinese-hubert-base (empty: the models folder)",

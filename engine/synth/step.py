@@ -107,7 +107,7 @@ def run_synthesize(req: SynthRequest, stop: StopToken | None = None) -> Iterator
 
     from engine.dataset.format.models import pick_device
     from engine.models.gpt import Sampling
-    from engine.synth import outputs, reference, weights
+    from engine.synth import batching, outputs, reference, weights
     from engine.synth.backcheck import table_lines
     from engine.synth.pipeline import SR, SpeakOptions, prepare_reference
     from engine.synth.split import split_text
@@ -149,7 +149,11 @@ def run_synthesize(req: SynthRequest, stop: StopToken | None = None) -> Iterator
     parts: list[np.ndarray] = []
     pieces: list[dict] = []
     started = time.monotonic()
+    batching.configure(voice, req.batch_pieces, req.cuda_graphs)
     for i, text in enumerate(texts):
+        if i % batching.BATCH_MAX == 0:
+            yield from batching.ahead(voice, prepared, texts, list(range(i, len(texts))),
+                                      req.language, opts)
         audio, record = yield from speak_one(voice, prepared, text, req.language, i, opts,
                                              checker, max_rerolls=req.max_rerolls,
                                              max_error=req.max_error)
