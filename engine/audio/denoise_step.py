@@ -1,6 +1,7 @@
-"""The denoise step: audio/raw → audio/clean, by spectral gating (default, no weights) or by
-a chain of the user's MDX-Net ONNX models (e.g. dereverb then de-echo). Inputs untouched;
-the removed part is written only when asked."""
+"""The denoise step (Clean): audio/raw → audio/clean, by spectral gating (default, no
+weights) or by a chain of the user's UVR5 separation models of any family (MDX-Net .onnx,
+VR .pth, MDXC/RoFormer .ckpt; engine/audio/separation), run in order with bounded memory.
+Inputs untouched; the removed part is written only when asked."""
 from __future__ import annotations
 
 import json
@@ -20,19 +21,22 @@ from engine.layout import Layout
 from engine.settings import knob
 
 MANIFEST = "manifest.json"
-PRESETS = {"dereverb-deecho": (("dereverb", "foxjoy"), ("deecho", "de-echo", "echo"))}
+PRESET_CHOICES = ("", "seed-recipe", "dereverb-deecho", "roformer-vocals")  # separation.presets
 
 
 @dataclass
 class DenoiseRequest:
     project_root: str
     source: str = ""  # file or folder; empty: audio/raw
-    method: str = knob("spectral", "spectral: built-in gate (CPU, no weights); mdx: your "
-                       "MDX-Net ONNX models", choices=("spectral", "mdx"))
-    models: list[str] = knob([], "MDX-Net .onnx files (names in the models folder's uvr5/, "
-                             "or paths), applied in order", label="MDX models")
-    preset: str = knob("", "Pick models by name from the models folder, in upstream's "
-                       "recommended order", choices=("", "dereverb-deecho"))
+    method: str = knob("spectral", "spectral: built-in gate (CPU, no weights); models (or "
+                       "its old name mdx): your UVR5 models, in order",
+                       choices=("spectral", "models", "mdx"))
+    models: list[str] = knob([], "Model files in order (names under the models folder's "
+                             "uvr5/, or paths): MDX-Net .onnx, VR .pth, MDXC/RoFormer .ckpt",
+                             label="Models")
+    preset: str = knob("", "A named chain from the models folder: seed-recipe (MDX-Net, then "
+                       "DeEcho-Aggressive), dereverb-deecho (upstream's advice), "
+                       "roformer-vocals", choices=PRESET_CHOICES)
     strength: float = knob(0.9, "How much of the noise to remove (spectral)", min=0.0, max=1.0)
     noise_std: float = knob(1.5, "Gate threshold above the noise floor, in its spreads "
                             "(spectral)", min=0.0, max=6.0, label="Gate threshold (noise spreads)")
@@ -45,40 +49,33 @@ class DenoiseRequest:
     mdx_output: str = knob("auto", "Whether a model predicts the voice (target) or what to "
                            "remove (residual)", choices=("auto", "target", "residual"),
                            label="MDX output")
+    vr_aggressiveness: int = knob(10, "How hard VR HP models cut (upstream's 0-20 slider)",
+                                  min=0, max=20, label="VR aggressiveness")
+    vr_window: int = knob(512, "Spectrogram frames a VR model sees at once (UVR: 320, 512, "
+                          "1024)", min=160, max=2048, label="VR window")
+    vr_tta: bool = knob(False, "VR: run every window twice, shifted, and average (slower)",
+                        label="VR test-time augmentation")
+    vr_voice: str = knob("auto", "Which VR output is the voice: auto (by the model's kind), "
+                         "its mask, or the rest", choices=("auto", "mask", "rest"),
+                         label="VR voice stem")
+    vr_params: str = knob("", "VR model parameters: a JSON path or 4band_v2, 4band_v3, "
+                          "1band_sr44100_hl512 (empty: beside the model, by name, or the "
+                          "network's default)", label="VR model parameters")
+    device: str = knob("auto", "Where models run (auto: the GPU when there is one)",
+                       choices=("auto", "cpu", "cuda"))
+    segment_s: float = knob(30.0, "Seconds of audio a model holds at a time: bounds memory "
+                            "on long recordings", min=5.0, max=600.0, unit="s",
+                            label="Segment length")
 
 
-def uvr_dir() -> Path:
-    from engine.appconfig import models_dir
-
-    return models_dir() / "uvr5"
+def uses_models(req: DenoiseRequest) -> bool:
+    return req.method != "spectral"
 
 
 def resolve_models(req: DenoiseRequest) -> list[Path]:
-    folder = uvr_dir()
-    found = sorted(folder.rglob("*.onnx")) if folder.is_dir() else []
-    paths: list[Path] = []
-    for name in req.models:
-        p = Path(name).expanduser()
-        for cand in (p, folder / name):
-            if cand.is_file():
-                paths.append(cand)
-                break
-        else:
-            raise StepError(f"Model not found: {name}",
-                            f"Put MDX-Net .onnx files under {folder} or give a full path.")
-    if req.preset:
-        for keys in PRESETS[req.preset]:
-            match = [f for f in found if any(k in str(f.relative_to(folder)).lower()
-                                             for k in keys)]
-            if match:
-                paths.append(match[0])
-        if not paths:
-            raise StepError(f"No model for preset {req.preset} in {folder}",
-                            "Copy onnx_dereverb_By_FoxJoy (and a de-echo ONNX model) there.")
-    if not paths:
-        raise StepError("method mdx needs at least one ONNX model",
-                        f"Name models, or use preset dereverb-deecho with models in {folder}.")
-    return paths
+    from engine.audio.separation.chain import resolve_models as resolve
+
+    return resolve(req.models, req.preset)
 
 
 def find_inputs(req: DenoiseRequest, layout: Layout) -> list[Path]:
@@ -94,25 +91,22 @@ def find_inputs(req: DenoiseRequest, layout: Layout) -> list[Path]:
 
 def _pipeline(req: DenoiseRequest, models: list) -> Callable:
     """(path, info) → (voice blocks, their sample rate, the matching input blocks)."""
-    from engine.audio.mdx import MDX_SR, to_stereo_44k
+    from engine.audio.separation.chain import chain_stream, mix_at
     from engine.audio.spectral_gate import GateParams, gate_blocks, learn_noise
 
     def build(path: Path, info):
+        def raw():
+            return iter_blocks(path, info)
         if req.method == "spectral":
             params = GateParams(strength=req.strength, n_std=req.noise_std)
-            profile = learn_noise(lambda: iter_blocks(path, info), info.sample_rate, params)
-            return (gate_blocks(iter_blocks(path, info), info.sample_rate, profile, params),
-                    info.sample_rate, lambda: iter_blocks(path, info))
-        stream = to_stereo_44k(iter_blocks(path, info), info.sample_rate)
-        for m in models:
-            stream = m.stream(stream)
-        if info.channels == 1:  # give a mono recording back as mono
+            profile = learn_noise(raw, info.sample_rate, params)
+            return (gate_blocks(raw(), info.sample_rate, profile, params),
+                    info.sample_rate, raw)
+        stream, rate = chain_stream(models, raw(), info.sample_rate, req.segment_s)
+        mono = info.channels == 1
+        if mono:  # give a mono recording back as mono
             stream = (b.mean(axis=1, keepdims=True) for b in stream)
-            mix = lambda: (b.mean(axis=1, keepdims=True)  # noqa: E731
-                           for b in to_stereo_44k(iter_blocks(path, info), info.sample_rate))
-        else:
-            mix = lambda: to_stereo_44k(iter_blocks(path, info), info.sample_rate)  # noqa: E731
-        return stream, MDX_SR, mix
+        return stream, rate, mix_at(raw, info.sample_rate, rate, mono)
 
     return build
 
@@ -139,7 +133,7 @@ def _write_other(mix_blocks: Iterator[np.ndarray], voice: Path, other: Path) -> 
 def _settings_key(request: DenoiseRequest, models: list) -> dict:
     """What decides a clean copy's content: a file made with the same key is kept."""
     key = {k: v for k, v in asdict(request).items() if k not in ("project_root", "source")}
-    key["models"] = [[m.name, m.size] for m in models]
+    key["models"] = [[m.name, size] for m, size in models]
     return key
 
 
@@ -161,8 +155,8 @@ def _space_needed(request: DenoiseRequest, inputs: list[Path]) -> int | None:
             info = probe(path)
         except (DecodeError, OSError):
             continue
-        rate = MDX_SR if request.method == "mdx" else info.sample_rate
-        channels = 1 if info.channels == 1 else (2 if request.method == "mdx"
+        rate = MDX_SR if uses_models(request) else info.sample_rate
+        channels = 1 if info.channels == 1 else (2 if uses_models(request)
                                                  else info.channels)
         total += int((info.duration_s or 0) * rate * channels * 2)
     return total * (2 if request.keep_other else 1) + (1 << 20)
@@ -180,22 +174,24 @@ def layout_of(request: DenoiseRequest) -> Layout:
 
 
 def _run_denoise(request: DenoiseRequest, stop: StopToken | None) -> Iterator[Event]:
-    from engine.audio.mdx import MdxModel
     from engine.audio.wavout import open_wav
 
     layout = layout_of(request)
     inputs = find_inputs(request, layout)
-    models = []
-    if request.method == "mdx":
-        models = [MdxModel(p, n_fft=request.mdx_n_fft, hop=request.mdx_hop,
-                           output=request.mdx_output) for p in resolve_models(request)]
-        yield Log("Models, in order: " + ", ".join(
-            f"{m.name} ({'removes' if m.spec.residual else 'keeps'} its target)" for m in models))
+    models, sized = [], []
+    if uses_models(request):
+        from engine.audio.separation.chain import load_chain
+        from engine.audio.separation.families import describe
+
+        paths = resolve_models(request)
+        models = load_chain(paths, request)
+        sized = [(m, p.stat().st_size) for m, p in zip(models, paths)]
+        yield Log("Models, in order: " + "; ".join(describe(m) for m in models))
     build = _pipeline(request, models)
     out_dir = layout.clean_dir
     out_dir.mkdir(parents=True, exist_ok=True)
     manifest = _load_manifest(out_dir)
-    key = _settings_key(request, models)
+    key = _settings_key(request, sized)
     done_files, failed, kept = [], [], []
     t0 = time.monotonic()
     for k, path in enumerate(inputs):
@@ -207,7 +203,8 @@ def _run_denoise(request: DenoiseRequest, stop: StopToken | None) -> Iterator[Ev
         tmp = dest.with_name(f".{dest.name}.part")
         st = path.stat()
         stamp = {"input": layout.rel(path), "size": st.st_size, "mtime_ns": st.st_mtime_ns,
-                 "settings": key, "keep_other": request.keep_other}
+                 "settings": key, "keep_other": request.keep_other,
+                 "chain": [m.name for m in models]}
         if manifest.get(dest.name) == stamp and dest.is_file():
             kept.append(dest.name)  # made before with the same input and settings
             continue
@@ -216,7 +213,7 @@ def _run_denoise(request: DenoiseRequest, stop: StopToken | None) -> Iterator[Ev
             stream, sr, mix = build(path, info)
             total = (info.duration_s or 0) * sr
             written, last = 0, time.monotonic()
-            channels = 1 if info.channels == 1 else (2 if request.method == "mdx"
+            channels = 1 if info.channels == 1 else (2 if uses_models(request)
                                                      else info.channels)
             with open_wav(tmp, sr, channels, "PCM_16") as out:
                 for block in stream:
