@@ -15,6 +15,7 @@ from pathlib import Path
 import torch
 
 from engine.events import StepError
+from engine.train.distributed import SINGLE, Dist, share
 
 HZ = 25  # semantic tokens per second
 MIN_PS, MAX_PS = 3.0, 25.0  # phonemes per second accepted
@@ -105,17 +106,21 @@ def effective_batch_size(requested: int, n_items: int, dpo: bool) -> int:
     return max(1, size // 2) if dpo else size
 
 
-def epoch_batches(items: list[Item], batch_size: int, seed: int, epoch: int) -> list[list[int]]:
+def epoch_batches(items: list[Item], batch_size: int, seed: int, epoch: int,
+                  dist: Dist = SINGLE) -> list[list[int]]:
     """Bucketed batches: shuffle, sort by length inside windows of 32 batches (similar
     lengths share a batch, little padding), then shuffle the batch order. Depends only on
-    (seed, epoch), so a resumed run sees the same batches."""
+    (seed, epoch), so a resumed run sees the same batches. Under several ranks a window
+    holds 32 batches per rank and each rank takes its share of it (``distributed.share``);
+    every rank shuffles alike, so the k-th batches of all ranks have similar lengths."""
     rng = random.Random(seed * 1000003 + epoch)
     order = list(range(len(items)))
     rng.shuffle(order)
-    window = batch_size * 32
+    window = batch_size * 32 * dist.world
     batches: list[list[int]] = []
     for start in range(0, len(order), window):
         chunk = sorted(order[start:start + window], key=lambda i: len(items[i].codes))
+        chunk = share(chunk, dist)
         batches += [chunk[i:i + batch_size] for i in range(0, len(chunk), batch_size)]
     rng.shuffle(batches)
     return batches

@@ -48,6 +48,7 @@ class TrainState:
     optimizer: dict[str, Any]
     config: dict[str, Any]  # upstream-format config dict (model section = architecture)
     shape: dict[str, Any]  # settings that fix the data order: batch size, dpo, accumulate, seed
+    world: int = 1  # training processes that wrote it (a mid-epoch resume point is rescaled)
 
 
 def save_state(folder: Path, st: TrainState, keep: Path | None = None) -> Path:
@@ -59,7 +60,7 @@ def save_state(folder: Path, st: TrainState, keep: Path | None = None) -> Path:
             "batch": st.batch, "global_batch": st.global_batch, "opt_steps": st.opt_steps,
             "model": {k: v.detach().cpu() for k, v in st.model.items()},
             "optimizer": st.optimizer, "config": st.config, "shape": st.shape,
-            "rng": torch.get_rng_state()}
+            "rng": torch.get_rng_state(), "world": st.world}
     buf = io.BytesIO()
     torch.save(data, buf)
     path = folder / f"epoch={st.epoch}-step={st.global_batch}.pt"
@@ -119,4 +120,5 @@ def load_state(path: Path) -> TrainState:
     if "rng" in data:
         torch.set_rng_state(data["rng"])
     return TrainState(data["epoch"], data["batch"], data["global_batch"], data["opt_steps"],
-                      data["model"], data["optimizer"], data["config"], data["shape"])
+                      data["model"], data["optimizer"], data["config"], data["shape"],
+                      int(data.get("world", 1)))

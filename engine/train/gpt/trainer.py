@@ -27,6 +27,7 @@ from engine.models.gpt.config import GptConfig, upstream_config
 from engine.models.gpt.model import Text2Semantic
 from engine.models.gpt.weights import export_gpt, load_gpt
 from engine.settings import validate
+from engine.train import distributed as dd
 from engine.train.gpt import losses
 from engine.train.gpu import GpuMeter
 from engine.train.gpt.data import Batch, collate, effective_batch_size, epoch_batches, read_items
@@ -72,20 +73,37 @@ def _shape(req: GptTrainRequest, batch_size: int) -> dict:
             "seed": req.seed}
 
 
-def _batch_loss(model: Text2Semantic, batch: Batch, dpo: bool, gen: torch.Generator
-                ) -> tuple[torch.Tensor, dict[str, float]]:
+class _TrainForward(torch.nn.Module):
+    """``forward_train`` as ``forward`` (DDP hooks only ``forward``), the DPO pair in one
+    call: DDP expects one forward per backward."""
+
+    def __init__(self, model: Text2Semantic) -> None:
+        super().__init__()
+        self.model = model
+
+    def forward(self, batch: Batch, rejected: tuple | None = None):  # noqa: ANN201
+        m = self.model
+        chosen = m.forward_train(batch.phones, batch.phone_lens, batch.codes, batch.code_lens,
+                                 batch.bert)
+        if rejected is None:
+            return chosen, None
+        return chosen, m.forward_train(batch.phones, batch.phone_lens, rejected[0], rejected[1],
+                                       batch.bert)
+
+
+def _batch_loss(model: Text2Semantic, batch: Batch, dpo: bool, gen: torch.Generator,
+                net: torch.nn.Module | None = None) -> tuple[torch.Tensor, dict[str, float]]:
+    """The batch's loss and metrics; ``net`` is the (DDP-wrapped) _TrainForward, if any."""
     eos = model.cfg.EOS
-    logits, targets, valid = model.forward_train(batch.phones, batch.phone_lens, batch.codes,
-                                                 batch.code_lens, batch.bert)
+    rej = losses.make_rejected(batch.codes, batch.code_lens, eos, gen) if dpo else None
+    (logits, targets, valid), second = (net or _TrainForward(model))(batch, rej)
     ce = losses.ce_sum(logits, targets, valid)
     tokens = float(valid.sum())
     metrics = {"loss": float(ce.detach()), "loss_per_token": float(ce.detach()) / tokens,
                "top3_acc": losses.top3_accuracy(logits, targets, valid, eos)}
     if not dpo:
         return ce, metrics
-    rej, rej_lens = losses.make_rejected(batch.codes, batch.code_lens, eos, gen)
-    r_logits, r_targets, r_valid = model.forward_train(batch.phones, batch.phone_lens, rej,
-                                                       rej_lens, batch.bert)
+    r_logits, r_targets, r_valid = second
     d = losses.dpo_loss(losses.sequence_logp(logits, targets, valid),
                         losses.sequence_logp(r_logits, r_targets, r_valid))
     metrics["dpo_loss"] = float(d.detach())
@@ -97,6 +115,7 @@ def run_gpt_training(req: GptTrainRequest, stop: StopToken | None = None) -> Ite
     validate(req)
     layout = Layout(Path(req.project_root), req.slug)
     device = _device(req)
+    dist = dd.current()  # one process, or this rank of a torchrun world (engine.train.distributed)
     model, full_cfg = _initial_model(req)
     # v2Pro/v2ProPlus keep v2's GPT and phoneme table (s1v3.ckpt) but, as upstream, their own
     # logs_s1_<version>/ folder, the one the plan and Start fresh look at.
@@ -109,11 +128,13 @@ def run_gpt_training(req: GptTrainRequest, stop: StopToken | None = None) -> Ite
     shape = _shape(req, bs)
     optimizer = ScaledAdamLite(model.parameters(), lr=req.learning_rate)
     folder = state_dir(layout.exp_dir, version)
-    for line in remove_leftovers(folder):
-        yield Log(line)
     epoch, first_batch, gbatch, opt_steps = 0, 0, 0, 0
     saved, st = None, None
-    states = saved_states(folder) if folder.is_dir() else []
+    # rank 0 tidies the folder and picks the state (setting unreadable ones aside); the
+    # other ranks then read the one it picked
+    states = saved_states(folder) if folder.is_dir() and dist.main else []
+    for line in remove_leftovers(folder) if dist.main else []:
+        yield Log(line)
     for i, path in enumerate(states):
         try:
             st = load_state(path)
@@ -127,6 +148,10 @@ def run_gpt_training(req: GptTrainRequest, stop: StopToken | None = None) -> Ite
             yield Log(f"resuming from the previous state {layout.rel(path)} because the newer "
                       "one could not be read", "warning")
         break
+    picked = dd.broadcast(str(saved) if saved else None, dist)
+    if picked and not dist.main:
+        saved = Path(picked)
+        st = load_state(saved)
     if states and saved is None:
         raise StepError(f"None of the saved GPT training states in {layout.rel(folder)} can be "
                         "read (each was set aside as *.unreadable).",
@@ -144,6 +169,8 @@ def run_gpt_training(req: GptTrainRequest, stop: StopToken | None = None) -> Ite
         optimizer.load_state_dict(st.optimizer)
         full_cfg = st.config
         epoch, first_batch, gbatch, opt_steps = st.epoch, st.batch, st.global_batch, st.opt_steps
+        first_batch = dd.rescale(first_batch, st.world, dist,
+                                 len(epoch_batches(items, bs, req.seed, epoch, dist)))
         yield Log(f"Resuming GPT training from {saved.name} (epoch {epoch + 1}, batch "
                   f"{first_batch + 1}).")
     full_cfg = {**full_cfg, "train": {**full_cfg.get("train", {}), "exp_name": req.slug,
@@ -156,8 +183,12 @@ def run_gpt_training(req: GptTrainRequest, stop: StopToken | None = None) -> Ite
         torch.set_float32_matmul_precision("high")  # TF32 matmuls, as upstream's s1_train
     model.to(device).train()
     optimizer.load_state_dict(optimizer.state_dict())  # moves moments next to the parameters
+    # DDP averages the gradients over the ranks; states and exports use the bare model, so
+    # the files are the single-process ones whatever the world size
+    net = dd.wrap(_TrainForward(model), dist, device)
+    unsynced = False  # gradients gathered under no_sync, not yet averaged
     autocast, scaler = _autocast(req, device)
-    per_epoch = math.ceil(len(items) / bs)
+    per_epoch = len(epoch_batches(items, bs, req.seed, 0, dist))
     total = req.epochs * per_epoch
     exports: list[str] = []
     pending, done_here, t_start, bad_run = 0, 0, time.perf_counter(), 0
@@ -172,9 +203,12 @@ def run_gpt_training(req: GptTrainRequest, stop: StopToken | None = None) -> Ite
 
     def opt_step() -> bool:
         """Apply the gathered gradients; False when they were not finite (then dropped)."""
-        nonlocal pending, opt_steps
+        nonlocal pending, opt_steps, unsynced
         if pending == 0:
             return True
+        if unsynced:
+            dd.average_grads(model.parameters(), dist)
+            unsynced = False
         if scaler is None and not _finite_grads(model):
             optimizer.zero_grad(set_to_none=True)
             pending = 0
@@ -190,14 +224,18 @@ def run_gpt_training(req: GptTrainRequest, stop: StopToken | None = None) -> Ite
 
     def snapshot(ep: int, b: int) -> Path:
         nonlocal saved
-        saved = save_state(folder, TrainState(ep, b, gbatch, opt_steps, model.state_dict(),
-                                              optimizer.state_dict(), full_cfg, shape), keep=saved)
-        return saved
+        if dist.main:  # every rank holds the same weights; one writes them
+            saved = save_state(folder, TrainState(ep, b, gbatch, opt_steps, model.state_dict(),
+                                                  optimizer.state_dict(), full_cfg, shape,
+                                                  world=dist.world), keep=saved)
+        return saved or folder
 
     for ep in range(epoch, req.epochs):
-        batches = epoch_batches(items, bs, req.seed, ep)
+        batches = epoch_batches(items, bs, req.seed, ep, dist)
         for bi in range(first_batch if ep == epoch else 0, len(batches)):
-            if (stop is not None and stop.requested) or (req.max_batches and done_here >= req.max_batches):
+            # all ranks stop at the same batch (a SIGTERM may reach only one of them)
+            if dd.any_rank(stop is not None and stop.requested, dist, device) or \
+                    (req.max_batches and done_here >= req.max_batches):
                 opt_step()
                 path = snapshot(ep, bi)
                 yield Log(f"GPT training paused at epoch {ep + 1}, batch {bi + 1}; state saved "
@@ -206,16 +244,23 @@ def run_gpt_training(req: GptTrainRequest, stop: StopToken | None = None) -> Ite
                              {"stopped": True, "epoch": ep, "batch": bi, "exports": exports})
                 return
             t0 = time.perf_counter()
-            torch.manual_seed(req.seed * 1_000_003 + gbatch)
-            gen = torch.Generator().manual_seed(req.seed * 7_919 + gbatch)
+            # per rank: each draws its own dropout and DPO spans (rank 0 = a single process)
+            torch.manual_seed(req.seed * 1_000_003 + gbatch + 7_777_777 * dist.rank)
+            gen = torch.Generator().manual_seed(req.seed * 7_919 + gbatch + 7_777_777 * dist.rank)
             batch = collate([items[i] for i in batches[bi]], layout.exp_dir / "3-bert",
                             model.cfg.EOS).to(device)
-            with autocast():
-                loss, metrics = _batch_loss(model, batch, req.dpo, gen)
-            finite = math.isfinite(metrics["loss"])
-            if finite:
-                (scaler.scale(loss) if scaler is not None else loss).backward()
-                pending += 1
+            # the batch that fills the accumulation (or ends the epoch) averages in backward;
+            # the ones before it only gather (no_sync), opt_step averages what they left
+            syncs = pending + 1 >= req.accumulate or bi + 1 == len(batches)
+            quiet = net.no_sync() if dist.on and not syncs else contextlib.nullcontext()
+            with quiet:
+                with autocast():
+                    loss, metrics = _batch_loss(model, batch, req.dpo, gen, net)
+                finite = not dd.any_rank(not math.isfinite(metrics["loss"]), dist, device)
+                if finite:
+                    (scaler.scale(loss) if scaler is not None else loss).backward()
+                    pending += 1
+                    unsynced = not syncs  # a synced backward averaged all of it
             del loss
             gbatch, done_here = gbatch + 1, done_here + 1
             if finite and pending >= req.accumulate:
@@ -244,7 +289,7 @@ def run_gpt_training(req: GptTrainRequest, stop: StopToken | None = None) -> Ite
         if not opt_step():
             yield Log(f"GPT epoch {ep + 1}: the last gradients were not finite; skipped", "warning")
         # Export before saving the state: a kill in between then redoes the export on resume.
-        if (ep + 1) % req.save_every == 0 or ep + 1 == req.epochs:
+        if dist.main and ((ep + 1) % req.save_every == 0 or ep + 1 == req.epochs):
             path = export_gpt(model, layout.gpt_weights_dir, req.slug, ep + 1, full_cfg)
             exports.append(layout.rel(path))
             yield Artifact(layout.rel(path), kind="gpt_weights")

@@ -15,6 +15,7 @@ import torch
 from engine.events import StepError
 from engine.models.sovits.audio import spectrogram
 from engine.models.sovits.config import HOP, SAMPLE_RATE, SV_DIM
+from engine.train.distributed import SINGLE, Dist, share
 
 # Spectrogram-frame bucket boundaries (upstream's): clips outside [32, 1900) frames are dropped.
 BUCKETS = [32, 300, 400, 500, 600, 700, 800, 900, 1000, 1100, 1200, 1300, 1400, 1500, 1600,
@@ -152,9 +153,12 @@ class ClipDataset:
 
 
 def epoch_batches(clips: list[Clip], batch_size: int, epoch: int, seed: int,
-                  min_items: int = 100) -> list[list[int]]:
+                  min_items: int = 100, dist: Dist = SINGLE) -> list[list[int]]:
     """Bucketed batches for one epoch, deterministic in (seed, epoch) so a resumed run sees
-    the same order. Sets under ``min_items`` clips are repeated max(2, min_items // n) times."""
+    the same order. Sets under ``min_items`` clips are repeated max(2, min_items // n) times.
+    Under several ranks each gets its share of every bucket (``distributed.share``); the
+    shuffles run identically on all ranks, so the k-th batch of every rank comes from the
+    same bucket."""
     n = len(clips)
     reps = max(2, min_items // n) if (min_items and n < min_items) else 1
     rng = random.Random(seed * 100_003 + epoch)
@@ -166,6 +170,7 @@ def epoch_batches(clips: list[Clip], batch_size: int, epoch: int, seed: int,
     for b in sorted(buckets):
         idx = buckets[b]
         rng.shuffle(idx)
+        idx = share(idx, dist)
         batches += [idx[k: k + batch_size] for k in range(0, len(idx), batch_size)]
     rng.shuffle(batches)
     return batches

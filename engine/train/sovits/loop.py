@@ -26,6 +26,7 @@ from engine.models.sovits.config import HOP, SovitsConfig
 from engine.models.sovits.discriminator import MultiPeriodDiscriminator, periods_for
 from engine.models.sovits.synthesizer import Synthesizer
 from engine.settings import non_defaults, validate
+from engine.train import distributed as dd
 from engine.train.gpu import GpuMeter
 from engine.train.sovits import checkpoints as ck
 from engine.train.sovits.data import ClipDataset, collate, epoch_batches, scan_experiment
@@ -81,19 +82,26 @@ def run_sovits_training(req: SovitsTrainRequest, stop: StopToken | None = None) 
     layout = Layout(Path(req.project_root), req.slug)
     device = _device(req)
     use_amp = req.fp16 and device.type == "cuda"
-    torch.manual_seed(req.seed)
+    dist = dd.current()  # one process, or this rank of a torchrun world (engine.train.distributed)
+    torch.manual_seed(req.seed + dist.rank)  # each rank slices its clips differently
 
     clips, skipped = scan_experiment(layout.exp_dir, req.version)
     for line in skipped:
         yield Log(f"skipped {line}", "warning")
     dataset = ClipDataset(clips)
-    steps_per_epoch = len(epoch_batches(clips, req.batch_size, 1, req.seed, req.min_items_per_epoch))
+    steps_per_epoch = len(epoch_batches(clips, req.batch_size, 1, req.seed, req.min_items_per_epoch,
+                                        dist))
     total = steps_per_epoch * req.epochs
 
     folder = ck.ckpt_dir(layout.exp_dir, req.version)
     book = ck.Checkpoints(folder)
-    yield from book.start()
-    pair = yield from book.resume(layout.rel)
+    pair = None
+    if dist.main:  # rank 0 tidies the folder and picks the pair; the others read that pair
+        yield from book.start()
+        pair = yield from book.resume(layout.rel)
+    chosen = dd.broadcast(pair.entry if pair else None, dist)
+    if chosen is not None and not dist.main:
+        pair = ck.load_entry(folder, chosen)
     pre_g = read_sovits_file(req.pretrained_g, req.version) if (req.pretrained_g and not pair) else None
     base_cfg = pre_g.config if pre_g else None
     if pair:  # a resumed run keeps the model shape it was started with
@@ -107,7 +115,7 @@ def run_sovits_training(req: SovitsTrainRequest, stop: StopToken | None = None) 
     scaler = torch.amp.GradScaler("cuda", enabled=use_amp)
     state = ck.TrainState()
     meta = {"version": req.version, "model_config": cfg.to_dict(), "disc_width": req.disc_width,
-            "settings": non_defaults(req)}
+            "settings": non_defaults(req), "world_size": dist.world}
 
     if pair:
         g_name = pair.entry.g
@@ -126,6 +134,10 @@ def run_sovits_training(req: SovitsTrainRequest, stop: StopToken | None = None) 
         if isinstance(g.get("gsv"), dict) and g["gsv"].get("scaler"):
             scaler.load_state_dict(g["gsv"]["scaler"])
         state = ck.state_from(g, steps_per_epoch)
+        saved_world = int(g["gsv"].get("world_size", 1)) if isinstance(g.get("gsv"), dict) else 1
+        state.batch_in_epoch = dd.rescale(state.batch_in_epoch, saved_world, dist, steps_per_epoch)
+        # steps so far were counted at the saved world size; count the rest at this one
+        total = state.step + steps_per_epoch * (req.epochs - state.epoch + 1) - state.batch_in_epoch
         yield Log(f"resumed from {layout.rel(folder / g_name)}: epoch {state.epoch}, step {state.step}")
         del g, d, pair  # the loaded tensors now live in the models
     else:
@@ -137,6 +149,12 @@ def run_sovits_training(req: SovitsTrainRequest, stop: StopToken | None = None) 
         if req.pretrained_d:
             yield from _load_pretrained_d(net_d, Path(req.pretrained_d))
     net_g.to(device)
+    # DDP averages gradients over the ranks; saving and exporting use the bare modules, so
+    # the files are the single-process ones (no 'module.' prefix) whatever the world size.
+    if dist.on and cfg.freeze_quantizer:  # run under no_grad: DDP must not wait for their grads
+        for p in (*net_g.ssl_proj.parameters(), *net_g.quantizer.parameters()):
+            p.requires_grad_(False)
+    ddp_g, ddp_d = dd.wrap(net_g, dist, device), dd.wrap(net_d, dist, device)
 
     def last_good() -> str:
         e = book.kept[0] if book.kept else None
@@ -150,6 +168,8 @@ def run_sovits_training(req: SovitsTrainRequest, stop: StopToken | None = None) 
                             "weights are no longer numbers, so they were not saved.",
                             f"{good[0].upper()}{good[1:]}. Lower the learning rate"
                             f"{' or turn fp16 off' if use_amp else ''}, then train again.")
+        if not dist.main:
+            return
         # Export before the pair: a failure in between redoes the export on resume.
         if epoch_done and req.export_every_save:
             w = export_sovits(net_g, layout.sovits_weights_dir, req.slug, state.epoch - 1, state.step,
@@ -179,11 +199,13 @@ def run_sovits_training(req: SovitsTrainRequest, stop: StopToken | None = None) 
         _set_lr(optim_d, bases[1], req.lr_decay, epoch)
         net_g.train()
         net_d.train()
-        batches = epoch_batches(clips, req.batch_size, epoch, req.seed, req.min_items_per_epoch)
+        batches = epoch_batches(clips, req.batch_size, epoch, req.seed, req.min_items_per_epoch,
+                                dist)
         for bi in range(state.batch_in_epoch, len(batches)):
             t0 = time.perf_counter()
             b = {k: v.to(device) for k, v in collate([dataset[i] for i in batches[bi]], mel_frames).items()}
-            losses, bad = _train_step(net_g, net_d, optim_g, optim_d, scaler, b, use_amp, mel_frames)
+            losses, bad = _train_step(ddp_g, ddp_d, optim_g, optim_d, scaler, b, use_amp, mel_frames,
+                                      dist)
             state.step += 1
             state.batch_in_epoch = bi + 1
             dt = time.perf_counter() - t0
@@ -210,7 +232,8 @@ def run_sovits_training(req: SovitsTrainRequest, stop: StopToken | None = None) 
             if state.step % req.log_every == 0 and losses:
                 yield Log(f"epoch {epoch} step {state.step}: " +
                           " ".join(f"{k} {v:.4g}" for k, v in losses.items()))
-            if stop is not None and stop.requested and state.step < total:
+            # every rank stops at the same step (a SIGTERM may reach only one of them)
+            if dd.any_rank(stop is not None and stop.requested, dist, device) and state.step < total:
                 yield from save(epoch_done=False)
                 yield Log(f"stopped after step {state.step}; training resumes from here")
                 yield Result(f"SoVITS training stopped at step {state.step} of {total}",
@@ -255,10 +278,12 @@ def _finite_grads(net: torch.nn.Module) -> bool:
 
 
 def _train_step(net_g, net_d, optim_g, optim_d, scaler, b, use_amp: bool,
-                seg: int) -> tuple[dict[str, float], str]:
+                seg: int, dist: dd.Dist = dd.SINGLE) -> tuple[dict[str, float], str]:
     """One D update then one G update. Returns the losses and "" or, when a loss (or, without
     the fp16 scaler, which skips inf gradients itself, a gradient) is not finite, the name of
-    what was not: that update is skipped."""
+    what was not: that update is skipped. Under DDP the nets are wrapped (gradients are
+    averaged, so gradient checks agree by themselves) and a non-finite loss on any rank
+    skips the update on all of them."""
     dev = b["spec"].device.type
     with torch.autocast(dev, dtype=torch.float16, enabled=use_amp):
         out = net_g(b["ssl"], b["spec"], b["spec_lengths"], b["text"], b["text_lengths"],
@@ -272,7 +297,7 @@ def _train_step(net_g, net_d, optim_g, optim_d, scaler, b, use_amp: bool,
     with torch.autocast(dev, dtype=torch.float16, enabled=use_amp):
         real, fake, _, _ = net_d(y, y_hat.detach())
         loss_disc = discriminator_loss(real, fake)
-    if not math.isfinite(float(loss_disc.detach())):
+    if dd.any_rank(not math.isfinite(float(loss_disc.detach())), dist, loss_disc.device):
         return {}, "loss_disc"  # no update at all this step
     optim_d.zero_grad(set_to_none=True)
     scaler.scale(loss_disc).backward()
@@ -293,6 +318,8 @@ def _train_step(net_g, net_d, optim_g, optim_d, scaler, b, use_amp: bool,
     values = {k: float(v.detach()) for k, v in named.items()}
     optim_g.zero_grad(set_to_none=True)
     bad = next((k for k, v in values.items() if not math.isfinite(v)), "")
+    if dd.any_rank(bool(bad), dist, total.device):
+        bad = bad or "a loss on another training process"
     if not bad:
         scaler.scale(total).backward()
         if not use_amp and not _finite_grads(net_g):
