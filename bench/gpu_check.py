@@ -1,7 +1,8 @@
 """The GPU check (under 8 minutes on one GPU): on a generated data set, the batch-size probe
 for SoVITS and GPT, a few hundred training steps of each at full size with fp16 (s/step,
 peak memory), then SoVITS decoding's real-time factor (from the exported weights) and GPT's
-decoding tokens/s. Writes ``bench/results/gpu.md`` with the card's name.
+greedy decoding tokens/s, eager beside the CUDA-graph step (engine/models/gpt/graph.py), for
+one row and for a batch of pieces. Writes ``bench/results/gpu.md`` with the card's name.
 
 The box it runs on is offline, so nothing is downloaded: the data set is synthetic (tones
 with an envelope as audio, random HuBERT features, random codes and phonemes), models start
@@ -166,7 +167,6 @@ def run_check(root: Path, reduced: bool, steps: tuple[int, int]) -> dict:
 @torch.inference_mode()
 def synth_rates(layout, device: torch.device, reduced: bool) -> dict:  # noqa: ANN001
     """SoVITS decode real-time factor with the exported weights; GPT greedy tokens/s."""
-    from engine.models.gpt import DecodeOptions, GptConfig, Sampling, Text2Semantic, decode
     from engine.models.sovits import load_sovits, reference_spec, synthesize
     from engine.synth.weights import sovits_files
 
@@ -183,6 +183,23 @@ def synth_rates(layout, device: torch.device, reduced: bool) -> dict:  # noqa: A
         if device.type == "cuda":
             torch.cuda.synchronize()
         out["sovits_rtf"] = round((time.perf_counter() - t0) / (len(audio) / 32000), 4)
+    out.update(gpt_decode_rates(device, reduced))
+    return out
+
+
+GPT_BATCH = 4  # pieces decoded together (engine.synth.batching)
+
+
+@torch.inference_mode()
+def gpt_decode_rates(device: torch.device, reduced: bool) -> dict:
+    """GPT greedy tokens/s: the exact (eager) loop beside the CUDA-graph step, one row and a
+    batch of GPT_BATCH rows (summed over rows), and whether the graph's tokens equal the
+    eager ones. On the reduced CPU run the "graph" figures are the fixed-shape step without
+    graphs (capture needs CUDA): they prove the code path runs, not its speed."""
+    from engine.models.gpt import DecodeOptions, GptConfig, Sampling, Text2Semantic, decode
+    from engine.models.gpt.batch import decode_batch
+    from engine.models.gpt.graph import _RUNNERS
+
     cfg = GptConfig.from_upstream({**GptConfig().to_upstream(), **(TINY_GPT if reduced else {})})
     torch.manual_seed(0)
     gpt = Text2Semantic(cfg).to(device).eval()
@@ -190,12 +207,33 @@ def synth_rates(layout, device: torch.device, reduced: bool) -> dict:  # noqa: A
     phones = torch.randint(0, 700, (1, 30), device=device)
     bert = torch.zeros(1, 1024, 30, device=device)
     prompt = torch.randint(0, 1024, (1, 150), device=device)
-    opts = DecodeOptions(sampling=Sampling(top_k=1), max_new_tokens=n, min_steps_before_eos=n)
-    decode(gpt, phones, bert, prompt, DecodeOptions(sampling=Sampling(top_k=1), max_new_tokens=5,
-                                                    min_steps_before_eos=5))
-    t0 = time.perf_counter()
-    res = decode(gpt, phones, bert, prompt, opts)
-    out["gpt_tokens_per_s"] = round(len(res.tokens) / (time.perf_counter() - t0), 1)
+    graph = "graph" if device.type == "cuda" else "static"
+    sync = torch.cuda.synchronize if device.type == "cuda" else (lambda: None)
+    out: dict = {"gpt_graph_mode": graph}
+    tokens = {}
+    for mode, key in (("off", "gpt_tokens_per_s"), (graph, "gpt_graph_tokens_per_s")):
+        opts = DecodeOptions(sampling=Sampling(top_k=1), max_new_tokens=n,
+                             min_steps_before_eos=n, static=mode)
+        warm = DecodeOptions(sampling=Sampling(top_k=1), max_new_tokens=8,
+                             min_steps_before_eos=8, static=mode)
+        decode(gpt, phones, bert, prompt, warm)
+        sync()
+        t0 = time.perf_counter()
+        tokens[mode] = decode(gpt, phones, bert, prompt, opts).tokens
+        sync()
+        out[key] = round(len(tokens[mode]) / (time.perf_counter() - t0), 1)
+        rows = [phones[0]] * GPT_BATCH, [bert[0]] * GPT_BATCH
+        decode_batch(gpt, *rows, prompt[0], warm)
+        sync()
+        t0 = time.perf_counter()
+        got = decode_batch(gpt, *rows, prompt[0], opts)
+        sync()
+        out[key.replace("_tokens", f"_batch{GPT_BATCH}_tokens")] = round(
+            sum(len(r.tokens) for r in got.rows) / (time.perf_counter() - t0), 1)
+    same = (tokens["off"].cpu() == tokens[graph].cpu()).tolist()
+    out["gpt_graph_same_tokens"] = all(same)
+    out["gpt_graph_first_difference"] = next((i for i, ok in enumerate(same) if not ok), None)
+    out["gpt_graph_captures"] = sum(r.captures for r in _RUNNERS.get(gpt, {}).values())
     return out
 
 
@@ -211,7 +249,13 @@ def write_report(fig: dict, path: Path) -> None:
             ("GPT training", f"{fig['gpt_steps']} steps at batch {fig['gpt_batch']}: "
                              f"{fig['gpt_s_per_step']} s/step, peak {fig['gpt_peak_gb']} GB"),
             ("SoVITS decode RTF", str(fig.get("sovits_rtf", "—"))),
-            ("GPT greedy decoding", f"{fig['gpt_tokens_per_s']} tokens/s")]
+            ("GPT greedy decoding, one row", f"{fig['gpt_tokens_per_s']} tokens/s eager, "
+             f"{fig['gpt_graph_tokens_per_s']} tokens/s {fig['gpt_graph_mode']} "
+             f"(tokens equal: {fig['gpt_graph_same_tokens']})"),
+            (f"GPT greedy decoding, {GPT_BATCH} rows",
+             f"{fig[f'gpt_batch{GPT_BATCH}_tokens_per_s']} tokens/s eager, "
+             f"{fig[f'gpt_graph_batch{GPT_BATCH}_tokens_per_s']} tokens/s "
+             f"{fig['gpt_graph_mode']} (summed over rows)")]
     lines = ["# GPU check (bench/gpu_check.py)", "",
              f"Run {time.strftime('%Y-%m-%d %H:%M')}; generated data set (synthetic clips), "
              "random weights, offline.", "", "| figure | value |", "|---|---|"]

@@ -15,6 +15,9 @@ Public interface (import from here; torch is imported on first use of these name
   max_new_tokens=1500, early_stop=-1, min_steps_before_eos=11, seed=None,
   precision="model")``; ``precision="bf16"`` or ``"int8"`` (CPU) decodes faster with
   lower-precision matmuls whose tokens may drift from upstream's (``precision.py``).
+  ``static="auto"`` decodes with fixed-shape steps replayed as CUDA graphs on a CUDA device
+  (``static_step.py``, ``graph.py``; same greedy tokens), the exact loop elsewhere; "off",
+  "static" (fixed shapes without graphs, any device) and "graph" force one.
 * ``Text2Semantic(GptConfig)``, ``GptConfig``, ``upstream_config``, ``weights_name``.
 """
 from __future__ import annotations

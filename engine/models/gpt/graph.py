@@ -17,6 +17,7 @@ runs the same static step eagerly.
 """
 from __future__ import annotations
 
+import threading
 import warnings
 import weakref
 from typing import TYPE_CHECKING
@@ -30,6 +31,9 @@ if TYPE_CHECKING:  # pragma: no cover
     from engine.models.gpt.precision import Matmuls
 
 WARMUP_RUNS = 2
+# One capture at a time in the process (gsv serve runs a worker thread per voice); capture
+# errors are thread-local so another voice's kernels on the same card do not break it.
+_CAPTURE_LOCK = threading.Lock()
 KEEP_RUNNERS = 2  # per model: each holds a KV cache (100 MB at full size, fp16, one row)
 
 
@@ -55,23 +59,24 @@ class Runner:
         return self.step.logits
 
     def _capture(self, window: int) -> torch.cuda.CUDAGraph | None:
-        try:
-            side = torch.cuda.Stream()
-            side.wait_stream(torch.cuda.current_stream())
-            with torch.cuda.stream(side):
-                for _ in range(WARMUP_RUNS):
+        with _CAPTURE_LOCK:
+            try:
+                side = torch.cuda.Stream()
+                side.wait_stream(torch.cuda.current_stream())
+                with torch.cuda.stream(side):
+                    for _ in range(WARMUP_RUNS):
+                        self.step(window)
+                torch.cuda.current_stream().wait_stream(side)
+                if self.pool is None:
+                    self.pool = torch.cuda.graph_pool_handle()
+                g = torch.cuda.CUDAGraph()
+                with torch.cuda.graph(g, pool=self.pool, capture_error_mode="thread_local"):
                     self.step(window)
-            torch.cuda.current_stream().wait_stream(side)
-            if self.pool is None:
-                self.pool = torch.cuda.graph_pool_handle()
-            g = torch.cuda.CUDAGraph()
-            with torch.cuda.graph(g, pool=self.pool):
-                self.step(window)
-        except RuntimeError as e:  # decode on without graphs rather than fail the synthesis
-            warnings.warn(f"CUDA graph capture failed ({e}); decoding without graphs",
-                          RuntimeWarning, stacklevel=2)
-            self.use_graphs = False
-            return None
+            except RuntimeError as e:  # decode on without graphs rather than fail the speech
+                warnings.warn(f"CUDA graph capture failed ({e}); decoding without graphs",
+                              RuntimeWarning, stacklevel=2)
+                self.use_graphs = False
+                return None
         self.graphs[window] = g
         self.captures += 1
         return g

@@ -141,3 +141,24 @@ def test_static_equals_exact_on_300_tokens_of_the_full_size_model():
     static = decode(model, phones, bert, prompt, replace(opts, static="static"))
     assert len(exact.tokens) == 300 and exact.stop == static.stop == "cap"
     assert torch.equal(static.tokens, exact.tokens)
+
+
+def test_graph_runners_are_kept_per_model_and_rebuilt_when_stale(small_model):
+    """CUDA graphs bake in addresses: the runner (cache + graphs) is reused across decodes of
+    one model and rebuilt when a longer cache is needed or a parameter was replaced. (The
+    capture itself needs CUDA: bench/gpu_check.py runs it when a GPU is lent.)"""
+    from engine.models.gpt.graph import runner_for
+
+    model = copy.deepcopy(small_model)
+    f32 = torch.float32
+    first = runner_for(model, 1, 300, f32, None, "model", graphs=True)
+    assert first.step.capacity == 2 * WINDOW and first.captures == 0
+    assert runner_for(model, 1, 280, f32, None, "model", graphs=True) is first
+    assert runner_for(model, 1, 300, f32, None, "model", graphs=False) is not first
+    longer = runner_for(model, 1, 600, f32, None, "model", graphs=True)
+    assert longer is not first and longer.step.capacity == 3 * WINDOW
+    model.ar_predict_layer.weight = torch.nn.Parameter(model.ar_predict_layer.weight.clone())
+    assert runner_for(model, 1, 600, f32, None, "model", graphs=True) is not longer
+    two = runner_for(model, 2, 600, f32, None, "model", graphs=True)
+    assert two.step.cache.k[0].shape[0] == 2
+    assert all(not t.any() for t in two.step.cache.k + two.step.cache.v)  # never NaN garbage

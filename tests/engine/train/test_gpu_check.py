@@ -21,6 +21,12 @@ def test_gpu_check_reduced_mode_runs_end_to_end(tmp_path):
     assert fig["sovits_s_per_step"] > 0 and fig["gpt_s_per_step"] > 0
     assert fig["sovits_failed"] == fig["gpt_failed"] == ""
     assert 0 < fig["sovits_rtf"] and fig["gpt_tokens_per_s"] > 0
+    # decode part: eager beside the fixed-shape step (CUDA graphs on a GPU; on CPU the same
+    # step without capture), one row and a batch of pieces, with equal greedy tokens
+    assert fig["gpt_graph_mode"] == "static" and fig["gpt_graph_tokens_per_s"] > 0
+    assert fig["gpt_batch4_tokens_per_s"] > 0 and fig["gpt_graph_batch4_tokens_per_s"] > 0
+    assert fig["gpt_graph_same_tokens"] is True and fig["gpt_graph_captures"] == 0
+    assert "| GPT greedy decoding, 4 rows |" in text
     assert "| SoVITS training | 4 steps at batch" in text
     # the probe's answer is remembered in the generated project, for this "card"
     rec = json.loads((tmp_path / "w" / "project" / "logs" / "gpucheck" / "batch_probe.json").read_text())
