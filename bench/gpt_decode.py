@@ -5,8 +5,8 @@ Weights are random (seeded); EOS is kept out of the candidates so every run make
 the requested number of tokens. Usage:
     .venv/bin/python bench/gpt_decode.py [--threads 1] [--tokens 300] [--device cpu]
         [--no-cache-tokens 40] [--out bench/results/gpt.md]
-    .venv/bin/python bench/gpt_decode.py --precisions catgrown,model,bf16,int8 [--rounds 2]
-        (opt-in lower-precision matmuls, engine/models/gpt/precision.py, compared ABBA-style)
+    .venv/bin/python bench/gpt_decode.py --precisions catgrown,model,model-torch,bf16,int8
+        [--rounds 2] [--threads 2]   (decoding paths compared ABBA-style; names in PATHS)
 """
 from __future__ import annotations
 
@@ -98,21 +98,53 @@ def weights_floor(model: Text2Semantic, reps: int = 20) -> float:
 
 
 UPSTREAM = "catgrown"  # --precisions name of upstream's way of caching (fp32, torch.cat)
+# --precisions names: a DecodeOptions precision ("model", "bf16", "int8": what decode runs by
+# default), UPSTREAM, or "<precision>-torch": the same precision with the fused whole-step
+# kernel (engine/models/gpt/cpu_step.py) switched off, i.e. every layer through torch's ops.
+PATHS = ("catgrown", "model", "model-torch", "bf16", "bf16-torch", "int8")
+
+
+def built_paths(model: Text2Semantic, paths: list[str]) -> dict:
+    """Matmuls per path name, built once (the ``-torch`` variants without the fused step)."""
+    from engine.models.gpt import cpu_step, precision
+    unknown = sorted(set(paths) - set(PATHS))
+    if unknown:
+        raise SystemExit(f"unknown --precisions {unknown}; choose from {', '.join(PATHS)}")
+    real = cpu_step.kernel
+    out = {}
+    for p in paths:
+        if p == UPSTREAM:
+            continue
+        prec = p.removesuffix("-torch")
+        cpu_step.kernel = (lambda: None) if p.endswith("-torch") else real
+        try:
+            out[p] = precision.build(model, prec)
+        finally:
+            cpu_step.kernel = real
+    return out
+
+
+def run_path(model: Text2Semantic, built: dict, p: str, phones, bert, prompt, n: int):
+    from engine.models.gpt import precision
+    if p == UPSTREAM:
+        return growing_cache_decode(model, phones, bert, prompt, n, 1.35)
+    prec = p.removesuffix("-torch")
+    precision._BUILT[model] = {prec: built[p]}  # the path's own products (fingerprint holds)
+    return decode(model, phones, bert, prompt,
+                  DecodeOptions(sampling=Sampling(top_k=1, repetition_penalty=1.35),
+                                max_new_tokens=n, min_steps_before_eos=n,
+                                precision=prec)).tokens
 
 
 def compare_precisions(model: Text2Semantic, phones, bert, prompt, n: int, paths: list[str],
                        rounds: int) -> list[str]:
-    """Greedy decoding of ``n`` tokens per matmul precision (and ``catgrown``: the loop with
-    upstream's cat-grown cache, as the baseline), in A B C C B A order per round
-    (a shared machine's load drifts; the mirrored order spreads it over every path). Reports
-    the best wall and CPU-time rate per path and how many tokens equal the exact path's."""
-    opts = {p: DecodeOptions(sampling=Sampling(top_k=1, repetition_penalty=1.35),
-                             max_new_tokens=n, min_steps_before_eos=n, precision=p)
-            for p in paths if p != UPSTREAM}
-    for p in opts:  # build packed weights and warm the kernels outside the timings
-        decode(model, phones[:, :8], bert[:, :, :8], prompt[:, :8],
-               DecodeOptions(sampling=opts[p].sampling, max_new_tokens=5,
-                             min_steps_before_eos=5, precision=p))
+    """Greedy decoding of ``n`` tokens per path (``catgrown``: the loop with upstream's
+    cat-grown cache, as the baseline), in A B C C B A order per round (a shared machine's
+    load drifts; the mirrored order spreads it over every path). Reports the best wall and
+    CPU-time rate per path and how many tokens equal the exact path's."""
+    built = built_paths(model, paths)
+    for p in paths:  # warm the kernels outside the timings
+        run_path(model, built, p, phones[:, :8], bert[:, :, :8], prompt[:, :8], 5)
     walls: dict[str, list[float]] = {p: [] for p in paths}
     cpus: dict[str, list[float]] = {p: [] for p in paths}
     tokens: dict[str, torch.Tensor] = {}
@@ -120,14 +152,12 @@ def compare_precisions(model: Text2Semantic, phones, bert, prompt, n: int, paths
     for _ in range(rounds):
         for p in paths + paths[::-1]:
             w0, c0 = time.perf_counter(), time.process_time()
-            if p == UPSTREAM:
-                tokens[p] = growing_cache_decode(model, phones, bert, prompt, n, 1.35)
-            else:
-                tokens[p] = decode(model, phones, bert, prompt, opts[p]).tokens
+            tokens[p] = run_path(model, built, p, phones, bert, prompt, n)
             walls[p].append(time.perf_counter() - w0)
             cpus[p].append(time.process_time() - c0)
             loads.append(os.getloadavg()[0])
-    ref = tokens.get("model")
+    ref_name = "model-torch" if "model-torch" in tokens else "model"
+    ref = tokens.get(ref_name)
     lines = [f"precision paths, {torch.get_num_threads()} thread(s), {n} tokens, {rounds} "
              f"mirrored round(s), load avg {min(loads):.1f}-{max(loads):.1f}:"]
     base_path = UPSTREAM if UPSTREAM in cpus else "model"
@@ -135,7 +165,7 @@ def compare_precisions(model: Text2Semantic, phones, bert, prompt, n: int, paths
     for p in paths:
         eq = [] if ref is None else (tokens[p] == ref).tolist()
         first = next((i for i, ok in enumerate(eq) if not ok), n)
-        same = "" if ref is None else (f"; tokens equal to the exact path: {sum(eq)}/{n}, "
+        same = "" if ref is None else (f"; tokens equal to {ref_name}'s: {sum(eq)}/{n}, "
                                        f"first difference at {first}")
         speed = "" if base is None else f" ({base / min(cpus[p]):.2f}x {base_path} by CPU time)"
         lines.append(f"  {p}: best {n / min(walls[p]):.1f} tok/s wall, "
@@ -152,7 +182,7 @@ def main() -> None:
     ap.add_argument("--dtype", default="float32", choices=["float32", "float16", "bfloat16"])
     ap.add_argument("--out", default="")
     ap.add_argument("--precisions", default="",
-                    help="comma list of paths to compare (catgrown,model,bf16,int8); "
+                    help="comma list of paths to compare (" + ",".join(PATHS) + "); "
                          "runs only that comparison")
     ap.add_argument("--rounds", type=int, default=2)
     a = ap.parse_args()

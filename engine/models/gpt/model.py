@@ -267,6 +267,10 @@ class Text2Semantic(nn.Module):
         """One new position [B,1,D] attending to everything cached; returns hidden [B,D]."""
         h = x1
         start = cache.length
+        if mm is not None and mm.step is not None and x1.shape[0] == 1 and allow is None:
+            h = mm.step(x1, cache, start)  # all layers in one call (cpu_step.py)
+            cache.length = start + 1
+            return h
         for i, layer in enumerate(self.h.layers):
             h = layer.forward_cached(h, cache.k[i], cache.v[i], start, allow,
                                      None if mm is None else mm.layers[i])

@@ -15,6 +15,11 @@ Decoding one token reads every weight once, so on a CPU it is bound by memory tr
   on torch's quantised tensors, which torch 2.13 marks deprecated (to be removed in a later
   release; torchao replaces them): if they go, this mode goes or moves to torchao.
 
+On x86 CPUs, a decoding step of one sequence runs as one C++ call over every layer
+(``cpu_step.py``: all threads in one parallel region, rows of each matrix split across them)
+for "model" (fp32, the model's own weights) and "bf16"; the prompt, batches and int8 keep
+the per-layer torch path. ``GSV_GPT_FUSED_STEP=0`` switches it off.
+
 Both lower precisions change the numbers, so greedy tokens drift from the exact path after
 some steps (measured in ``bench/results/gpt.md``). Only the matrices inside the 24 layers are
 converted; the embeddings, the BERT projection and the output head stay as they are.
@@ -31,7 +36,7 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
-from engine.models.gpt import bf16_gemv
+from engine.models.gpt import bf16_gemv, cpu_step
 
 PRECISIONS = ("model", "bf16", "int8")
 
@@ -47,6 +52,9 @@ class Matmuls:
     head: Linear
     fingerprint: tuple
     cache_dtype: torch.dtype  # products come out in this dtype; the KV cache is kept in it
+    # (x1 [1,1,D], cache, start) -> hidden [1,D]: a whole one-row decoding step in one call
+    # (cpu_step.py), or None: the step runs layer by layer through the products above.
+    step: Callable | None = None
 
 
 _BUILT: weakref.WeakKeyDictionary[torch.nn.Module, dict[str, Matmuls]] = weakref.WeakKeyDictionary()
@@ -65,7 +73,7 @@ def _onednn_bf16_ok(device: torch.device) -> bool:
             and hasattr(torch.ops.mkldnn, "_linear_pointwise"))
 
 
-def _bf16_linear(w: torch.Tensor, b: torch.Tensor | None) -> Linear:
+def _bf16_linear(w: torch.Tensor, b: torch.Tensor | None, one_row: bool = True) -> Linear:
     wb = w.detach().to(torch.bfloat16)
     bb = None if b is None else b.detach().to(torch.bfloat16)
     if _onednn_bf16_ok(w.device):
@@ -75,7 +83,7 @@ def _bf16_linear(w: torch.Tensor, b: torch.Tensor | None) -> Linear:
         def run(x: torch.Tensor) -> torch.Tensor:
             return op(x.to(torch.bfloat16), packed, bb, "none", [], "")
         n, k = wb.shape
-        gemv = bf16_gemv.kernel() if bf16_gemv.fits(n, k) else None
+        gemv = bf16_gemv.kernel() if one_row and bf16_gemv.fits(n, k) else None
         if gemv is None:
             return run
         # Our GEMV for one row (decoding steps), oneDNN for more (prefill, batches). Keeping
@@ -114,6 +122,38 @@ def _model_linear(w: torch.Tensor, b: torch.Tensor | None) -> Linear:
     return functools.partial(F.linear, weight=w, bias=b)
 
 
+def _fused_step(model: torch.nn.Module, precision: str) -> Callable | None:
+    """The whole-step kernel over this model's weights (fp32 as they are, or bf16 copies),
+    or None where it does not apply (not a CPU, not fp32, a shape it does not take, no build)."""
+    first = next(model.parameters())
+    cfg = model.cfg
+    if (precision not in ("model", "bf16") or first.device.type != "cpu"
+            or first.dtype != torch.float32
+            or not cpu_step.fits(cfg.hidden_dim, cfg.ffn_dim, cfg.head)):
+        return None
+    k = cpu_step.kernel()
+    if k is None:
+        return None
+    conv = (lambda w: w.detach().contiguous()) if precision == "model" else \
+        (lambda w: w.detach().to(torch.bfloat16).contiguous())
+    params: list[torch.Tensor] = []
+    for layer in model.h.layers:
+        a = layer.self_attn
+        mats = [a.in_proj_weight, a.out_proj.weight, layer.linear1.weight, layer.linear2.weight]
+        biases = [a.in_proj_bias, a.out_proj.bias, layer.linear1.bias, layer.linear2.bias]
+        for w, b in zip(mats, biases):
+            params += [conv(w), b.detach().contiguous()]
+        params += [t.detach().contiguous() for t in (layer.norm1.weight, layer.norm1.bias,
+                                                      layer.norm2.weight, layer.norm2.bias)]
+    heads, eps = cfg.head, float(model.h.layers[0].norm1.eps)
+
+    def step(x1: torch.Tensor, cache, start: int) -> torch.Tensor:
+        if start >= cache.k[0].shape[2]:
+            raise ValueError(f"KV cache full ({cache.k[0].shape[2]} positions)")
+        return k.step(x1, params, cache.k, cache.v, start, heads, eps, 0)
+    return step
+
+
 def build(model: torch.nn.Module, precision: str) -> Matmuls:
     if precision not in PRECISIONS:
         raise ValueError(f"precision must be one of {PRECISIONS}, not {precision!r}")
@@ -124,7 +164,10 @@ def build(model: torch.nn.Module, precision: str) -> Matmuls:
                          f"{first.dtype}: load it in fp32 or decode with precision='model'")
     if precision == "int8" and device.type != "cpu":
         raise ValueError("int8 decoding runs on the CPU only; use bf16 on a GPU")
-    make = {"model": _model_linear, "bf16": _bf16_linear, "int8": _int8_linear}[precision]
+    fused = _fused_step(model, precision)
+    make = {"model": _model_linear, "int8": _int8_linear,
+            # with the fused step, one-row products never reach the bf16 GEMV
+            "bf16": functools.partial(_bf16_linear, one_row=fused is None)}[precision]
     layers = []
     for layer in model.h.layers:
         a = layer.self_attn
@@ -135,15 +178,24 @@ def build(model: torch.nn.Module, precision: str) -> Matmuls:
     dtype = {"model": first.dtype, "bf16": torch.bfloat16, "int8": torch.float32}[precision]
     # The head stays in the model's precision: bf16 logits tie often, and top-k keeps ties,
     # so "greedy" decoding would pick between tied tokens at random. It is 1.3 % of the weights.
-    head = _model_linear(model.ar_predict_layer.weight, None)
-    return Matmuls(layers, head, _fingerprint(model), dtype)
+    head = model.ar_predict_layer if precision == "model" else \
+        _model_linear(model.ar_predict_layer.weight, None)  # "model": the module, hooks and all
+    return Matmuls(layers, head, _fingerprint(model), dtype, fused)
+
+
+def _fused_step_possible(model: torch.nn.Module) -> bool:
+    first = next(model.parameters())
+    return (first.device.type == "cpu" and first.dtype == torch.float32
+            and cpu_step.fits(model.cfg.hidden_dim, model.cfg.ffn_dim, model.cfg.head)
+            and cpu_step.kernel() is not None)
 
 
 @torch.inference_mode()
 def matmuls(model: torch.nn.Module, precision: str = "model") -> Matmuls | None:
-    """The model's matmuls at ``precision`` (None for ``"model"``: the model's own path),
-    built once and kept on the model until one of its parameters changes."""
-    if precision == "model":
+    """The model's matmuls at ``precision``, built once and kept on the model until one of
+    its parameters changes. None for ``"model"`` where the fused step does not apply: the
+    model's own path (with it, "model" is the same fp32 products plus the fused step)."""
+    if precision == "model" and not _fused_step_possible(model):
         return None
     store = _BUILT.setdefault(model, {})
     got = store.get(precision)
