@@ -34,7 +34,8 @@ WARMUP_RUNS = 2
 # One capture at a time in the process (gsv serve runs a worker thread per voice); capture
 # errors are thread-local so another voice's kernels on the same card do not break it.
 _CAPTURE_LOCK = threading.Lock()
-KEEP_RUNNERS = 2  # per model: each holds a KV cache (100 MB at full size, fp16, one row)
+KEEP_RUNNERS = 3  # per model (batch of 8, the last smaller batch, one row for re-rolls);
+# each holds a KV cache: full size, fp32, 1792 slots: 176 MB per row
 
 
 class Runner:

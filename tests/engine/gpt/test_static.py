@@ -162,3 +162,12 @@ def test_graph_runners_are_kept_per_model_and_rebuilt_when_stale(small_model):
     two = runner_for(model, 2, 600, f32, None, "model", graphs=True)
     assert two.step.cache.k[0].shape[0] == 2
     assert all(not t.any() for t in two.step.cache.k + two.step.cache.v)  # never NaN garbage
+
+
+def test_static_reference_free_decoding_stops_at_the_cap_like_the_exact_loop(small_model, inputs):
+    opts = DecodeOptions(sampling=Sampling(top_k=1, repetition_penalty=1.35), max_new_tokens=25,
+                         min_steps_before_eos=25)
+    args = (small_model, inputs["gpt_x"], inputs["gpt_bert"], None)
+    got, want = decode(*args, replace(opts, static="static")), decode(*args, opts)
+    assert (got.stop, got.steps, len(got.tokens)) == ("cap", 24, 25)
+    assert torch.equal(got.tokens, want.tokens)
