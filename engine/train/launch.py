@@ -26,7 +26,7 @@ from engine.events import Event, Failed, Log, Result, StepError, StopToken, even
 WORKER = "engine.train.distributed"
 WORKER_ENV = "GSV_TRAIN_WORKER"  # tests only: a module that wraps the worker (a gate)
 STOP_GRACE_S = 60.0  # rank 0 saving a full-size checkpoint after a stop request
-_ROOT_CAUSE = re.compile(r"Root Cause.*?rank\s*:\s*(\d+).*?exitcode\s*:\s*(-?\d+)", re.S)
+_FAILURE = re.compile(r"rank\s*:\s*(\d+).*?exitcode\s*:\s*(-?\d+)", re.S)
 
 
 @dataclass(frozen=True)
@@ -97,11 +97,31 @@ def _arm_death_signal() -> None:  # runs in the child before exec: torchrun dies
         pass
 
 
+def _lock_fds(lock: Path) -> tuple[int, ...]:
+    """This process's descriptors of the step lock (held by an inline run or a job child).
+    torchrun inherits them, so the lock stays held while ranks may still write, even when
+    this process is killed first (torchrun then stops the ranks, which save)."""
+    try:
+        want = os.stat(lock)
+        names = os.listdir("/proc/self/fd")
+    except OSError:
+        return ()
+    fds = []
+    for name in names:
+        try:
+            st = os.fstat(int(name))
+        except OSError:
+            continue
+        if (st.st_dev, st.st_ino) == (want.st_dev, want.st_ino):
+            fds.append(int(name))
+    return tuple(fds)
+
+
 class Launch:
     """A running torchrun for one stage; ``events()`` yields rank 0's events until it ends."""
 
     def __init__(self, name: str, stage: str, request: Any, place: Placement,  # noqa: ANN401
-                 folder: Path, rel: str) -> None:
+                 folder: Path, rel: str, lock: Path | None = None) -> None:
         self.name, self.stage, self.place, self.folder, self.rel = name, stage, place, folder, rel
         folder.mkdir(parents=True, exist_ok=True)
         self.events_path, self.log_path = folder / "events.jsonl", folder / "torchrun.log"
@@ -120,7 +140,8 @@ class Launch:
         self._log = open(self.log_path, "ab")
         self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=self._log,
                                      stderr=subprocess.STDOUT, env=env, start_new_session=True,
-                                     preexec_fn=_arm_death_signal, close_fds=True)
+                                     preexec_fn=_arm_death_signal, close_fds=True,
+                                     pass_fds=_lock_fds(lock) if lock else ())
         self._offset, self._buf = 0, b""
         self.result: Result | None = None
         self.failed: Failed | None = None
@@ -184,10 +205,10 @@ class Launch:
             return RuntimeError(self.crash)  # the Train step turns it into its OOM sentence
         tail = self.log_path.read_text(encoding="utf-8", errors="replace")[-20000:]
         n, code = self.place.procs, self.proc.returncode
-        m = _ROOT_CAUSE.search(tail)
         where = f"See {self.rel}/torchrun.log for the processes' output."
+        m = _first_cause(tail)
         if m:
-            rank, exit_code = int(m[1]), int(m[2])
+            rank, exit_code = m
             how = (f"was killed by {_signame(-exit_code)}" if exit_code < 0
                    else f"ended with exit code {exit_code}")
             who = f"training process {rank + 1} of {n} (rank {rank}) {how}"
@@ -198,11 +219,21 @@ class Launch:
         else:
             who = f"torchrun ended with exit code {code} before rank 0 reported a result"
         oom = " A SIGKILL nobody sent is often the system's out-of-memory killer " \
-              "(`dmesg | grep -i oom`)." if m and int(m[2]) == -9 else ""
+              "(`dmesg | grep -i oom`)." if m and m[1] == -9 else ""
         return StepError(f"{self.name} training stopped: {who}; the other processes were "
                          "stopped with it.",
                          "Run Train again: it resumes from the last checkpoint (steps after it "
                          f"were not kept).{oom} {where}")
+
+
+def _first_cause(log: str) -> tuple[int, int] | None:
+    """(rank, exit code) of the process that failed first, from torchrun's summary. When one
+    rank dies the others fail a moment later (their collective loses its peer) and torchrun
+    may list them in either order, so a death by signal counts first, then a rank other
+    than 0 (rank 0 only reports what it saw)."""
+    block = log[log.rfind("ChildFailedError"):] if "ChildFailedError" in log else ""
+    found = [(int(r), int(c)) for r, c in _FAILURE.findall(block)]
+    return min(found, key=lambda rc: (rc[1] >= 0, rc[0] == 0)) if found else None
 
 
 def _signame(sig: int) -> str:

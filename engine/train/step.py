@@ -154,10 +154,12 @@ def _gpt_request(req: TrainRequest, project: Any, device: Any) -> Iterator[Event
 
 
 def _launch(name: str, sub: Any, place: Any, layout: Any) -> Any:
+    from engine.steplock import lock_path
     from engine.train.launch import Launch
 
     folder = layout.runs_dir / "train" / "ddp" / name.lower()
-    return Launch(name, name.lower(), sub, place, folder, layout.rel(folder))
+    return Launch(name, name.lower(), sub, place, folder, layout.rel(folder),
+                  lock=lock_path(layout.root, "train"))
 
 
 def _launched(name: str, sub: Any, place: Any, layout: Any, stop: StopToken) -> Iterator[Event]:

@@ -85,3 +85,39 @@ def test_side_by_side_splits_the_gpus_into_disjoint_halves():
     assert halves(Placement(1, ("5",))) is None  # one GPU: SoVITS then GPT, never both at once
     assert halves(Placement(1)) is None
     assert halves(Placement(2)) == (Placement(1), Placement(1))
+
+
+_SUMMARY = """torch.distributed.elastic.multiprocessing.errors.ChildFailedError:
+============================================================
+engine.train.distributed FAILED
+------------------------------------------------------------
+Failures:
+[1]:
+  time      : 2026-12-07_06:09:02
+  host      : localhost
+  rank      : {a} (local_rank: {a})
+  exitcode  : {ca} (pid: 20583)
+  error_file: <N/A>
+  traceback : To enable traceback see: https://pytorch.org/docs/stable/elastic/errors.html
+------------------------------------------------------------
+Root Cause (first observed failure):
+[0]:
+  time      : 2026-12-07_06:09:02
+  host      : localhost
+  rank      : {b} (local_rank: {b})
+  exitcode  : {cb} (pid: 20584)
+  error_file: <N/A>
+  traceback : Signal 9 (SIGKILL) received by PID 20584
+============================================================
+"""
+
+
+def test_the_rank_that_died_is_named_whichever_order_torchrun_lists_the_failures_in():
+    from engine.train.launch import _first_cause
+
+    # torchrun's summary as it prints it (torch 2.13); rank 0 fails a moment after rank 1
+    # dies (its collective loses the peer) and may be listed as the root cause
+    assert _first_cause(_SUMMARY.format(a=0, ca=1, b=1, cb=-9)) == (1, -9)
+    assert _first_cause(_SUMMARY.format(a=1, ca=-9, b=0, cb=1)) == (1, -9)
+    assert _first_cause(_SUMMARY.format(a=0, ca=1, b=2, cb=1)) == (2, 1)
+    assert _first_cause("no summary") is None

@@ -5,6 +5,7 @@ a save; kill -9 of one rank ends the whole job with a sentence, in bounded time,
 process behind. Ranks are held at a known step by tests/engine/train/distributed/gated_worker.py."""
 from __future__ import annotations
 
+import json
 import os
 import signal
 import threading
@@ -20,6 +21,7 @@ from engine.models.gpt.weights import load_gpt
 from engine.models.sovits.checkpoint import read_sovits_file
 from engine.project import load_project
 from engine.requests import build_request
+from engine.steplock import lock_path
 from engine.train.gpt.state import load_state, saved_states
 from engine.train.sovits.checkpoints import read_manifest
 from engine.train.step import run_train
@@ -103,6 +105,11 @@ def _wait_for(path: Path, alive, what: str, limit: float = 240.0) -> None:  # no
         threading.Event().wait(0.02)
 
 
+def _job_events(job) -> list[dict]:  # noqa: ANN001
+    text = (job.run_dir / "events.jsonl").read_text(encoding="utf-8")
+    return [json.loads(line)["event"] for line in text.splitlines()]
+
+
 def _our_processes(marker: str) -> list[int]:
     """Live processes whose environment carries this test's gate (ranks, torchrun, job)."""
     found = []
@@ -157,6 +164,12 @@ def test_kill_9_of_one_rank_fails_the_whole_job_with_a_sentence_and_no_hang(tmp_
     while _sovits_pairs(root) != [1]:  # rank 0 saves epoch 1, then waits for rank 1 in step 2
         assert alive() and time.monotonic() < deadline, jobs.tail_log(job.run_dir)
         threading.Event().wait(0.02)
+    # torchrun holds the step lock too: no new run can start while a rank may still write
+    lock = lock_path(root, "train").stat()
+    started = next(e for e in _job_events(job) if "under torchrun (pid" in e.get("line", ""))
+    torchrun = int(started["line"].split("under torchrun (pid ")[1].split(")")[0])
+    held = [os.stat(f"/proc/{torchrun}/fd/{fd}") for fd in os.listdir(f"/proc/{torchrun}/fd")]
+    assert (lock.st_dev, lock.st_ino) in {(h.st_dev, h.st_ino) for h in held}
     os.kill(int((gate / "at-2").read_text()), signal.SIGKILL)
     killed = time.monotonic()
     while jobs.load_job(job.run_dir).active:  # rank 0 waits in a collective: it must not hang
