@@ -124,7 +124,7 @@ def test_modes_and_windows():
     assert [window_for(s, 600) for s in (0, 255, 256, 511, 599)] == [256, 256, 512, 512, 600]
 
 
-@pytest.mark.slow  # ~20 s: two 300-token decodes of the 77.6 M-weight model on one thread
+@pytest.mark.slow  # two 300-token decodes of the 77.6 M-weight model, one thread: 20-47 s (load 1-7)
 def test_static_equals_exact_on_300_tokens_of_the_full_size_model():
     """The issue's check: 30 phonemes, a 150-token prompt, 300 greedy tokens (EOS kept out,
     as bench/gpt_decode.py does), full-size random weights; the static path crosses two
