@@ -24,6 +24,10 @@ class FormatRequest:
                             "v2ProPlus (empty: the models folder's sv/)",
                         label="Speaker model (v2Pro)")
     device: str = knob("auto", "Where the feature models run", choices=("auto", "cpu", "cuda"))
+    workers: str = knob("", "Split the clips over worker processes: GPU numbers on a GPU "
+                            "(0,1; 0,0 = two on GPU 0; all), a number of processes on the "
+                            "CPU (2); empty: one process",
+                        label="Workers (GPUs / processes)")
     half: bool = knob(True, "Half precision on a GPU, as upstream (ignored on CPU)",
                       label="Half precision (GPU)")
     allow_download: bool = knob(True, "Download missing pretrained models from Hugging Face",

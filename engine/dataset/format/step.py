@@ -4,24 +4,23 @@ upstream's three preparation scripts write it, so its trainers (and ours) read i
 Per clip: text -> phones (engine.text), BERT features for Chinese lines, the 32 kHz wav and
 HuBERT features, then semantic codes from the SoVITS quantizer. Every output file is written
 atomically and every finished clip is journaled, so a re-run only does what is missing or
-changed, and a killed run resumes where it stopped.
+changed, and a killed run resumes where it stopped. With ``workers`` set the clips are
+split over worker processes (engine.dataset.format.fanout), one per GPU or CPU process.
 """
 from __future__ import annotations
 
-import io
 import time
 from pathlib import Path
 from typing import Iterator
 
-from engine.audio.decode import DecodeError
-from engine.dataset.format import expdir, sv
-from engine.dataset.format.audio import ClipTooLoud, prepare, write_wav32k
-from engine.dataset.format.models import (BERT_SPEC, HUBERT_SPEC, SOVITS_BASES, BertFeatures,
-                                          HubertFeatures, SemanticExtractor, SovitsSemantic,
-                                          pick_device, weights_spec)
-from engine.dataset.format.plan import Clip, audio_stamp, key, read_clips
+from engine.dataset.format import expdir, fanout, sv
+from engine.dataset.format.models import (BERT_SPEC, HUBERT_SPEC, SOVITS_BASES, pick_device,
+                                          weights_spec)
+from engine.dataset.format.plan import audio_stamp, key, read_clips
 from engine.dataset.format.request import FormatRequest
-from engine.diskfull import on_full
+from engine.dataset.format.work import (ClipWork, ModelFiles, load_models, process_clip,
+                                        space_needed)
+from engine.diskfull import DiskFull, on_full
 from engine.events import Artifact, Event, Log, Progress, Result, StepError, StopToken
 from engine.layout import Layout
 from engine.settings import validate
@@ -39,42 +38,6 @@ def _layout_and_version(root: Path) -> tuple[Layout, str]:
         from engine.slug import slugify
 
         return Layout(root, slugify(root.resolve().name) or "voice"), "v2"
-
-
-def _save_tensor(path: Path, tensor) -> None:
-    import torch
-
-    from engine.atomic import atomic_write_bytes
-
-    buf = io.BytesIO()
-    torch.save(tensor, buf)
-    atomic_write_bytes(path, buf.getvalue())
-
-
-class _Work:
-    """What each clip still needs, decided from the journal and the files on disk."""
-
-    def __init__(self, clip: Clip, rec: expdir.ClipRecord | None, exp: expdir.ExpDir,
-                 version: str, text_key: str, audio_key: str, sem_key: str) -> None:
-        self.clip, self.old, self.version = clip, rec, version
-        self.text_key, self.audio_key, self.sem_key = text_key, audio_key, sem_key
-        same_text = rec is not None and rec.text_key == text_key
-        same_audio = rec is not None and rec.audio_key == audio_key
-        bert_ok = clip.lang != "zh" or (same_text and rec.text_row is None) \
-            or exp.bert(clip.name).is_file()
-        self.text = not (same_text and bert_ok)
-        self.audio = not (same_audio and (bool(rec.audio_skip) or (
-            exp.hubert(clip.name).is_file() and exp.wav32k(clip.name).is_file())))
-        self.semantic = self.audio or rec.sem_key != sem_key or (
-            rec.semantic is None and not rec.audio_skip)
-
-    @property
-    def needs_bert(self) -> bool:
-        return self.text and self.clip.lang == "zh"
-
-    @property
-    def anything(self) -> bool:
-        return self.text or self.audio or self.semantic
 
 
 def run_format(request: FormatRequest, stop: StopToken | None = None) -> Iterator[Event]:
@@ -101,9 +64,7 @@ def run_format(request: FormatRequest, stop: StopToken | None = None) -> Iterato
         backend, why = g2pw.status()[:2]
         yield Log(f"Chinese polyphones: {backend} ({why})")  # the issue asks to say which ran
     exp = expdir.ExpDir(layout.exp_dir)
-    journal = exp.read_journal()
-
-    from engine.hub import ensure_model
+    journal = exp.read_journal()  # with what workers of an unfinished run journaled
 
     bert_id = Path(request.bert_dir).name if request.bert_dir else BERT_SPEC.name
     hubert_id = Path(request.hubert_dir).name if request.hubert_dir else HUBERT_SPEC.name
@@ -115,23 +76,78 @@ def run_format(request: FormatRequest, stop: StopToken | None = None) -> Iterato
     for c in clips:
         text_key = key(text_version, c.lang, c.text, bert_id if c.lang == "zh" else "")
         audio_key = key(audio_stamp(c.wav), hubert_id)
-        work.append(_Work(c, journal.get(c.name), exp, text_version, text_key, audio_key,
-                          key(audio_key, sovits_id)))
+        work.append(ClipWork(c, journal.get(c.name), exp, text_version, text_key, audio_key,
+                             key(audio_key, sovits_id)))
 
     # Everything the remaining work needs is located (or fetched) before any clip is touched.
     device = pick_device(request.device)
+    devices = fanout.parse_workers(request.workers, device)
     half = request.half and device == "cuda"
-    bert = hubert = semantic = None
+    shown = ", ".join(sorted(set(devices))) if devices else device
+    files = yield from _locate(request, work, version, shown, half)
+    sv_stale = (sv.stale(exp, [(w.clip.name, w.audio_key) for w in work], request.sv_path)
+                if sv.wants_sv(version) else [])
+    sv_model = None  # v2Pro/v2ProPlus add 1Ab's speaker part: 7-sv_cn/<clip>.pt
+    if sv_stale:
+        sv_model = yield from sv.locate_model(request.sv_path, request.allow_download, STEP)
+
+    # What a killed run left: workers' journals folded in, half-written temp files and
+    # part files removed (this run rewrites what it needs).
+    exp.fold_journals()
+    sv.fold_journals(exp.root)
+    exp.remove_leftovers()
+    exp.remove_parts()
+    stale = set(sv_stale)
+    shares = fanout.split([_weight(w, w.clip.name in stale) for w in work], len(devices))
+    if shares:
+        ordered, done_work, n_sv = yield from _fanned(
+            request, exp, work, shares, devices, files, half, version, sv_model, len(stale),
+            stop)
+        if ordered is None:
+            return
+        with on_full(exp.root):
+            n_text, n_sem = exp.merge_parts(len(shares))
+    else:
+        ordered, done_work, n_sv = yield from _in_process(
+            request, exp, work, files, device, half, version, sv_model, stop)
+        if ordered is None:
+            return
+        with on_full(exp.root):
+            n_text, n_sem = exp.write_outputs(ordered)
+    with on_full(exp.root):
+        exp.compact(ordered)
+        exp.remove_parts()
+    for name in (expdir.NAME2TEXT, expdir.NAME2SEMANTIC):
+        yield Artifact(layout.rel(exp.root / name), "1a")
+    skipped = [{"name": r.name, "reason": _why_skipped(r)} for r in ordered
+               if not (r.text_row and r.semantic)]
+    named = ", ".join(f"{c['name']} ({c['reason']})" for c in skipped[:3])
+    more = f" and {len(skipped) - 3} more" if len(skipped) > 3 else ""
+    yield Result(f"Formatted {n_sem} clips for training ({done_work} processed now"
+                 + (f"; {len(skipped)} skipped: {named}{more}" if skipped else "") + ").",
+                 {"clips": len(work), "text": n_text, "semantic": n_sem, "processed": done_work,
+                  "skipped": len(skipped), "skipped_clips": skipped,
+                  "exp_dir": layout.rel(exp.root), "version": version,
+                  "workers": len(shares) or 1}
+                 | ({"sv": n_sv} if n_sv is not None else {}))
+
+
+def _locate(request: FormatRequest, work: list[ClipWork], version: str, shown: str,
+            half: bool) -> Iterator[Event]:
+    """The model files the remaining work needs, fetched if allowed (returns ModelFiles)."""
+    from engine.hub import ensure_model
+
+    files = ModelFiles(version=version)
     if any(w.needs_bert for w in work):
         folder = yield from ensure_model(weights_spec(BERT_SPEC), request.bert_dir or None,
                                          allow_download=request.allow_download, step=STEP)
-        yield Log(f"BERT: {folder} ({device}{', fp16' if half else ''})")
-        bert = BertFeatures(folder, device, half)
+        yield Log(f"BERT: {folder} ({shown}{', fp16' if half else ''})")
+        files.bert = str(folder)
     if any(w.audio for w in work):
         folder = yield from ensure_model(weights_spec(HUBERT_SPEC), request.hubert_dir or None,
                                          allow_download=request.allow_download, step=STEP)
         yield Log(f"HuBERT: {folder}")
-        hubert = HubertFeatures(folder, device, half)
+        files.hubert = str(folder)
     if any(w.semantic for w in work):
         if request.sovits_path:
             sovits = Path(request.sovits_path).expanduser()
@@ -145,26 +161,41 @@ def run_format(request: FormatRequest, stop: StopToken | None = None) -> Iterato
                                              step=STEP)
             sovits = folder / spec.files[0]
         yield Log(f"Semantic tokens: quantizer of {sovits.name}")
-        semantic = SovitsSemantic(sovits, device, version)
-    sv_model = None  # v2Pro/v2ProPlus add 1Ab's speaker part: 7-sv_cn/<clip>.pt
-    if sv.wants_sv(version) and sv.stale(exp, [(w.clip.name, w.audio_key) for w in work],
-                                         request.sv_path):
-        sv_model = yield from sv.locate_model(request.sv_path, request.allow_download, STEP)
+        files.sovits = str(sovits)
+    return files
 
+
+def _weight(w: ClipWork, sv_due: bool) -> float:
+    """The work a clip still costs, for balancing the workers' shares: audio by its size."""
+    if not (w.anything or sv_due):
+        return 0.0
+    if w.audio or w.semantic or sv_due:
+        try:
+            return float(max(w.clip.wav.stat().st_size, 4096))
+        except OSError:
+            return 4096.0
+    return 4096.0  # text (and BERT) only
+
+
+def _in_process(request, exp, work, files, device, half, version, sv_model, stop
+                ) -> Iterator[Event]:
+    """Every clip here, as before fanning out existed. Returns (records in list order,
+    clips processed, embeddings present or None), or a None list when stopped."""
+    models = load_models(files, work, device, half)
     records: dict[str, expdir.ClipRecord] = {}
     todo = sum(1 for w in work if w.anything)
     done_work, started = 0, time.monotonic()
     left = [w for w in work if w.anything]
     # Every file is written atomically and each clip journaled once complete: a full disk
     # stops here with the sentence and the finished clips kept for the re-run.
-    with on_full(exp.root, lambda: _space_needed(left)):
+    with on_full(exp.root, lambda: space_needed(left)):
         exp.make()
         for i, w in enumerate(work):
             if stop is not None and stop.requested:
                 yield Log(f"Stopped after {i} of {len(work)} clips; run again to resume.")
-                return
+                return None, done_work, None
             if w.anything:
-                rec = yield from _process(w, exp, bert, hubert, semantic)
+                rec = yield from process_clip(w, exp, models)
                 exp.append(rec)
                 done_work += 1
                 left.remove(w)
@@ -181,105 +212,47 @@ def run_format(request: FormatRequest, stop: StopToken | None = None) -> Iterato
         out = yield from sv.run_sv(exp, ordered, model_path=sv_model, sv_path=request.sv_path,
                                    device=device, half=half, step=STEP, stop=stop)
         if not out.finished:
-            return
+            return None, done_work, None
         n_sv = out.done + out.kept
-    with on_full(exp.root, lambda: _space_needed(left)):
-        n_text, n_sem = exp.write_outputs(ordered)
-        exp.compact(ordered)
-    for name in (expdir.NAME2TEXT, expdir.NAME2SEMANTIC):
-        yield Artifact(layout.rel(exp.root / name), "1a")
-    skipped = [{"name": r.name, "reason": _why_skipped(r)} for r in ordered
-               if not (r.text_row and r.semantic)]
-    named = ", ".join(f"{c['name']} ({c['reason']})" for c in skipped[:3])
-    more = f" and {len(skipped) - 3} more" if len(skipped) > 3 else ""
-    yield Result(f"Formatted {n_sem} clips for training ({done_work} processed now"
-                 + (f"; {len(skipped)} skipped: {named}{more}" if skipped else "") + ").",
-                 {"clips": len(work), "text": n_text, "semantic": n_sem, "processed": done_work,
-                  "skipped": len(skipped), "skipped_clips": skipped,
-                  "exp_dir": layout.rel(exp.root), "version": version}
-                 | ({"sv": n_sv} if n_sv is not None else {}))
+    return ordered, done_work, n_sv
+
+
+def _fanned(request, exp, work, shares, devices, files, half, version, sv_model, sv_total,
+            stop) -> Iterator[Event]:
+    """The shares on worker processes; same return as :func:`_in_process`."""
+    from engine.dataset.format.worker import WorkerSpec
+
+    threads = fanout.threads_per_worker(len(shares))
+    yield Log(f"Formatting on {len(shares)} worker processes ("
+              + ", ".join(f"{devices[i]}: clips {a + 1}-{b}" for i, (a, b) in enumerate(shares))
+              + f"; {threads} thread{'s' if threads > 1 else ''} each)")
+    exp.make()
+    specs = [WorkerSpec(i, len(shares), devices[i], threads, half, str(exp.root), work[a:b],
+                        files, str(sv_model) if sv_model else None, request.sv_path,
+                        sv.wants_sv(version), STEP)
+             for i, (a, b) in enumerate(shares)]
+    outcome = fanout.Outcome()
+    already = sum(1 for w in work if not w.anything)
+    try:
+        yield from fanout.run_workers(specs, stop=stop, step=STEP, total=len(work),
+                                      already=already, sv_total=sv_total, outcome=outcome)
+    except StepError:
+        if outcome.disk_full:  # restated with what the whole run still needs
+            raise DiskFull(exp.root, space_needed(
+                [w for w in work if w.anything and w.clip.name not in outcome.done])) from None
+        raise
+    if outcome.stopped:
+        yield Log(f"Stopped after {already + len(outcome.done)} of {len(work)} clips; run "
+                  "again to resume.")
+        return None, len(outcome.done), None
+    records = exp.read_journal()
+    missing = [w.clip.name for w in work if w.clip.name not in records]
+    if missing:
+        raise RuntimeError(f"worker journals lack {len(missing)} clips, e.g. {missing[0]}")
+    ordered = [records[w.clip.name] for w in work]
+    n_sv = sv.settle(exp, ordered, request.sv_path) if sv.wants_sv(version) else None
+    return ordered, len(outcome.done), n_sv
 
 
 def _why_skipped(rec: expdir.ClipRecord) -> str:
     return rec.audio_skip or rec.text_skip or "no text"
-
-
-# Bytes one second of clip adds to logs/<slug>/: the 32 kHz int16 wav, HuBERT's 768 floats
-# at 50 frames/s, and room for a Chinese line's BERT features.
-_BYTES_PER_S = 32000 * 2 + 50 * 768 * 4 + 16384
-
-
-def _space_needed(left: list[_Work]) -> int:
-    """What the clips still to do take on disk (their wav size gives their length)."""
-    seconds = 0.0
-    for w in left:
-        try:
-            seconds += max(w.clip.wav.stat().st_size - 44, 0) / (32000 * 2)
-        except OSError:
-            continue
-    return int(seconds * _BYTES_PER_S) + (1 << 20)
-
-
-def _process(w: _Work, exp: expdir.ExpDir, bert: BertFeatures | None,
-             hubert: HubertFeatures | None, semantic: SemanticExtractor | None
-             ) -> Iterator[Event]:
-    c, old = w.clip, w.old
-    rec = expdir.ClipRecord(c.name, w.text_key, w.audio_key, w.sem_key)
-    if w.text:
-        rec.text_row, rec.text_skip = yield from _text(c, exp, bert, w.version)
-    else:
-        rec.text_row, rec.text_skip = old.text_row, old.text_skip
-    ssl = None
-    if w.audio:
-        try:
-            audio = prepare(c.wav)
-        except DecodeError as exc:  # a damaged clip: skip it, the rest is formatted
-            rec.audio_skip = exc.reason
-            yield Log(f"{c.name}: clip skipped, {exc.reason}. Replace the file, or delete its "
-                      "line in the Proofread step.", "warning")
-            return rec
-        except (ClipTooLoud, ValueError) as exc:
-            rec.audio_skip = str(exc)
-            yield Log(f"{c.name}: audio skipped ({exc})", "warning")
-            return rec
-        ssl = hubert(audio.hubert_input_16k)
-        write_wav32k(exp.wav32k(c.name), audio.wav32k_int16)
-        _save_tensor(exp.hubert(c.name), ssl)
-    elif old.audio_skip:
-        rec.audio_skip = old.audio_skip
-        return rec
-    if w.semantic:
-        import torch
-
-        if ssl is None:
-            ssl = torch.load(exp.hubert(c.name), map_location="cpu", weights_only=True)
-        rec.semantic = " ".join(map(str, semantic.extract(ssl)))
-    else:
-        rec.semantic = old.semantic
-    return rec
-
-
-def _text(c: Clip, exp: expdir.ExpDir, bert: BertFeatures | None, version: str
-          ) -> Iterator[Event]:
-    """Returns (the 2-name2text row, "") or (None, why the clip's text was skipped)."""
-    from engine.text import clean_text
-
-    # Upstream's 1-get-text replaces these before cleaning (training text only).
-    text = c.text.replace("%", "-").replace("￥", ",")
-    try:
-        cleaned = clean_text(text, c.lang, version)
-    except Exception as exc:  # noqa: BLE001 -- one odd line must not stop the whole run
-        yield Log(f"{c.name}: text could not be converted to phones ({exc}); clip skipped. "
-                  f"Fix its text in the Proofread step.", "warning")
-        return None, "text could not be converted to phones"
-    if not cleaned.phones:
-        yield Log(f"{c.name}: no phones in {c.text!r}; clip skipped.", "warning")
-        return None, "no phones in its text"
-    if c.lang == "zh":
-        try:
-            feats = bert(cleaned.norm_text, cleaned.word2ph)
-        except ValueError as exc:
-            yield Log(f"{c.name}: {exc}; clip skipped.", "warning")
-            return None, str(exc)
-        _save_tensor(exp.bert(c.name), feats)
-    return expdir.text_row(c.name, cleaned.phones, cleaned.word2ph, cleaned.norm_text), ""

@@ -45,10 +45,21 @@ class SvOutcome:
     finished: bool  # False: stopped, run again to resume
 
 
+def part_journal(i: int) -> str:
+    """Worker ``i``'s journal when formatting is fanned out (folded in by the step)."""
+    return f"gsv-sv-{i}.jsonl"
+
+
+def _journals(exp_root: Path) -> list[Path]:
+    parts = [p for p in exp_root.glob("gsv-sv-*.jsonl") if p.stem[7:].isdigit()]
+    return [exp_root / SV_JOURNAL, *sorted(parts, key=lambda p: int(p.stem[7:]))]
+
+
 def _read_journal(exp_root: Path) -> dict[str, str]:
-    path = exp_root / SV_JOURNAL
     keys: dict[str, str] = {}
-    if path.is_file():
+    for path in _journals(exp_root):  # the main one, then newer lines of unfinished workers
+        if not path.is_file():
+            continue
         for line in path.read_text(encoding="utf-8").splitlines():
             try:
                 data = json.loads(line)
@@ -56,6 +67,18 @@ def _read_journal(exp_root: Path) -> dict[str, str]:
             except (ValueError, KeyError, TypeError):
                 continue  # a line cut short by a kill: that clip is simply redone
     return keys
+
+
+def fold_journals(exp_root: Path) -> None:
+    """Workers' journals into the main one (before this run journals anything)."""
+    parts = _journals(exp_root)[1:]
+    if not parts:
+        return
+    journal = _read_journal(exp_root)
+    atomic_write_text(exp_root / SV_JOURNAL, "".join(
+        json.dumps({"name": n, "key": k}, ensure_ascii=False) + "\n" for n, k in journal.items()))
+    for p in parts:
+        p.unlink(missing_ok=True)
 
 
 def model_id(sv_path: str) -> str:
@@ -122,19 +145,36 @@ def stale(exp: expdir.ExpDir, clips: list[tuple[str, str]], sv_path: str) -> lis
     return [n for n, _ in _wanted(exp, clips, sv_path)[1]]
 
 
+def _clips(exp: expdir.ExpDir, records: list[expdir.ClipRecord]) -> list[tuple[str, str]]:
+    return [(r.name, r.audio_key) for r in records
+            if not r.audio_skip and exp.wav32k(r.name).is_file()]
+
+
+def settle(exp: expdir.ExpDir, records: list[expdir.ClipRecord], sv_path: str) -> int:
+    """After fanned-out workers: their journals folded and compacted; how many clips have
+    an up-to-date embedding."""
+    fold_journals(exp.root)
+    keyed, todo, journal = _wanted(exp, _clips(exp, records), sv_path)
+    _compact(exp.root, journal, keyed)
+    return len(keyed) - len(todo)
+
+
 def run_sv(exp: expdir.ExpDir, records: list[expdir.ClipRecord], *, model_path: Path | None,
            sv_path: str, device: str, half: bool, step: str,
-           stop: StopToken | None = None) -> Iterator[Event]:
+           stop: StopToken | None = None, part: int | None = None) -> Iterator[Event]:
     """Embeddings for every clip whose 32 kHz wav was written (a clip whose audio was
     skipped has none, as upstream's per-line failure); returns an :class:`SvOutcome`.
-    ``model_path`` (from :func:`locate_model`) may be None only when nothing is stale."""
-    clips = [(r.name, r.audio_key) for r in records
-             if not r.audio_skip and exp.wav32k(r.name).is_file()]
-    _remove_leftovers(exp.root / SV_DIR)
+    ``model_path`` (from :func:`locate_model`) may be None only when nothing is stale.
+    A fanned-out worker passes its ``part``: it journals to its own file and leaves the
+    clean-up and compaction to the step (others write beside it)."""
+    clips = _clips(exp, records)
+    if part is None:
+        _remove_leftovers(exp.root / SV_DIR)
     keyed, todo, journal = _wanted(exp, clips, sv_path)
     kept = len(clips) - len(todo)
     if not todo:
-        _compact(exp.root, journal, keyed)
+        if part is None:
+            _compact(exp.root, journal, keyed)
         return SvOutcome(0, kept, True)
     if model_path is None:
         raise RuntimeError("run_sv: clips need embeddings but no model was located")
@@ -162,14 +202,16 @@ def run_sv(exp: expdir.ExpDir, records: list[expdir.ClipRecord], *, model_path: 
                           "v2Pro training. Format again after fixing it.", "warning")
                 continue
             save_embedding(sv_file(exp.root, name), emb)
-            expdir.append_json_line(exp.root / SV_JOURNAL, {"name": name, "key": k})
+            own = SV_JOURNAL if part is None else part_journal(part)
+            expdir.append_json_line(exp.root / own, {"name": name, "key": k})
             journal[name] = k
             left.discard(name)
             done += 1
             elapsed = time.monotonic() - started
             yield Progress(step, done, len(todo), elapsed / done * (len(todo) - done),
                            f"speaker {name}")
-        _compact(exp.root, journal, keyed)
+        if part is None:
+            _compact(exp.root, journal, keyed)
     return SvOutcome(done, kept, True)
 
 
