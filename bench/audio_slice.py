@@ -125,8 +125,8 @@ def main() -> None:
                  f"run without pauses every four sentences (generated in {t_make:.1f} s)"),
                 ("decode → 32 kHz mono (soundfile + soxr HQ)",
                  f"{m['decode']:.2f} s  ({audio_s / m['decode']:.0f}× real time)"),
-                ("cut points (RMS + upstream's rules + local threshold + valley DP + merge), "
-                 "best of 3", f"{m['ours']:.3f} s  (**{audio_s / m['ours']:.0f}× real time**); "
+                ("cut points (RMS + upstream's rules + local threshold + sentence-boundary "
+                 "model + DP + merge), best of 3", f"{m['ours']:.3f} s  (**{audio_s / m['ours']:.0f}× real time**); "
                  f"{len(m['bounds'])} clips, longest {longest:.1f} s"),
                 ("upstream's approach (strided RMS + per-frame loop), same samples",
                  f"{m['ref']:.2f} s  ({audio_s / m['ref']:.0f}× real time) → ours is "

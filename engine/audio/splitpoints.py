@@ -6,9 +6,11 @@ one long clip. Such a clip is handled in two passes:
 
 1. a local threshold (the clip's own noise floor plus a margin) replays upstream's rules
    inside it, so a noisy recording is still cut at its pauses;
-2. what is still too long is cut with the fewest pieces between ``min_piece`` and the
-   maximum: at the quietest frame of each allowed window (the rule this module grew
-   from), unless a dynamic programme over every frame, scored by how quiet the frame and
+2. what is still too long is cut where the sentence-boundary model (engine/audio/
+   boundary.py: pitch fall and reset, energy cues) is surest, into pieces between
+   ``min_piece`` and the maximum, their number free (up to EXTRA_PIECES more than the
+   fewest); without the samples (energy only), with the fewest pieces: at the quietest
+   frame of each allowed window (the rule this module grew from), unless a dynamic programme over every frame, scored by how quiet the frame and
    its neighbourhood are and how long the pause, finds cuts clearly better in total.
    On the benchmark (bench/slice_benchmark.py) the quietest frame is hard to beat on
    clean audio, where gaps between sentences reach digital silence, so the programme
@@ -51,6 +53,10 @@ GAMMA = 3.0  # a cut's value is score**GAMMA: one sure gap outweighs two middlin
 # recording at least as good as the quietest frame (the programme then overrides it on
 # 6 of 502 clips); 0 (always the programme) makes 9 recordings worse.
 MARGIN = 0.3
+# With the samples at hand the forced cuts follow the sentence-boundary model instead:
+EXTRA_PIECES = 3  # up to this many pieces more than the fewest, when that avoids a doubtful cut
+OFF_VALLEY = 20.0  # extra cost (nats) of a cut off a valley's bottom: only when nothing else fits
+PITCH_SPAN = 50  # frames: a range shorter than twice this is cut on energy alone
 
 
 @dataclass(frozen=True)
@@ -175,12 +181,59 @@ def choose_cuts(length: int, pos: np.ndarray, score: np.ndarray, max_len: int,
     return None if found is None else found[1]
 
 
+def choose_cuts_free(length: int, pos: np.ndarray, cost: np.ndarray, max_len: int,
+                     min_piece: int, extra: int = EXTRA_PIECES) -> list[int] | None:
+    """Cuts (from ``pos``, sorted) giving pieces of ``min_piece``..``max_len`` with the
+    lowest total ``cost``, the number of pieces free from the fewest possible to
+    ``extra`` more: a further cut costs its own price, so it is taken only where it lets
+    every cut sit somewhere cheap. None when no choice fits."""
+    if length <= max_len:
+        return []
+    n0 = -(-length // max_len)
+    best = None
+    for pieces in range(n0, n0 + extra + 1):
+        if pos.size < pieces - 1 or pieces * min_piece > length:
+            break
+        found = _best_cuts(length, pos, cost, max_len, min_piece, pieces)
+        if found is not None and (best is None or found[0] < best[0] - 1e-9):
+            best = found
+    return None if best is None else best[1]
+
+
+def split_at_boundaries(start: int, end: int, x, rms: np.ndarray, hop: int, sr: int,
+                        max_len: int, min_piece: int) -> list[tuple[int, int]] | None:
+    """One over-long range cut where the sentence-boundary model (engine/audio/boundary)
+    is surest: each cut costs -log p(between sentences), so the programme maximises the
+    chance that every cut is right; frames off a valley's bottom cost OFF_VALLEY more.
+    None when the range is too short to measure or no choice fits."""
+    from engine.audio.boundary import NAMES, VALLEY_DB, features, log_odds
+
+    f0, f1 = -(-start // hop), min(end // hop, rms.shape[0] - 1)
+    if f1 - f0 <= 2 * PITCH_SPAN:
+        return None
+    cues = features(x, rms, f0, f1 + 1, hop, sr)
+    z = log_odds(cues)
+    cost = np.logaddexp(0.0, -z) + np.where(cues[:, NAMES.index("bottom")] <= VALLEY_DB,
+                                            0.0, OFF_VALLEY)
+    frames = np.arange(f0, f1 + 1)
+    cuts = choose_cuts_free(end - start, frames * hop - start, cost, max_len, min_piece)
+    if cuts is None:
+        return None
+    edges = [start] + [start + c for c in cuts] + [end]
+    return list(zip(edges[:-1], edges[1:]))
+
+
 def split_at_valleys(start: int, end: int, rms: np.ndarray, hop: int, max_len: int,
-                     min_piece: int) -> list[tuple[int, int]]:
-    """One over-long range into pieces that fit, cut where the frames score best; the
-    previous rule's cuts (quietest frame of each allowed window) unless these are worth
-    MARGIN more, or when no choice of frames can make the lengths."""
+                     min_piece: int, x=None, sr: int | None = None
+                     ) -> list[tuple[int, int]]:
+    """One over-long range into pieces that fit. With the samples (``x``, ``sr``): where
+    the sentence-boundary model is surest (split_at_boundaries). Energy only: where the
+    frames score best, the previous rule's cuts (quietest frame of each allowed window)
+    unless these are worth MARGIN more; and whenever no choice of frames can make the
+    lengths."""
     old = enforce_max_length([(start, end)], rms, hop, max_len, min_piece)
+    if x is not None and sr is not None:
+        return split_at_boundaries(start, end, x, rms, hop, sr, max_len, min_piece) or old
     f0, f1 = -(-start // hop), min(end // hop, rms.shape[0] - 1)
     if f1 - f0 <= 2 * LONG_SCALE:
         return old
@@ -254,6 +307,27 @@ def merge_short(bounds: list[tuple[int, int]], max_len: int, short: int,
     return ClipPlan(out, [k for k, (s, e) in enumerate(out) if e - s < short])
 
 
+def _first_pass(x, grid: FrameGrid, bounds: list[tuple[int, int]], rms: np.ndarray,
+                max_len: int):
+    """Upstream's clips, those over the maximum re-sliced with the local threshold; each
+    range paired with whether it must still be force-cut."""
+    n = int(x.shape[0])
+    for s, e in bounds:
+        if e - s <= max_len:
+            yield (s, e), False
+            continue
+        for a, b in reslice_locally(s, e, rms, grid, n):
+            yield (a, b), b - a > max_len
+
+
+def long_clips(x, sr: int, params: SlicerParams, max_len: int, rms: np.ndarray
+               ) -> list[tuple[int, int]]:
+    """The ranges that the plan must force-cut (for bench/fit_boundary.py)."""
+    grid = FrameGrid.of(params, sr)
+    return [r for r, forced in _first_pass(x, grid, slice_bounds(x, sr, params, rms=rms), rms,
+                                           max_len) if forced]
+
+
 def plan_clips(x, sr: int, params: SlicerParams, max_len: int, *,
                rms: np.ndarray | None = None, min_piece: int | None = None,
                short: int | None = None) -> ClipPlan:
@@ -269,17 +343,10 @@ def plan_clips(x, sr: int, params: SlicerParams, max_len: int, *,
     min_piece = sr if min_piece is None else min_piece
     min_piece = max(0, min(min_piece, max_len // 4))
     short = sr if short is None else short
-    n = int(x.shape[0])
     out: list[tuple[int, int]] = []
-    for s, e in bounds:
-        if e - s <= max_len:
-            out.append((s, e))
-            continue
-        for a, b in reslice_locally(s, e, rms, grid, n):
-            if b - a <= max_len:
-                out.append((a, b))
-            else:
-                out += split_at_valleys(a, b, rms, grid.hop, max_len, min_piece)
+    for (a, b), forced in _first_pass(x, grid, bounds, rms, max_len):
+        out += (split_at_valleys(a, b, rms, grid.hop, max_len, min_piece, x=x, sr=sr)
+                if forced else [(a, b)])
     # only clips that touch are joined: across a gap the join would bring back a silence
     # upstream's rules removed (the short clip is listed instead)
     return merge_short(out, max_len, short, max_gap=grid.hop)
