@@ -1,5 +1,5 @@
-"""Fanned-out formatting: the clip list split into contiguous shares, one spawned worker
-process (engine.dataset.format.worker) per GPU listed in the ``workers`` setting (or per CPU
+"""Fanned-out formatting: the clip list split into contiguous shares, one worker process
+(engine.dataset.format.worker) per GPU listed in the ``workers`` setting (or per CPU
 process), their events combined into the step's stream.
 
 Shares are contiguous (upstream deals lines out round-robin): concatenating the part files
@@ -119,9 +119,10 @@ def _context(languages: set[str]):
 
 
 def run_workers(specs: list, *, stop: StopToken | None, step: str, total: int,
-                already: int, sv_total: int, outcome: Outcome) -> Iterator[Event]:
+                already: int, sv_due: list[int], outcome: Outcome) -> Iterator[Event]:
     """Start one process per spec and relay what they report until all have ended. Raises
-    the first failure's StepError once every worker is gone."""
+    the first failure's StepError once every worker is gone. ``sv_due``: speaker
+    embeddings each worker is expected to write (each corrects its own once it knows)."""
     from engine.dataset.format import worker
 
     ctx = _context({w.clip.lang for spec in specs for w in spec.work if w.text})
@@ -136,8 +137,8 @@ def run_workers(specs: list, *, stop: StopToken | None, step: str, total: int,
             write.close()  # ours: the worker's end closing is how we see it gone
             procs.append(p)
             conns.append(read)
-        yield from _relay(specs, procs, conns, halt, stop, step, total, already, sv_total,
-                          outcome)
+        yield from _relay(specs, procs, conns, halt, stop, step, total, already,
+                          list(sv_due), outcome)
     finally:  # also when our consumer goes away: no worker outlives the step
         halt.set()
         for p in procs:
@@ -148,7 +149,7 @@ def run_workers(specs: list, *, stop: StopToken | None, step: str, total: int,
                 p.join()
 
 
-def _relay(specs, procs, conns, halt, stop, step, total, already, sv_total, outcome
+def _relay(specs, procs, conns, halt, stop, step, total, already, sv_due, outcome
            ) -> Iterator[Event]:
     from multiprocessing.connection import wait
 
@@ -192,6 +193,8 @@ def _relay(specs, procs, conns, halt, stop, step, total, already, sv_total, outc
                                msg[1])
             elif kind == "sv":
                 sv_done += 1
+                sv_due[i] = msg[2]  # a clip whose audio was skipped has no embedding to do
+                sv_total = sum(sv_due)
                 yield Progress(step, sv_done, sv_total,
                                elapsed / sv_done * max(sv_total - sv_done, 0), f"speaker {msg[1]}")
             elif kind == "done":

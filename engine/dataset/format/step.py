@@ -101,8 +101,7 @@ def run_format(request: FormatRequest, stop: StopToken | None = None) -> Iterato
     shares = fanout.split([_weight(w, w.clip.name in stale) for w in work], len(devices))
     if shares:
         ordered, done_work, n_sv = yield from _fanned(
-            request, exp, work, shares, devices, files, half, version, sv_model, len(stale),
-            stop)
+            request, exp, work, shares, devices, files, half, version, sv_model, stale, stop)
         if ordered is None:
             return
         with on_full(exp.root):
@@ -217,13 +216,13 @@ def _in_process(request, exp, work, files, device, half, version, sv_model, stop
     return ordered, done_work, n_sv
 
 
-def _fanned(request, exp, work, shares, devices, files, half, version, sv_model, sv_total,
+def _fanned(request, exp, work, shares, devices, files, half, version, sv_model, stale,
             stop) -> Iterator[Event]:
     """The shares on worker processes; same return as :func:`_in_process`."""
     from engine.dataset.format.worker import WorkerSpec
 
     threads = fanout.threads_per_worker(len(shares))
-    yield Log(f"Formatting on {len(shares)} worker processes ("
+    yield Log(f"Formatting on {len(shares)} worker process{'es' if len(shares) > 1 else ''} ("
               + ", ".join(f"{devices[i]}: clips {a + 1}-{b}" for i, (a, b) in enumerate(shares))
               + f"; {threads} thread{'s' if threads > 1 else ''} each)")
     exp.make()
@@ -235,7 +234,9 @@ def _fanned(request, exp, work, shares, devices, files, half, version, sv_model,
     already = sum(1 for w in work if not w.anything)
     try:
         yield from fanout.run_workers(specs, stop=stop, step=STEP, total=len(work),
-                                      already=already, sv_total=sv_total, outcome=outcome)
+                                      already=already, outcome=outcome,
+                                      sv_due=[sum(w.clip.name in stale for w in work[a:b])
+                                              for a, b in shares])
     except StepError:
         if outcome.disk_full:  # restated with what the whole run still needs
             raise DiskFull(exp.root, space_needed(

@@ -1,11 +1,13 @@
-"""One fanned-out 1A worker: a spawned OS process that formats a contiguous share of the
-clips on its own device (upstream's ``i_part`` of ``all_parts``), journals each finished clip
-to its own journal, writes its part files once its share is done, and reports to the step
-over a pipe of its own.
+"""One fanned-out 1A worker: an OS process of its own (forked from the fan-out's fork
+server, see engine.dataset.format.fanout) that formats a contiguous share of the clips on
+its own device (upstream's ``i_part`` of ``all_parts``), journals each finished clip to its
+own journal, writes its part files once its share is done, and reports to the step over a
+pipe of its own.
 
 Messages (tuples, first item the kind): ``event`` (a Log to show), ``clip`` (a clip
-journaled), ``sv`` (a speaker embedding written), ``stopped``, ``done``, ``failed`` (a
-StepError's sentence), ``bug`` (an unexpected error and its traceback)."""
+journaled), ``sv`` (a speaker embedding written, and how many this worker has to write),
+``stopped``, ``done``, ``failed`` (a StepError's sentence), ``bug`` (an unexpected error
+and its traceback)."""
 from __future__ import annotations
 
 import os
@@ -157,6 +159,6 @@ def _relay(gen) -> Iterator[tuple]:
         except StopIteration as end:
             return end.value
         if isinstance(event, Progress):  # the speaker pass's, one per embedding
-            yield ("sv", event.message.removeprefix("speaker "))
+            yield ("sv", event.message.removeprefix("speaker "), int(event.total or 0))
         else:
             yield ("event", event)

@@ -83,7 +83,7 @@ def _same(got: dict[str, bytes], want: dict[str, bytes]) -> None:
 
 
 def _shares(events) -> list[tuple[int, int]]:
-    line = next(e.line for e in events if isinstance(e, Log) and "worker processes" in e.line)
+    line = next(e.line for e in events if isinstance(e, Log) and "worker process" in e.line)
     return [(int(a), int(b)) for a, b in re.findall(r"clips (\d+)-(\d+)", line)]
 
 
