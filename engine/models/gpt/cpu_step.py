@@ -301,6 +301,7 @@ torch::Tensor step(torch::Tensor x, std::vector<torch::Tensor> P, std::vector<to
   auto out = x.reshape({1, -1}).to(torch::kFloat32).clone();
   int T = threads > 0 ? (int)threads : at::get_num_threads();
   if (at::in_parallel_region()) T = 1;
+  pybind11::gil_scoped_release no_gil;  // other Python threads (a server's) run meanwhile
   bool wb = P[0].scalar_type() == at::kBFloat16, cb = KC[0].scalar_type() == at::kBFloat16;
   float* xp = out.data_ptr<float>();
   if (wb && cb) run<bf16, bf16>(xp, P, KC, VC, pos, heads, (float)eps, T);
