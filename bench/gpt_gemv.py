@@ -4,7 +4,8 @@
 
 Decoding one token is 96 one-row products (24 layers x qkv, out, ffn1, ffn2) over 151 MB of
 bf16 weights. Paths in the full decode: catgrown (upstream's loop, fp32), model (exact fp32),
-bf16onednn (bf16 with oneDNN only), bf16 (what precision="bf16" runs now). Usage:
+bf16onednn (bf16 with oneDNN only), bf16 (bf16 with this GEMV), all with the fused
+whole-step kernel (cpu_step.py, what decoding steps run now) switched off. Usage:
     .venv/bin/python bench/gpt_gemv.py [--tokens 300] [--rounds 2] [--out bench/results/gpt.md]
 """
 from __future__ import annotations
@@ -55,7 +56,7 @@ def full_decode(n: int, rounds: int) -> list[str]:
     from gpt_decode import growing_cache_decode
 
     from engine.models.gpt import DecodeOptions, GptConfig, Sampling, Text2Semantic, decode
-    from engine.models.gpt import bf16_gemv, precision
+    from engine.models.gpt import bf16_gemv, cpu_step, precision
     torch.manual_seed(0)
     model = Text2Semantic(GptConfig()).eval()
     g = torch.Generator().manual_seed(1)
@@ -63,7 +64,8 @@ def full_decode(n: int, rounds: int) -> list[str]:
     bert = torch.randn(1, 1024, 30, generator=g) * 0.1
     prompt = torch.randint(0, 1024, (1, 150), generator=g)
     built = {}
-    real = bf16_gemv.kernel
+    real, real_step = bf16_gemv.kernel, cpu_step.kernel
+    cpu_step.kernel = lambda: None  # this bench is about the per-product GEMV, not the fused step
     for name in ["bf16onednn", "bf16"]:
         bf16_gemv.kernel = real if name == "bf16" else (lambda: None)
         precision._BUILT.pop(model, None)
@@ -93,6 +95,7 @@ def full_decode(n: int, rounds: int) -> list[str]:
             toks[p] = run(p, n)
             cpus[p].append(time.process_time() - c0)
             loads.append(os.getloadavg()[0])
+    cpu_step.kernel = real_step
     base = min(cpus["catgrown"])
     lines = [f"  full decode, {n} tokens, 1 thread, {rounds} mirrored round(s), load avg "
              f"{min(loads):.1f}-{max(loads):.1f}:"]
