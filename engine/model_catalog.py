@@ -32,6 +32,13 @@ def catalog() -> dict[str, ModelSpec]:
     # name each, so the listing shows every file once
     out["gpt-base-s1v3"] = PRETRAINED["s1v3"]
     out["speaker-sv"] = PRETRAINED["sv"]
+    # UVR5 separation models the Clean step runs (engine/audio/separation/catalog.py); those
+    # whose licence we could not check are listed by `gsv models` but fetched by hand
+    from engine.audio.separation.catalog import SEPARATION
+
+    for m in SEPARATION:
+        if m.fetch is not None:
+            out[m.name] = m.fetch
     return out
 
 
@@ -44,6 +51,13 @@ def run_download(req: DownloadRequest) -> Iterator[Event]:
     from engine.hub import ensure_model
 
     specs = catalog()
+    from engine.audio.separation.catalog import by_name
+
+    manual = by_name().get(req.name)
+    if manual is not None and manual.fetch is None:
+        raise StepError(f"{req.name} is fetched by hand ({manual.licence}).",
+                        f"Get {', '.join(manual.files)} from {manual.where} and put them in "
+                        "the models folder's uvr5/.")
     if req.name not in specs:
         raise StepError(f"No model called {req.name!r}.",
                         "Run `gsv models` for the names: " + ", ".join(sorted(specs)))

@@ -25,9 +25,21 @@ def run(args: argparse.Namespace) -> int:
             return 2
         return run_step_cli(args, "models", run_download, DownloadRequest(args.name))
     names = {id(s): n for n, s in specs.items()}
-    for spec, folder in iter_ready(list(specs.values())):
+    from engine.audio.separation.catalog import by_name
+
+    general = [s for n, s in specs.items() if n not in by_name()]  # listed below, with more
+    for spec, folder in iter_ready(general):
         mark = "✔" if folder else "·"
         where = str(folder) if folder else f"{spec.repo_id} ({'ModelScope' if spec.source == 'ms' else 'Hugging Face'})"
         print(f"{mark} {names[id(spec)]:<24} {where}")
+    from engine.audio.separation.catalog import SEPARATION
+    from engine.audio.separation.chain import uvr_dir
+
+    print(f"separation models for Clean (in {uvr_dir()}):")
+    for m in SEPARATION:
+        here = all((uvr_dir() / f).is_file() or any(uvr_dir().rglob(f)) for f in m.files)
+        how = "gsv models get" if m.fetch else "by hand"
+        print(f"{'✔' if here else '·'} {m.name:<24} {m.family:<4} {m.use}; {', '.join(m.files)}"
+              f" — {m.where} ({how}); licence: {m.licence}")
     print("fetch one with: gsv models get NAME   (HF_ENDPOINT or the app config's mirror is honoured)")
     return 0
