@@ -103,14 +103,15 @@ class TfcTdfNet(nn.Module):
         self.final_conv = nn.Sequential(nn.Conv2d(c + dim_c, c, 1, 1, 0, bias=False),
                                         _act(p.act),
                                         nn.Conv2d(c, n_outputs * dim_c, 1, 1, 0, bias=False))
-        self.register_buffer("window", torch.hann_window(audio.n_fft, device="cpu"), persistent=False)
+        window = torch.hann_window(audio.n_fft, device="cpu")
+        self.register_buffer("window", window, persistent=False)
 
     def _stft(self, audio: torch.Tensor) -> torch.Tensor:
         """(b, ch, L) → (b, ch·2, dim_f, T) real: [ch0.re, ch0.im, ch1.re, ...]."""
         a = self.audio
         b, ch, n = audio.shape
-        spec = torch.stft(audio.reshape(b * ch, n), a.n_fft, a.hop_length, window=self.window,
-                          center=True, return_complex=True)
+        spec = torch.stft(audio.reshape(b * ch, n), a.n_fft, a.hop_length,
+                          window=self.window, center=True, return_complex=True)
         spec = torch.view_as_real(spec).permute(0, 3, 1, 2)  # (b·ch, 2, F, T)
         return spec.reshape(b, ch * 2, spec.shape[-2], spec.shape[-1])[:, :, :a.dim_f]
 

@@ -27,7 +27,8 @@ class _RoformerBase(nn.Module):
         super().__init__()
         self.p = p
         self.channels = 2 if p.stereo else 1
-        self.register_buffer("window", torch.hann_window(p.stft_win_length, device="cpu"), persistent=False)
+        window = torch.hann_window(p.stft_win_length, device="cpu")
+        self.register_buffer("window", window, persistent=False)
 
     def _stft(self, audio: torch.Tensor) -> torch.Tensor:
         """(b, s, L) → real view (b, F·s, T, 2), bins and channels interleaved (f s)."""
@@ -120,12 +121,13 @@ class MelBandRoformer(_RoformerBase):
         x = spec[:, self.freq_indices]  # (b, bins in bands, T, 2)
         x = self.band_split(x.permute(0, 2, 1, 3).reshape(b, t, -1))
         x = run_axial(self.layers, x, self.p.skip_connection)
-        masks = self._masks(x)  # (b, n, bins in bands, T)
+        masks = torch.view_as_real(self._masks(x))  # (b, n, bins in bands, T, 2)
         n = masks.shape[1]
-        summed = torch.zeros(b, n, fs, t, dtype=masks.dtype, device=masks.device)
-        summed.index_add_(2, self.freq_indices, masks)
-        avg = summed / self.bands_per_bin.clamp(min=1e-8)[:, None].to(summed.real.dtype)
-        masked = torch.view_as_complex(spec.contiguous()).unsqueeze(1) * avg
+        # summed on the real view: index_add of complex tensors is not on every device
+        summed = masks.new_zeros(b, n, fs, t, 2).index_add_(2, self.freq_indices, masks)
+        avg = summed / self.bands_per_bin.clamp(min=1e-8)[:, None, None].to(summed.dtype)
+        masked = (torch.view_as_complex(spec.contiguous()).unsqueeze(1)
+                  * torch.view_as_complex(avg))
         return self._istft(masked, audio.shape[-1])
 
 

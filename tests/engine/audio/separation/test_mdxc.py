@@ -12,8 +12,8 @@ from engine.audio.separation.chunked import plan
 from engine.audio.separation.mdxc import StemPlan, load_mdxc, stem_plan
 from engine.audio.separation.mdxc_config import read_config
 from engine.events import StepError
-from tests.engine.audio.separation.tiny_mdxc import (SR, build_model, make_pair, one_thread,  # noqa: F401
-                                                     write_yaml)
+from tests.engine.audio.separation.tiny_mdxc import one_thread  # noqa: F401
+from tests.engine.audio.separation.tiny_mdxc import SR, build_model, make_pair, write_yaml
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 ARCHS = ["bs_roformer", "mel_band_roformer", "mdx23c"]
