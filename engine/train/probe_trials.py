@@ -88,8 +88,14 @@ def sovits_trial(req, device: torch.device, meter, steps: int = 2) -> tuple[Call
     net_g = Synthesizer(cfg).to(device).train()
     net_d = MultiPeriodDiscriminator(periods_for(req.version), width=req.disc_width).to(device).train()
     optim_g, optim_d, _ = loop._optimizers(net_g, net_d, req)
-    amp = req.fp16 and device.type == "cuda"
-    scaler = torch.amp.GradScaler("cuda", enabled=amp)
+    from engine.train import runtime
+
+    # the probe measures what the run will do: same precision, same checkpointing
+    rt = runtime.decide(device, amp=req.amp if req.fp16 else "off",
+                        grad_checkpoint=req.grad_checkpoint)
+    runtime.apply(rt, net_g)
+    amp = runtime.autocast_dtype(rt)
+    scaler = torch.amp.GradScaler("cuda", enabled=rt.scaler_needed)
 
     def trial(b: int) -> int:
         batch = {k: v.to(device) for k, v in collate([item] * b, cfg.segment_frames).items()}
@@ -118,7 +124,9 @@ def gpt_trial(req, device: torch.device, meter, steps: int = 2) -> tuple[Callabl
     longest = max(items, key=lambda it: (len(it.codes), len(it.phones)))
     model.to(device).train()
     opt = ScaledAdamLite(model.parameters(), lr=req.learning_rate)
-    autocast, scaler = trainer._autocast(req, device)
+    rt = trainer._runtime(req, device)  # the run's precision and checkpointing
+    trainer.runtime.apply(rt, model)
+    autocast, scaler = trainer._autocast(req, device, rt)
     gen = torch.Generator().manual_seed(0)
 
     def trial(b: int) -> int:

@@ -8,11 +8,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Input, Label, Select, Switch
 
-from engine.settings import default_of, knobs
-
-
-def _label(name: str) -> str:
-    return name.replace("_", " ").capitalize()
+from engine.settings import default_of, knobs, label_of
 
 
 class SettingsForm(Vertical):
@@ -40,7 +36,7 @@ class SettingsForm(Vertical):
             value = self.stored.get(f.name, default_of(f))
             meta = f.metadata
             with Horizontal(classes="knob"):
-                yield Label(_label(f.name), classes="name")
+                yield Label(label_of(f), classes="name")  # the knob's label, with its unit
                 wid = f"knob-{f.name}"
                 if meta.get("choices"):
                     yield Select([(str(c), c) for c in meta["choices"]], value=value,
@@ -52,8 +48,7 @@ class SettingsForm(Vertical):
                         "number" if isinstance(value, float) else "text")
                     yield Input("" if value is None else str(value), type=kind, id=wid,
                                 compact=True)
-                unit = f" [{meta['unit']}]" if meta.get("unit") else ""
-                yield Label(f"{meta['help']}{unit}", classes="help")
+                yield Label(meta["help"], classes="help")
 
     def values(self) -> dict[str, Any]:
         """Current values, converted to each knob's type. Raises ValueError with the knob name."""
@@ -77,7 +72,7 @@ class SettingsForm(Vertical):
                     else:
                         out[f.name] = text
                 except ValueError:
-                    raise ValueError(f"{_label(f.name)}: {text!r} is not a number") from None
+                    raise ValueError(f"{label_of(f)}: {text!r} is not a number") from None
         return out
 
 

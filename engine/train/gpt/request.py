@@ -27,6 +27,9 @@ class GptTrainRequest:
     precision: str = knob("auto", "Arithmetic: auto = 16-bit mixed on a GPU, 32-bit on CPU",
                           choices=("auto", "32", "16-mixed", "bf16-mixed"))
     device: str = knob("auto", "Where to train", choices=("auto", "cpu", "cuda"))
+    grad_checkpoint: str = knob("auto", "Recompute the layers' activations in the backward "
+                                        "pass to save GPU memory (auto: on cards under 10 GB)",
+                                choices=("auto", "on", "off"), label="Gradient checkpointing")
     seed: int = knob(1234, "Random seed (data order, dropout, DPO)", min=0, max=2**31 - 1)
     bad_step_limit: int = knob(10, "Stop when the loss is not a number this many batches in a "
                                    "row (each such batch is skipped, never learned from)",

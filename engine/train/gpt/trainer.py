@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import math
 import time
+from functools import partial
 from pathlib import Path
 from typing import Iterator
 
@@ -28,8 +29,10 @@ from engine.models.gpt.model import Text2Semantic
 from engine.models.gpt.weights import export_gpt, load_gpt
 from engine.settings import validate
 from engine.train import distributed as dd
+from engine.train import runtime
 from engine.train.gpt import losses
 from engine.train.gpu import GpuMeter
+from engine.train.loader import epoch_loader
 from engine.train.gpt.data import Batch, collate, effective_batch_size, epoch_batches, read_items
 from engine.train.gpt.optim import ScaledAdamLite
 from engine.train.gpt.request import GptTrainRequest
@@ -48,14 +51,22 @@ def _device(req: GptTrainRequest) -> torch.device:
     return torch.device(req.device)
 
 
-def _autocast(req: GptTrainRequest, device: torch.device):
-    mode = req.precision
-    if mode == "auto":
-        mode = "16-mixed" if device.type == "cuda" else "32"
-    if mode == "32":
+# The request's (Lightning-style) precision names → engine.train.runtime's.
+AMP = {"auto": "auto", "32": "off", "16-mixed": "fp16", "bf16-mixed": "bf16"}
+
+
+def _runtime(req: GptTrainRequest, device: torch.device, world: int = 1) -> runtime.Runtime:
+    return runtime.decide(device, amp=AMP[req.precision], grad_checkpoint=req.grad_checkpoint,
+                          world_size=world)
+
+
+def _autocast(req: GptTrainRequest, device: torch.device, rt: runtime.Runtime | None = None):
+    """(a context factory, a GradScaler or None) for the precision the runtime decided."""
+    rt = rt or _runtime(req, device)
+    dtype = runtime.autocast_dtype(rt)
+    if dtype is None:
         return contextlib.nullcontext, None
-    dtype = torch.float16 if mode == "16-mixed" else torch.bfloat16
-    scaler = torch.amp.GradScaler(device.type) if dtype == torch.float16 and device.type == "cuda" else None
+    scaler = torch.amp.GradScaler(device.type) if rt.scaler_needed else None
     return (lambda: torch.autocast(device.type, dtype=dtype)), scaler
 
 
@@ -179,15 +190,17 @@ def run_gpt_training(req: GptTrainRequest, stop: StopToken | None = None) -> Ite
     if epoch >= req.epochs:
         yield Result(f"GPT training already finished ({epoch} epochs).", {"epochs": epoch})
         return
-    if device.type == "cuda":
-        torch.set_float32_matmul_precision("high")  # TF32 matmuls, as upstream's s1_train
+    rt = _runtime(req, device, dist.world)
+    for note in rt.notes:
+        yield Log(f"GPT: {note}")
+    runtime.apply(rt, model)  # TF32 on Ampere+ (as upstream's s1_train), checkpointing
     model.to(device).train()
     optimizer.load_state_dict(optimizer.state_dict())  # moves moments next to the parameters
     # DDP averages the gradients over the ranks; states and exports use the bare model, so
     # the files are the single-process ones whatever the world size
     net = dd.wrap(_TrainForward(model), dist, device)
     unsynced = False  # gradients gathered under no_sync, not yet averaged
-    autocast, scaler = _autocast(req, device)
+    autocast, scaler = _autocast(req, device, rt)
     per_epoch = len(epoch_batches(items, bs, req.seed, 0, dist))
     total = req.epochs * per_epoch
     exports: list[str] = []
@@ -232,7 +245,10 @@ def run_gpt_training(req: GptTrainRequest, stop: StopToken | None = None) -> Ite
 
     for ep in range(epoch, req.epochs):
         batches = epoch_batches(items, bs, req.seed, ep, dist)
-        for bi in range(first_batch if ep == epoch else 0, len(batches)):
+        start = first_batch if ep == epoch else 0
+        fed = epoch_loader(items, batches, partial(collate, bert_dir=layout.exp_dir / "3-bert",
+                                                   eos=model.cfg.EOS), rt, start)
+        for bi in range(start, len(batches)):
             # all ranks stop at the same batch (a SIGTERM may reach only one of them)
             if dd.any_rank(stop is not None and stop.requested, dist, device) or \
                     (req.max_batches and done_here >= req.max_batches):
@@ -247,8 +263,7 @@ def run_gpt_training(req: GptTrainRequest, stop: StopToken | None = None) -> Ite
             # per rank: each draws its own dropout and DPO spans (rank 0 = a single process)
             torch.manual_seed(req.seed * 1_000_003 + gbatch + 7_777_777 * dist.rank)
             gen = torch.Generator().manual_seed(req.seed * 7_919 + gbatch + 7_777_777 * dist.rank)
-            batch = collate([items[i] for i in batches[bi]], layout.exp_dir / "3-bert",
-                            model.cfg.EOS).to(device)
+            batch = next(fed).to(device)  # batches[bi], loaded ahead by workers on a GPU
             # the batch that fills the accumulation (or ends the epoch) averages in backward;
             # the ones before it only gather (no_sync), opt_step averages what they left
             syncs = pending + 1 >= req.accumulate or bi + 1 == len(batches)

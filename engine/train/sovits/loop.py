@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 import time
+from functools import partial
 from pathlib import Path
 from typing import Iterator
 
@@ -27,7 +28,9 @@ from engine.models.sovits.discriminator import MultiPeriodDiscriminator, periods
 from engine.models.sovits.synthesizer import Synthesizer
 from engine.settings import non_defaults, validate
 from engine.train import distributed as dd
+from engine.train import runtime
 from engine.train.gpu import GpuMeter
+from engine.train.loader import epoch_loader, to_device
 from engine.train.sovits import checkpoints as ck
 from engine.train.sovits.data import ClipDataset, collate, epoch_batches, scan_experiment
 from engine.train.sovits.losses import discriminator_loss, feature_loss, generator_loss, kl_loss
@@ -81,8 +84,12 @@ def run_sovits_training(req: SovitsTrainRequest, stop: StopToken | None = None) 
         torch.set_num_threads(req.threads)
     layout = Layout(Path(req.project_root), req.slug)
     device = _device(req)
-    use_amp = req.fp16 and device.type == "cuda"
     dist = dd.current()  # one process, or this rank of a torchrun world (engine.train.distributed)
+    rt = runtime.decide(device, amp=req.amp if req.fp16 else "off",
+                        grad_checkpoint=req.grad_checkpoint, world_size=dist.world)
+    use_amp, amp_dtype = rt.amp != "off", runtime.autocast_dtype(rt)
+    for note in rt.notes:
+        yield Log(f"SoVITS: {note}")
     torch.manual_seed(req.seed + dist.rank)  # each rank slices its clips differently
 
     clips, skipped = scan_experiment(layout.exp_dir, req.version)
@@ -112,7 +119,7 @@ def run_sovits_training(req: SovitsTrainRequest, stop: StopToken | None = None) 
     net_g = Synthesizer(cfg).to(device)
     net_d = MultiPeriodDiscriminator(periods_for(req.version), width=req.disc_width).to(device)
     optim_g, optim_d, bases = _optimizers(net_g, net_d, req)
-    scaler = torch.amp.GradScaler("cuda", enabled=use_amp)
+    scaler = torch.amp.GradScaler("cuda", enabled=rt.scaler_needed)  # bf16 needs none
     state = ck.TrainState()
     meta = {"version": req.version, "model_config": cfg.to_dict(), "disc_width": req.disc_width,
             "settings": non_defaults(req), "world_size": dist.world}
@@ -154,6 +161,7 @@ def run_sovits_training(req: SovitsTrainRequest, stop: StopToken | None = None) 
     if dist.on and cfg.freeze_quantizer:  # run under no_grad: DDP must not wait for their grads
         for p in (*net_g.ssl_proj.parameters(), *net_g.quantizer.parameters()):
             p.requires_grad_(False)
+    runtime.apply(rt, net_g)
     ddp_g, ddp_d = dd.wrap(net_g, dist, device), dd.wrap(net_d, dist, device)
 
     def last_good() -> str:
@@ -201,11 +209,13 @@ def run_sovits_training(req: SovitsTrainRequest, stop: StopToken | None = None) 
         net_d.train()
         batches = epoch_batches(clips, req.batch_size, epoch, req.seed, req.min_items_per_epoch,
                                 dist)
-        for bi in range(state.batch_in_epoch, len(batches)):
+        start = state.batch_in_epoch
+        fed = epoch_loader(dataset, batches, partial(collate, min_frames=mel_frames), rt, start)
+        for bi, cpu_batch in zip(range(start, len(batches)), fed):
             t0 = time.perf_counter()
-            b = {k: v.to(device) for k, v in collate([dataset[i] for i in batches[bi]], mel_frames).items()}
-            losses, bad = _train_step(ddp_g, ddp_d, optim_g, optim_d, scaler, b, use_amp, mel_frames,
-                                      dist)
+            b = to_device(cpu_batch, device, non_blocking=rt.pin_memory)
+            losses, bad = _train_step(ddp_g, ddp_d, optim_g, optim_d, scaler, b, amp_dtype,
+                                      mel_frames, dist)
             state.step += 1
             state.batch_in_epoch = bi + 1
             dt = time.perf_counter() - t0
@@ -277,7 +287,7 @@ def _finite_grads(net: torch.nn.Module) -> bool:
     return not norms or bool(torch.isfinite(torch.stack(norms).sum()))
 
 
-def _train_step(net_g, net_d, optim_g, optim_d, scaler, b, use_amp: bool,
+def _train_step(net_g, net_d, optim_g, optim_d, scaler, b, amp: torch.dtype | None,
                 seg: int, dist: dd.Dist = dd.SINGLE) -> tuple[dict[str, float], str]:
     """One D update then one G update. Returns the losses and "" or, when a loss (or, without
     the fp16 scaler, which skips inf gradients itself, a gradient) is not finite, the name of
@@ -285,7 +295,8 @@ def _train_step(net_g, net_d, optim_g, optim_d, scaler, b, use_amp: bool,
     averaged, so gradient checks agree by themselves) and a non-finite loss on any rank
     skips the update on all of them."""
     dev = b["spec"].device.type
-    with torch.autocast(dev, dtype=torch.float16, enabled=use_amp):
+    use_amp, scaled = amp is not None, scaler.is_enabled()
+    with torch.autocast(dev, dtype=amp or torch.float16, enabled=use_amp):
         out = net_g(b["ssl"], b["spec"], b["spec_lengths"], b["text"], b["text_lengths"],
                     sv_emb=b.get("sv"))
     y_hat = out.audio.float()
@@ -294,19 +305,19 @@ def _train_step(net_g, net_d, optim_g, optim_d, scaler, b, use_amp: bool,
     y_hat_mel = mel_spectrogram(y_hat.squeeze(1))
     y = _slice(b["wav"], out.slice_starts * HOP, seg * HOP)
 
-    with torch.autocast(dev, dtype=torch.float16, enabled=use_amp):
+    with torch.autocast(dev, dtype=amp or torch.float16, enabled=use_amp):
         real, fake, _, _ = net_d(y, y_hat.detach())
         loss_disc = discriminator_loss(real, fake)
     if dd.any_rank(not math.isfinite(float(loss_disc.detach())), dist, loss_disc.device):
         return {}, "loss_disc"  # no update at all this step
     optim_d.zero_grad(set_to_none=True)
     scaler.scale(loss_disc).backward()
-    if not use_amp and not _finite_grads(net_d):
+    if not scaled and not _finite_grads(net_d):
         optim_d.zero_grad(set_to_none=True)
         return {}, "the discriminator's gradient"
     scaler.step(optim_d)
 
-    with torch.autocast(dev, dtype=torch.float16, enabled=use_amp):
+    with torch.autocast(dev, dtype=amp or torch.float16, enabled=use_amp):
         real, fake, fmap_r, fmap_g = net_d(y, y_hat)
         loss_mel = F.l1_loss(y_mel, y_hat_mel) * C_MEL
         loss_kl = kl_loss(out.z_p, out.logs_q, out.m_p, out.logs_p, out.mask) * C_KL
@@ -322,7 +333,7 @@ def _train_step(net_g, net_d, optim_g, optim_d, scaler, b, use_amp: bool,
         bad = bad or "a loss on another training process"
     if not bad:
         scaler.scale(total).backward()
-        if not use_amp and not _finite_grads(net_g):
+        if not scaled and not _finite_grads(net_g):
             optim_g.zero_grad(set_to_none=True)
             bad = "the generator's gradient"
         else:

@@ -22,6 +22,12 @@ class SovitsTrainRequest:
     text_low_lr_rate: float = knob(0.4, "Learning-rate factor for the text modules", min=0.2, max=0.6)
     lr_decay: float = knob(0.999875, "Per-epoch exponential learning-rate decay", min=0.9, max=1.0)
     fp16: bool = knob(True, "Mixed precision on GPU (ignored on CPU)")
+    amp: str = knob("auto", "Mixed precision on a GPU: auto = fp16 with a gradient scaler "
+                            "(upstream); bf16 where the card has it; off = 32-bit (as fp16 off)",
+                    choices=("auto", "fp16", "bf16", "off"), label="Mixed precision")
+    grad_checkpoint: str = knob("auto", "Recompute the decoder's activations in the backward "
+                                        "pass to save GPU memory (auto: on cards under 10 GB)",
+                                choices=("auto", "on", "off"), label="Gradient checkpointing")
     device: str = knob("auto", "Where to train", choices=("auto", "cpu", "cuda"))
     seed: int = knob(1234, "Random seed for shuffling and slicing")
     min_items_per_epoch: int = knob(100, "Repeat small datasets until an epoch has this many clips (0: never)", min=0, max=10000)
