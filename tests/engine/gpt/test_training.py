@@ -7,6 +7,7 @@ import statistics
 import subprocess
 import sys
 import time
+import shutil
 from pathlib import Path
 
 import pytest
@@ -135,3 +136,15 @@ def test_mixed_precision_path_trains(tmp_path):
     make_1a(tmp_path)
     events, prog = run(request(tmp_path, precision="bf16-mixed", max_batches=3))
     assert len(prog) == 3 and all(torch.isfinite(torch.tensor(p.metrics["loss"])) for p in prog)
+
+
+def test_gradient_checkpointing_trains_the_same_batches(tmp_path):
+    """Checkpointing recomputes layers in backward: the run says so, and its losses are the
+    plain run's (same seeds, same dropout draws)."""
+    make_1a(tmp_path / "a")
+    shutil.copytree(tmp_path / "a", tmp_path / "b")  # the same data set
+    _, plain = run(request(tmp_path / "a", max_batches=3))
+    events, recomputed = run(request(tmp_path / "b", max_batches=3, grad_checkpoint="on"))
+    assert any("gradient checkpointing on" in getattr(e, "line", "") for e in events)
+    assert [round(p.metrics["loss"], 4) for p in recomputed] == \
+        [round(p.metrics["loss"], 4) for p in plain]
