@@ -16,6 +16,7 @@ per model (no BERT/HuBERT front end).
 from __future__ import annotations
 
 import argparse
+import shutil
 import json
 import platform
 import random
@@ -102,7 +103,7 @@ def _peak_gb(device: torch.device) -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20  # process RSS, GB
 
 
-def run_check(root: Path, reduced: bool, steps: tuple[int, int]) -> dict:
+def run_check(root: Path, reduced: bool, steps: tuple[int, int], ddp_cpu: bool = False) -> dict:
     from engine.layout import Layout
     from engine.models.sovits.config import tiny_config
     from engine.runner import drive
@@ -161,6 +162,10 @@ def run_check(root: Path, reduced: bool, steps: tuple[int, int]) -> dict:
                gpt_peak_gb=round(_peak_gb(device), 2),
                gpt_wall_s=round(time.perf_counter() - t0, 1), gpt_failed=_failed(ev))
     out.update(synth_rates(Layout(root, SLUG), device, reduced))
+    n_gpus = torch.cuda.device_count() if device.type == "cuda" else 0
+    if n_gpus > 1 or ddp_cpu:
+        gpus = tuple(str(i) for i in range(min(n_gpus, 2))) if n_gpus > 1 else ()
+        out.update(ddp_rates(root, sreq, 2, gpus))
     return out
 
 
@@ -239,6 +244,33 @@ def gpt_decode_rates(device: torch.device, reduced: bool) -> dict:
     return out
 
 
+def ddp_rates(root: Path, sreq, procs: int, gpus: tuple[str, ...]) -> dict:  # noqa: ANN001
+    """SoVITS under torchrun (one process per GPU, or gloo CPU processes), launched the way
+    the Train step launches it, at the same per-process batch: s/step per rank and the
+    epoch's throughput beside the one-process run above."""
+    import dataclasses
+
+    from engine.events import StopToken
+    from engine.train.launch import Launch, Placement, run_stages
+
+    place = Placement(procs, gpus)
+    folder = root / "runs" / "gpu-check-ddp"
+    # a fresh experiment state: the one-process run's checkpoints would be resumed
+    req = dataclasses.replace(sreq, slug=SLUG + "-ddp")
+    exp = root / "logs"
+    if (exp / SLUG).is_dir() and not (exp / req.slug).exists():
+        shutil.copytree(exp / SLUG, exp / req.slug,
+                        ignore=shutil.ignore_patterns("logs_s2*", "logs_s1*"))
+    x = Launch("SoVITS", "sovits", req, place, folder, str(folder))
+    ev: list = []
+    t0 = time.perf_counter()
+    for _, e in run_stages([x], StopToken()):
+        ev.append(e)
+    return {"ddp_processes": procs, "ddp_gpus": ",".join(gpus) or "cpu (gloo)",
+            "ddp_s_per_step": round(_rate(ev), 4), "ddp_wall_s": round(time.perf_counter() - t0, 1),
+            "ddp_failed": _failed(ev) or (x.error.reason if x.error else "")}
+
+
 def write_report(fig: dict, path: Path) -> None:
     mode = "reduced (CPU, tiny models; proves the script runs, not a GPU figure)" \
         if fig["reduced"] else "full size, fp16 autocast"
@@ -263,7 +295,11 @@ def write_report(fig: dict, path: Path) -> None:
              f"Run {time.strftime('%Y-%m-%d %H:%M')}; generated data set (synthetic clips), "
              "random weights, offline.", "", "| figure | value |", "|---|---|"]
     lines += [f"| {k} | {v} |" for k, v in rows]
-    for key in ("sovits_failed", "gpt_failed"):
+    if "ddp_processes" in fig:
+        lines.append(f"| SoVITS DDP, {fig['ddp_processes']} processes on "
+                     f"{fig['ddp_gpus']} | {fig['ddp_s_per_step']} s/step per process at batch "
+                     f"{fig['sovits_batch']} each (one process: {fig['sovits_s_per_step']}) |")
+    for key in ("sovits_failed", "gpt_failed", "ddp_failed"):
         if fig.get(key):
             lines.append(f"\n{key}: {fig[key]}")
     lines += ["", "```json", json.dumps(fig, indent=1), "```", ""]
@@ -276,6 +312,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--reduced", action="store_true", help="CPU, tiny models, a few steps")
     ap.add_argument("--out", default=str(HERE / "results" / "gpu.md"))
     ap.add_argument("--work", default="", help="folder for the generated project (default: a temp dir)")
+    ap.add_argument("--ddp-cpu", action="store_true",
+                    help="also run the 2-process DDP step over gloo on the CPU (it runs by "
+                         "itself on CUDA when 2+ GPUs are visible)")
     a = ap.parse_args(argv)
     if not a.reduced and not torch.cuda.is_available():
         print("gpu_check: no CUDA GPU visible; run it on a GPU box, or pass --reduced for the "
@@ -284,10 +323,10 @@ def main(argv: list[str] | None = None) -> int:
     work = Path(a.work) if a.work else Path(tempfile.mkdtemp(prefix="gsv-gpu-check-"))
     n, secs = (6, (1.2, 2.5)) if a.reduced else (96, (3.0, 10.0))
     root = make_dataset(work / "project", n, secs)
-    fig = run_check(root, a.reduced, (4, 6) if a.reduced else (200, 300))
+    fig = run_check(root, a.reduced, (4, 6) if a.reduced else (200, 300), a.ddp_cpu)
     write_report(fig, Path(a.out))
     print(Path(a.out).read_text(encoding="utf-8"))
-    return 0 if not (fig["sovits_failed"] or fig["gpt_failed"]) else 1
+    return 0 if not (fig["sovits_failed"] or fig["gpt_failed"] or fig.get("ddp_failed")) else 1
 
 
 if __name__ == "__main__":
