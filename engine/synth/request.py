@@ -53,8 +53,9 @@ class SynthRequest:
     piece_seeds: dict = knob({}, "Seeds for single pieces, {index: seed} (re-roll one sentence)",
                              label="Piece seeds")
     device: str = knob("auto", "Where to run", choices=DEVICES)
-    precision: str = knob("exact", "CPU speed-up: exact matches upstream; bf16 (~1.5x) and int8 "
-                          "(GPT ~2.4x) round the maths, so tokens may differ",
+    precision: str = knob("exact", "CPU speed-up: exact matches upstream; bf16 (GPT ~1.6x, "
+                                   "AVX512-BF16 CPUs) and int8 (~2x) round the maths, so "
+                                   "tokens may differ",
                           choices=("exact", "bf16", "int8"))
     # GPU decoding (engine.synth.batching, engine.models.gpt.graph): same codes, less time.
     batch_pieces: str = knob("auto", "Decode the text's pieces together, 8 at a time: auto on a "
