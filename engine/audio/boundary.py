@@ -27,6 +27,7 @@ FLOOR_HALF = 150  # frames (±1.5 s) of the local floor
 TINY = 1e-20
 VALLEY_DB = 3.0  # a frame within this of the quietest of its ±5 frames may be cut at
 NEAR = 3  # voiced frames averaged on each side of a frame for its pitch before / after
+BLOCK_ROWS = 256  # rows per product in log_odds
 
 NAMES = ("depth", "over_floor", "len3", "len6", "len10", "pre", "post", "decay", "onset",
          "fall_in", "rise_out", "unv_before", "unv_after", "f_before", "f_after", "reset",
@@ -34,57 +35,126 @@ NAMES = ("depth", "over_floor", "len3", "len6", "len10", "pre", "post", "decay",
          "top_reset", "level_step", "abs_level_step")
 
 
-def pitch(x: np.ndarray, start: int, n_frames: int, hop: int, sr: int
-          ) -> tuple[np.ndarray, np.ndarray]:
+def _decimate(y: np.ndarray, dec: int) -> np.ndarray:
+    """Block means of ``dec`` samples. For 8 the sum is spelled out in the order numpy's
+    pairwise reduction adds eight numbers (the same result), over chunks that stay in
+    cache: a quarter of the time of ``mean(1)``, whose reduction over a short axis is slow."""
+    v = y[: y.size // dec * dec].reshape(-1, dec)
+    if dec != 8:
+        return v.mean(1)
+    out = np.empty(v.shape[0], np.float32)
+    for s in range(0, v.shape[0], 1 << 15):
+        c = [v[s:s + (1 << 15), i] for i in range(8)]
+        out[s:s + (1 << 15)] = (((c[0] + c[1]) + (c[2] + c[3]))
+                                + ((c[4] + c[5]) + (c[6] + c[7]))) / np.float32(8)
+    return out
+
+
+def _nccf_direct(y: np.ndarray, c: np.ndarray, win: int, lmax: int, lag0: int
+                 ) -> np.ndarray:
+    """Normalised cross-correlation of y[c:c+win] with y[c+lag:c+lag+win], lags
+    lag0..lmax, one row per start in ``c`` (one FFT correlation per row)."""
+    seg = y[c[:, None] + np.arange(win + lmax)]
+    nfft = 1 << int(np.ceil(np.log2(win + lmax + 1)))  # no lag <= lmax wraps around
+    r = np.fft.irfft(np.conj(np.fft.rfft(seg[:, :win], nfft)) * np.fft.rfft(seg, nfft),
+                     nfft)[:, lag0:lmax + 1]
+    sq = np.concatenate([np.zeros((seg.shape[0], 1), np.float32), np.cumsum(seg * seg, 1)], 1)
+    lags = np.arange(lag0, lmax + 1)
+    return r / np.sqrt(sq[:, win:win + 1] * (sq[:, lags + win] - sq[:, lags]) + 1e-12)
+
+
+def _nccf_blocks(y: np.ndarray, c0: int, rows: np.ndarray, win: int, lmax: int, lag0: int
+                 ) -> np.ndarray:
+    """The same for starts ``c0 + rows * win/2``, sharing work between overlapping rows.
+    A window is two half-window blocks, so its correlation is the sum of two blocks'
+    correlations with the samples that follow, each a product of FFTs of single blocks
+    (the next block, shifted by half the FFT length, only flips the sign of odd bins):
+    one FFT per block and one inverse per row, of length win, instead of three of
+    2*win per row. The energies likewise: two blocks' sums, less the samples the lag
+    skips at the front, plus those it reaches at the back (float32 sums within blocks,
+    as precise as the per-row sums)."""
+    from scipy import fft
+
+    half = win // 2
+    j0, j1 = int(rows.min()), int(rows.max()) + 3  # blocks j0 .. j1-1 feed these rows
+    z = np.zeros((j1 - j0) * half, np.float32)  # past the end: zeros, read only by lags > lmax
+    part = y[c0 + j0 * half: c0 + j1 * half]
+    z[:part.size] = part
+    blocks = z.reshape(-1, half)
+    a = fft.rfft(blocks, 2 * half, axis=1, workers=1)
+    sign = np.where(np.arange(a.shape[1]) % 2, -1.0, 1.0).astype(np.float32)
+    # spectrum of block j's correlation with blocks j, j+1 (the segment it reaches)
+    q = (a[:-1].real ** 2 + a[:-1].imag ** 2) + sign * (np.conj(a[:-1]) * a[1:])
+    k = rows - j0
+    r = fft.irfft(q[k] + q[k + 1], 2 * half, axis=1, workers=1)[:, lag0:lmax + 1]
+    sq = blocks * blocks
+    total = sq.sum(1)
+    head = np.zeros((sq.shape[0], lmax + 1), np.float32)  # head[j, l]: first l samples
+    head[:, 1:] = np.cumsum(sq[:, :lmax].T, axis=0).T
+    e0 = total[k] + total[k + 1]
+    el = np.maximum(e0[:, None] - head[k, lag0:] + head[k + 2, lag0:], 0)  # no -0 from rounding
+    return r / np.sqrt(e0[:, None] * el + np.float32(1e-12))
+
+
+def pitch(x: np.ndarray, start: int, n_frames: int, hop: int, sr: int,
+          need: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Per frame (frame k centred at ``start + k*hop``): pitch in semitones (12 log2 Hz)
     and the normalised autocorrelation peak (voicing strength), computed every second
     frame on a block-averaged copy of the samples (the averaging keeps periodicity; its
-    aliasing only adds noise to unvoiced frames)."""
+    aliasing only adds noise to unvoiced frames). With ``need`` (a mask over the frames)
+    only the frames it marks are measured; the others read 0."""
     dec = max(1, sr // PITCH_RATE)
     fs = sr / dec
     win = int(round(F0_WIN_S * fs))
     lmin, lmax = int(fs / F0_MAX), int(np.ceil(fs / F0_MIN)) + 1
     lo = max(0, start - (win // 2 + lmax) * dec)
     hi = min(int(x.shape[0]), start + n_frames * hop + (win // 2 + lmax) * dec)
-    y = np.asarray(x[lo:hi], dtype=np.float32)
-    y = y[: y.size // dec * dec].reshape(-1, dec).mean(1)
+    y = _decimate(np.asarray(x[lo:hi], dtype=np.float32), dec)
     y = y - uniform_filter1d(y, max(2, int(fs / 250)))  # drop DC and rumble, keep the period
     step = PITCH_STEP
-    ks = np.arange(0, n_frames, step)
-    c = ((start + ks * hop - lo) / dec).astype(np.int64) - win // 2
-    c = np.clip(c, 0, max(0, y.size - win - lmax - 1))
+    out_s, out_v = np.zeros(n_frames), np.zeros(n_frames)
     if y.size < win + lmax + 1:
-        return np.zeros(n_frames), np.zeros(n_frames)
-    seg = y[c[:, None] + np.arange(win + lmax)]
-    nfft = 1 << int(np.ceil(np.log2(win + lmax + 1)))  # no lag <= lmax wraps around
-    r = np.fft.irfft(np.conj(np.fft.rfft(seg[:, :win], nfft)) * np.fft.rfft(seg, nfft),
-                     nfft)[:, :lmax + 1]
-    sq = np.concatenate([np.zeros((seg.shape[0], 1), np.float32), np.cumsum(seg * seg, 1)], 1)
-    lags = np.arange(lmax + 1)
-    e_lag = sq[:, lags + win] - sq[:, lags]
-    nccf = r / np.sqrt(sq[:, win:win + 1] * e_lag + 1e-12)
-    sub = nccf[:, lmin:lmax]
-    k = sub.argmax(1) + lmin
-    rows = np.arange(seg.shape[0])
-    a, b, cc = nccf[rows, k - 1], nccf[rows, k], nccf[rows, np.minimum(k + 1, lmax)]
+        return out_s, out_v
+    ks = np.arange(0, n_frames, step)
+    if need is not None:
+        use = need[ks].copy()
+        use[: need[1::step].size] |= need[1::step][: ks.size]
+        ks = ks[use]
+        if not ks.size:
+            return out_s, out_v
+    c = ((start + ks * hop - lo) / dec).astype(np.int64) - win // 2
+    cmax = max(0, y.size - win - lmax - 1)
+    lag0 = lmin - 1  # the peak is searched in lmin..lmax-1 and read with its neighbours
+    nccf = np.empty((ks.size, lmax + 1 - lag0), np.float32)
+    stride = step * hop / dec
+    inner = (c >= 0) & (c <= cmax)
+    if win % 2 == 0 and stride == win // 2 and inner.sum() > 1:
+        c0 = int(c[inner][0]) - int(ks[inner][0]) // step * (win // 2)
+        nccf[inner] = _nccf_blocks(y, c0, ks[inner] // step, win, lmax, lag0)
+    else:
+        inner[:] = False
+    if (~inner).any():
+        nccf[~inner] = _nccf_direct(y, np.clip(c[~inner], 0, cmax), win, lmax, lag0)
+    k = nccf[:, 1:lmax - lag0].argmax(1) + 1  # column of the peak (lag k + lag0)
+    rows = np.arange(nccf.shape[0])
+    a, b, cc = nccf[rows, k - 1], nccf[rows, k], nccf[rows, k + 1]
     den = a - 2 * b + cc
     frac = np.where(np.abs(den) > 1e-9, 0.5 * (a - cc) / np.where(den == 0, 1, den), 0.0)
-    lag = k + np.clip(frac, -0.5, 0.5)
-    semis = 12 * np.log2(fs / lag)
-    strength = np.clip(b, 0, 1)
-    return (np.repeat(semis, step)[:n_frames], np.repeat(strength, step)[:n_frames])
+    lag = k + lag0 + np.clip(frac, -0.5, 0.5)
+    for off in range(step):
+        f = ks + off
+        ok = f < n_frames
+        out_s[f[ok]] = 12 * np.log2(fs / lag[ok])
+        out_v[f[ok]] = np.clip(b[ok], 0, 1)
+    return out_s, out_v
 
 
 def _run_length(mask: np.ndarray) -> np.ndarray:
     """For each frame, the length of the run of True frames containing it (0 if False)."""
     edges = np.diff(np.concatenate(([0], mask.astype(np.int8), [0])))
-    starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
-    out = np.zeros(mask.size)
-    lengths = ends - starts
-    idx = np.repeat(np.arange(starts.size), lengths)
-    out[np.concatenate([np.arange(s, e) for s, e in zip(starts, ends)]) if starts.size
-        else np.zeros(0, np.int64)] = lengths[idx]
-    return out
+    lengths = np.flatnonzero(edges == -1) - np.flatnonzero(edges == 1)
+    run = np.cumsum(edges[:-1] == 1) - 1  # index of the run a frame belongs to
+    return np.where(mask, lengths[np.maximum(run, 0)] if lengths.size else 0, 0).astype(float)
 
 
 def _last_index(mask: np.ndarray) -> np.ndarray:
@@ -94,49 +164,69 @@ def _last_index(mask: np.ndarray) -> np.ndarray:
     return np.concatenate(([-10 ** 6], prev[:-1]))
 
 
-def _max_range(v: np.ndarray, a: int, b: int) -> np.ndarray:
-    """Max of v over frames [j+a, j+b] for every j (clamped to the clip)."""
+def _max_range(v: np.ndarray, a: int, b: int, at: np.ndarray) -> np.ndarray:
+    """Max of v over frames [j+a, j+b] for every j in ``at`` (clamped to the clip)."""
     size = b - a + 1 + ((b - a) % 2)  # odd, centred on j + (a+b)//2
     m = maximum_filter1d(v, size, mode="nearest")
-    return m[np.clip(np.arange(v.size) + (a + b) // 2, 0, v.size - 1)]
+    return m[np.clip(at + (a + b) // 2, 0, v.size - 1)]
 
 
-def _mean_range(v: np.ndarray, a: int, b: int) -> np.ndarray:
-    """Mean of v over frames [j+a, j+b] for every j (clamped to the clip)."""
-    c = np.concatenate(([0.0], np.cumsum(v)))
-    j = np.arange(v.size)
-    lo = np.clip(j + a, 0, v.size - 1)
-    hi = np.clip(j + b + 1, lo + 1, v.size)
-    return (c[hi] - c[lo]) / (hi - lo)
+class _Means:
+    """Means of v over frames [j+a, j+b] (clamped to the clip) from one cumulative sum."""
+
+    def __init__(self, v: np.ndarray, at: np.ndarray):
+        self.c, self.n, self.at = np.concatenate(([0.0], np.cumsum(v))), v.size, at
+
+    def __call__(self, a: int, b: int) -> np.ndarray:
+        lo = np.clip(self.at + a, 0, self.n - 1)
+        hi = np.clip(self.at + b + 1, lo + 1, self.n)
+        return (self.c[hi] - self.c[lo]) / (hi - lo)
 
 
-def features(x: np.ndarray, rms: np.ndarray, f0: int, f1: int, hop: int, sr: int
-             ) -> np.ndarray:
-    """The cue matrix (frames f0..f1-1 of ``rms``, one row per frame, columns NAMES)."""
+def _levels(rms: np.ndarray, f0: int, f1: int) -> np.ndarray:
+    """Frames f0..f1-1 in dB, digital silence raised to 90 dB under the peak (not -200)."""
     r = rms[f0:f1].astype(np.float64)
-    n = r.size
     d = 10 * np.log10(np.maximum(r * r, TINY))
-    d = np.maximum(d, d.max() - 90.0)  # digital silence: 90 dB under the peak, not -200
+    return np.maximum(d, d.max() - 90.0)
+
+
+def valleys(rms: np.ndarray, f0: int, f1: int) -> np.ndarray:
+    """Mask over frames f0..f1-1: near the bottom of their valley, where a cut may go
+    (the cue "bottom" at most VALLEY_DB; the model was fitted on these frames only)."""
+    d = _levels(rms, f0, f1)
+    return d - minimum_filter1d(d, 11, mode="nearest") <= VALLEY_DB
+
+
+def features(x: np.ndarray, rms: np.ndarray, f0: int, f1: int, hop: int, sr: int,
+             rows: np.ndarray | None = None) -> np.ndarray:
+    """The cue matrix (frames f0..f1-1 of ``rms``, one row per frame, columns NAMES);
+    with ``rows`` (indices into those frames) only these rows. A frame's cues do not
+    depend on which rows are asked for (the pitch and the floors are taken over all)."""
+    d = _levels(rms, f0, f1)
+    n = d.size
+    at = np.arange(n) if rows is None else np.asarray(rows, np.int64)
+    da = d[at]
     level = float(np.percentile(d, 90))
     sm = uniform_filter1d(d, 3, mode="nearest")
     floor = minimum_filter1d(sm, 2 * FLOOR_HALF + 1, mode="nearest")
-    cols = {"depth": level - d, "over_floor": d - floor}
+    cols = {"depth": level - da, "over_floor": da - floor[at]}
     for t in (3, 6, 10):
-        cols[f"len{t}"] = np.log1p(_run_length(d <= floor + t))
-    cols["pre"] = _mean_range(d, -20, -3) - level
-    cols["post"] = _mean_range(d, 3, 20) - level
-    cols["decay"] = _mean_range(d, -15, -3) - _mean_range(d, -45, -16)
-    cols["onset"] = _mean_range(d, 3, 15) - _mean_range(d, 16, 45)
-    cols["fall_in"] = _mean_range(d, -4, -1) - d
-    cols["rise_out"] = _mean_range(d, 1, 4) - d
+        cols[f"len{t}"] = np.log1p(_run_length(d <= floor + t)[at])
+    mean = _Means(d, at)
+    cols["pre"] = mean(-20, -3) - level
+    cols["post"] = mean(3, 20) - level
+    cols["decay"] = mean(-15, -3) - mean(-45, -16)
+    cols["onset"] = mean(3, 15) - mean(16, 45)
+    cols["fall_in"] = mean(-4, -1) - da
+    cols["rise_out"] = mean(1, 4) - da
 
-    semis, strength = pitch(x, f0 * hop, n, hop, sr)
-    voiced = (strength > VOICED) & (d > floor + 10)
-    j = np.arange(n)
-    last = _last_index(voiced)
-    nxt = n - 1 - _last_index(voiced[::-1])[::-1]  # first voiced frame after j
-    unv_b = np.minimum(j - last, REACH)
-    unv_a = np.minimum(nxt - j, REACH)
+    loud = d > floor + 10  # only such frames may count as voiced: the pitch elsewhere is unused
+    semis, strength = pitch(x, f0 * hop, n, hop, sr, need=loud)
+    voiced = (strength > VOICED) & loud
+    last = _last_index(voiced)[at]
+    nxt = n - 1 - _last_index(voiced[::-1])[::-1][at]  # first voiced frame after j
+    unv_b = np.minimum(at - last, REACH)
+    unv_a = np.minimum(nxt - at, REACH)
     # the voiced frames' pitch, median-filtered along the voiced frames (an isolated octave
     # jump at an onset or offset is dropped), relative to the clip's median
     rv = semis[voiced]
@@ -146,7 +236,7 @@ def features(x: np.ndarray, rms: np.ndarray, f0: int, f1: int, hop: int, sr: int
     else:
         rv = np.zeros(0)
     cn = np.concatenate(([0], np.cumsum(voiced)))  # voiced frames in [0, j)
-    c_b, c_a = cn[j], cn[np.minimum(j + 1, n)]
+    c_b, c_a = cn[at], cn[np.minimum(at + 1, n)]
     have_b = (unv_b < REACH) & (c_b >= NEAR) & (rv.size > 0)
     have_a = (unv_a < REACH) & (rv.size - c_a >= NEAR) & (rv.size > 0)
     crv = np.concatenate(([0.0], np.cumsum(rv)))
@@ -157,8 +247,8 @@ def features(x: np.ndarray, rms: np.ndarray, f0: int, f1: int, hop: int, sr: int
     top = np.full(n, -60.0)
     if rv.size:
         top[voiced] = rv
-    top_b = _max_range(top, -SPAN, -1)
-    top_a = _max_range(top, 1, SPAN)
+    top_b = _max_range(top, -SPAN, -1, at)
+    top_a = _max_range(top, 1, SPAN, at)
     both = have_b & have_a
     cols["unv_before"] = unv_b / REACH
     cols["unv_after"] = unv_a / REACH
@@ -170,15 +260,15 @@ def features(x: np.ndarray, rms: np.ndarray, f0: int, f1: int, hop: int, sr: int
     cols["rise"] = np.where(have_a & (top_a > -60), top_a - f_a, 0.0)
     cols["has_f0"] = both.astype(np.float64)
     # hinges: a sentence ends near the bottom of the range and the next starts low and climbs
-    cols["bottom"] = d - minimum_filter1d(d, 11, mode="nearest")
+    cols["bottom"] = da - minimum_filter1d(d, 11, mode="nearest")[at]
     cols["low_end"] = np.maximum(0.0, -f_b - 2.0) * have_b
     cols["low_start"] = np.maximum(0.0, -f_a - 1.0) * have_a
     cols["big_rise"] = np.maximum(0.0, cols["rise"] - 3.0)
     # a new sentence climbs above where the last one ended (the top of the pitch over the
     # next second against the previous second), and is often spoken louder or softer
     cols["top_reset"] = np.where((top_a > -60) & (top_b > -60), top_a - top_b, 0.0)
-    loud = uniform_filter1d(d, 9, mode="nearest")
-    cols["level_step"] = _max_range(loud, 1, SPAN) - _max_range(loud, -SPAN, -1)
+    smooth = uniform_filter1d(d, 9, mode="nearest")
+    cols["level_step"] = _max_range(smooth, 1, SPAN, at) - _max_range(smooth, -SPAN, -1, at)
     cols["abs_level_step"] = np.abs(cols["level_step"])
     return np.stack([cols[k] for k in NAMES], 1)
 
@@ -186,12 +276,17 @@ def features(x: np.ndarray, rms: np.ndarray, f0: int, f1: int, hop: int, sr: int
 def log_odds(cues: np.ndarray) -> np.ndarray:
     """The model's log-odds that each frame lies between two sentences (columns NAMES)."""
     mean, scale, layers = _model()
-    h = (cues - mean) / scale
-    for i, (w, b) in enumerate(layers):
-        h = h @ w + b
-        if i < len(layers) - 1:
-            h = np.maximum(h, 0.0)
-    return h[:, 0]
+    out = np.empty(cues.shape[0])
+    # in blocks small enough that BLAS stays on one thread: on a busy machine its worker
+    # threads cost 5-20x the product itself (measured) and keep spinning afterwards
+    for s in range(0, cues.shape[0], BLOCK_ROWS):
+        h = (cues[s:s + BLOCK_ROWS] - mean) / scale
+        for i, (w, b) in enumerate(layers):
+            h = h @ w + b
+            if i < len(layers) - 1:
+                h = np.maximum(h, 0.0)
+        out[s:s + BLOCK_ROWS] = h[:, 0]
+    return out
 
 
 @functools.lru_cache(maxsize=1)

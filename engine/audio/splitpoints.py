@@ -18,8 +18,9 @@ one long clip. Such a clip is handled in two passes:
 
 Finally, leftovers under a second are merged with a neighbour they touch where the
 maximum allows.
-Everything works on the RMS frames upstream's slicer computes anyway (10 ms hops), never
-on the samples, so a one-hour file costs milliseconds here.
+Everything but the boundary model works on the RMS frames upstream's slicer computes
+anyway (10 ms hops); the model reads the samples of over-long clips only, and is asked
+about valley frames only (see split_at_boundaries).
 """
 from __future__ import annotations
 
@@ -181,6 +182,79 @@ def choose_cuts(length: int, pos: np.ndarray, score: np.ndarray, max_len: int,
     return None if found is None else found[1]
 
 
+def _cuts_free(length: int, pos: np.ndarray, cost: np.ndarray, max_len: int,
+               min_piece: int, extra: int) -> tuple[float, list[int]] | None:
+    """choose_cuts_free's answer with its total cost. The cheapest way to reach each
+    position with k cuts does not depend on how many pieces follow, so one pass of the
+    programme serves every number of pieces."""
+    n0 = -(-length // max_len)
+    lo = np.searchsorted(pos, pos - max_len, "left")  # predecessors j in [lo, hi)
+    hi = np.minimum(np.searchsorted(pos, pos - min_piece, "right"), np.arange(pos.size))
+    ok = hi > lo
+    last = (pos >= length - max_len) & (pos <= length - min_piece)
+    best = np.where((pos >= min_piece) & (pos <= max_len), cost, np.inf)
+    backs: list[np.ndarray] = []
+    found = None
+    for pieces in range(n0, n0 + extra + 1):
+        if pos.size < pieces - 1 or pieces * min_piece > length:
+            break
+        while len(backs) < pieces - 2:  # best: the cheapest first len(backs)+1 cuts
+            j = np.zeros(pos.size, dtype=np.int64)
+            j[ok] = _range_argmin(best, lo[ok], hi[ok])
+            best = np.where(ok, best[j] + cost, np.inf)
+            backs.append(j)
+        if pieces < 2 or not last.any() or not np.isfinite(best[last]).any():
+            continue
+        i = int(np.flatnonzero(last)[np.argmin(best[last])])
+        total, cuts = float(best[i]), [i]
+        for j in reversed(backs):
+            i = int(j[i])
+            cuts.append(i)
+        if found is None or total < found[0] - 1e-9:
+            found = (total, [int(pos[k]) for k in reversed(cuts)])
+    return found
+
+
+def _cuts_grid(length: int, pos: np.ndarray, cost: np.ndarray, max_len: int,
+               min_piece: int, extra: int) -> tuple[float, list[int]] | None:
+    """_cuts_free for positions ``pos[0] + k * step`` (every frame of a clip; a frame that
+    may not be cut costs inf): a predecessor then lies a fixed number of frames back, so
+    each step of the programme is one sliding-window minimum (O(n), in C), and only the
+    chosen path is traced back. Same answer as _cuts_free, ties to the earlier frame."""
+    from scipy.ndimage import minimum_filter1d
+
+    n0 = -(-length // max_len)
+    step = int(pos[1] - pos[0])
+    near = max(1, -(-min_piece // step))  # predecessor i of j: near <= j - i <= far
+    far = max_len // step
+    width = far - near + 1
+    last = (pos >= length - max_len) & (pos <= length - min_piece)
+    if width <= 0 or not last.any():
+        return None
+    levels = [np.where((pos >= min_piece) & (pos <= max_len), cost, np.inf)]
+    pad = np.full(far, np.inf)
+    found = None
+    for pieces in range(n0, n0 + extra + 1):
+        if pieces * min_piece > length:
+            break
+        while len(levels) < pieces - 1:  # levels[k]: the cheapest first k+1 cuts
+            window = minimum_filter1d(np.concatenate((pad, levels[-1])), width, mode="constant",
+                                      cval=np.inf, origin=-(width // 2))[:pos.size]
+            levels.append(window + cost)
+        best = levels[pieces - 2]
+        if not np.isfinite(best[last]).any():
+            continue
+        i = int(np.flatnonzero(last)[np.argmin(best[last])])
+        total, cuts = float(best[i]), [i]
+        for prev in reversed(levels[:pieces - 2]):
+            lo = max(0, i - far)
+            i = lo + int(np.argmin(prev[lo:i - near + 1]))
+            cuts.append(i)
+        if found is None or total < found[0] - 1e-9:
+            found = (total, [int(pos[k]) for k in reversed(cuts)])
+    return found
+
+
 def choose_cuts_free(length: int, pos: np.ndarray, cost: np.ndarray, max_len: int,
                      min_piece: int, extra: int = EXTRA_PIECES) -> list[int] | None:
     """Cuts (from ``pos``, sorted) giving pieces of ``min_piece``..``max_len`` with the
@@ -189,15 +263,9 @@ def choose_cuts_free(length: int, pos: np.ndarray, cost: np.ndarray, max_len: in
     every cut sit somewhere cheap. None when no choice fits."""
     if length <= max_len:
         return []
-    n0 = -(-length // max_len)
-    best = None
-    for pieces in range(n0, n0 + extra + 1):
-        if pos.size < pieces - 1 or pieces * min_piece > length:
-            break
-        found = _best_cuts(length, pos, cost, max_len, min_piece, pieces)
-        if found is not None and (best is None or found[0] < best[0] - 1e-9):
-            best = found
-    return None if best is None else best[1]
+    found = _cuts_free(length, np.asarray(pos, np.int64), np.asarray(cost, np.float64),
+                       max_len, min_piece, extra)
+    return None if found is None else found[1]
 
 
 def split_at_boundaries(start: int, end: int, x, rms: np.ndarray, hop: int, sr: int,
@@ -205,21 +273,31 @@ def split_at_boundaries(start: int, end: int, x, rms: np.ndarray, hop: int, sr: 
     """One over-long range cut where the sentence-boundary model (engine/audio/boundary)
     is surest: each cut costs -log p(between sentences), so the programme maximises the
     chance that every cut is right; frames off a valley's bottom cost OFF_VALLEY more.
+    The model runs on the valley frames first: when the best cuts among them cost less
+    than OFF_VALLEY in all, no choice with an off-valley frame can beat them (every cost
+    is positive), so the other frames are measured only when that fails.
     None when the range is too short to measure or no choice fits."""
-    from engine.audio.boundary import NAMES, VALLEY_DB, features, log_odds
+    from engine.audio.boundary import features, log_odds, valleys
 
     f0, f1 = -(-start // hop), min(end // hop, rms.shape[0] - 1)
     if f1 - f0 <= 2 * PITCH_SPAN:
         return None
-    cues = features(x, rms, f0, f1 + 1, hop, sr)
-    z = log_odds(cues)
-    cost = np.logaddexp(0.0, -z) + np.where(cues[:, NAMES.index("bottom")] <= VALLEY_DB,
-                                            0.0, OFF_VALLEY)
+    if end - start <= max_len:
+        return [(start, end)]
     frames = np.arange(f0, f1 + 1)
-    cuts = choose_cuts_free(end - start, frames * hop - start, cost, max_len, min_piece)
-    if cuts is None:
+    pos = frames * hop - start
+    low = valleys(rms, f0, f1 + 1)
+    rows = np.flatnonzero(low)
+    cost = np.full(pos.size, np.inf)
+    cost[rows] = np.logaddexp(0.0, -log_odds(features(x, rms, f0, f1 + 1, hop, sr, rows=rows)))
+    found = _cuts_grid(end - start, pos, cost, max_len, min_piece, EXTRA_PIECES)
+    if found is None or found[0] >= OFF_VALLEY:
+        z = log_odds(features(x, rms, f0, f1 + 1, hop, sr))
+        found = _cuts_grid(end - start, pos, np.logaddexp(0.0, -z)
+                           + np.where(low, 0.0, OFF_VALLEY), max_len, min_piece, EXTRA_PIECES)
+    if found is None:
         return None
-    edges = [start] + [start + c for c in cuts] + [end]
+    edges = [start] + [start + c for c in found[1]] + [end]
     return list(zip(edges[:-1], edges[1:]))
 
 
