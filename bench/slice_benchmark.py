@@ -357,6 +357,9 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--keep", help="write the recordings and ground truth into this folder")
     ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1],
                     help="sentence/noise draws to generate and score (default: 0 1)")
+    ap.add_argument("--print-only", action="store_true",
+                    help="print the table, leave bench/results/audio.md as it is "
+                         "(for held-out draws)")
     args = ap.parse_args(argv if argv is not None else [])
     if not shutil.which("espeak-ng") or not shutil.which("sox"):
         print("slice_benchmark needs espeak-ng and sox on PATH")
@@ -450,6 +453,8 @@ def main(argv: list[str] | None = None) -> None:
         "tests/engine/audio/test_boundary.py checks the model on sentences it never saw.",
     ]
     print("\n".join(text))
+    if args.print_only:
+        return
     from bench.audio_slice import _record
 
     _record("## Where the slicer cuts", "\n".join(text) + "\n")
