@@ -10,9 +10,13 @@ the threads meet at 4 barriers per layer. Layer norms are cheap (512 values) and
 thread computes them itself, so nothing waits on them.
 
 Weights: fp32 (the exact path, the model's own tensors, no copy) or bf16 (the bf16 path;
-``vdpbf16ps`` with the input rounded to bf16 where the CPU has AVX512-BF16, else bf16
-widened to fp32). Accumulation is always fp32; the KV cache is fp32 or bf16 as decoding
-allocated it. The prompt (prefill) and batches keep the torch path.
+``vdpbf16ps`` where the CPU has AVX512-BF16, else bf16 widened to fp32). Accumulation is
+always fp32; the KV cache is fp32 or bf16 as decoding allocated it. The bf16 path keeps the
+torch bf16 path's rounding points (products and their biases rounded to bf16, as its GEMV;
+attention as torch's CPU flash attention: probabilities rounded to bf16 per 512-position
+block), so its tokens stay as close to exact as that path's (bench/results/gpt.md); only
+summation order and the softmax's exp differ. The prompt (prefill) and batches keep the
+torch path.
 
 Compiled on first use with ``torch.utils.cpp_extension.load_inline`` for this CPU
 (``-march=native``, cached per CPU-flag set); where it cannot be had (no compiler, a failed
@@ -46,6 +50,7 @@ typedef uint16_t bf16;
 static inline float bf2f(bf16 h) { uint32_t u = (uint32_t)h << 16; float f; std::memcpy(&f, &u, 4); return f; }
 static inline bf16 f2bf(float v) {  // round to nearest even (values are finite)
   uint32_t u; std::memcpy(&u, &v, 4); u += 0x7FFF + ((u >> 16) & 1); return (bf16)(u >> 16); }
+static inline float bfr(float v) { return bf2f(f2bf(v)); }  // v rounded to bf16, as fp32
 
 #ifdef __AVX512F__
 static inline __m512 load16(const float* p) { return _mm512_loadu_ps(p); }
@@ -83,9 +88,10 @@ static void rows(const float* W, const float* b, const float* x, const bf16*, fl
   }
 }
 
-// bf16 weights. With AVX512-BF16: vdpbf16ps against x rounded to bf16 (xb); otherwise the
-// weights widened to fp32 against the fp32 x.
-static void rows(const bf16* W, const float* b, const float* x, const bf16* xb, float* y,
+// bf16 weights: the torch bf16 path's arithmetic (bf16_gemv.py: the input rounded to bf16,
+// fp32 sums in the same lane order, bias (bf16-valued, precision.py) added, the output
+// rounded to bf16), kept as fp32 values. With AVX512-BF16 through vdpbf16ps.
+static void rows(const bf16* W, const float* b, const float*, const bf16* xb, float* y,
                  int64_t K, int64_t n0, int64_t n1) {
   for (int64_t n = n0; n < n1; n += 4) {
     const bf16* r = W + n * K;
@@ -99,15 +105,15 @@ static void rows(const bf16* W, const float* b, const float* x, const bf16* xb, 
       a2 = _mm512_dpbf16_ps(a2, (__m512bh)_mm512_loadu_si512(r + 2 * K + k), xv);
       a3 = _mm512_dpbf16_ps(a3, (__m512bh)_mm512_loadu_si512(r + 3 * K + k), xv);
     }
-    y[n] = _mm512_reduce_add_ps(a0) + b[n]; y[n + 1] = _mm512_reduce_add_ps(a1) + b[n + 1];
-    y[n + 2] = _mm512_reduce_add_ps(a2) + b[n + 2]; y[n + 3] = _mm512_reduce_add_ps(a3) + b[n + 3];
+    y[n] = bfr(_mm512_reduce_add_ps(a0) + b[n]); y[n + 1] = bfr(_mm512_reduce_add_ps(a1) + b[n + 1]);
+    y[n + 2] = bfr(_mm512_reduce_add_ps(a2) + b[n + 2]); y[n + 3] = bfr(_mm512_reduce_add_ps(a3) + b[n + 3]);
 #else
     for (int j = 0; j < 4; ++j) {
       const bf16* rj = r + j * K; float acc[16] = {0};
       for (int64_t k = 0; k < K; k += 16)
-        for (int l = 0; l < 16; ++l) acc[l] += bf2f(rj[k + l]) * x[k + l];
+        for (int l = 0; l < 16; ++l) acc[l] += bf2f(rj[k + l]) * bf2f(xb[k + l]);
       float s = 0; for (int l = 0; l < 16; ++l) s += acc[l];
-      y[n + j] = s + b[n + j];
+      y[n + j] = bfr(s + b[n + j]);
     }
 #endif
   }
@@ -196,6 +202,82 @@ static void attend(const float* q, const C* K, const C* V, int64_t L, int64_t d,
   for (int64_t i = 0; i < d; ++i) out[i] *= inv;
 }
 
+// The bf16 path's attention, in the arithmetic of torch's CPU flash attention for bf16
+// (what its decoding steps ran before this kernel): scores q.k summed in fp32 then scaled,
+// softmax over blocks of 512 positions (online: a later block's larger max rescales what came
+// before), each block's probabilities rounded to bf16 for the product with V while the sum
+// keeps the fp32 ones, the output multiplied by 1/sum. q, K, V hold bf16 values.
+static constexpr int64_t KV_BLOCK = 512;
+static void attend_bf16(const float* q, const bf16* K, const bf16* V, int64_t L, int64_t d,
+                        float* s, float* out) {
+  const float scale = (float)(1.0 / std::sqrt((double)d));  // as torch's default scale
+#ifdef __AVX512F__
+  if (d % 16 == 0 && d <= 256) {
+    __m512 qv[16], acc[16];
+    for (int64_t c = 0; c < d / 16; ++c) { qv[c] = _mm512_loadu_ps(q + 16 * c); acc[c] = _mm512_setzero_ps(); }
+    float m = -INFINITY, z = 0;
+    for (int64_t n0 = 0; n0 < L; n0 += KV_BLOCK) {
+      const int64_t n1 = std::min(L, n0 + KV_BLOCK);
+      float bm = -INFINITY;
+      for (int64_t t = n0; t < n1; ++t) {
+        __m512 a = _mm512_mul_ps(qv[0], load16(K + t * d));
+        for (int64_t c = 1; c < d / 16; ++c) a = _mm512_fmadd_ps(qv[c], load16(K + t * d + 16 * c), a);
+        s[t] = _mm512_reduce_add_ps(a) * scale; bm = s[t] > bm ? s[t] : bm;
+      }
+      const float mn = bm > m ? bm : m;
+      __m512 mv = _mm512_set1_ps(mn), zv = _mm512_setzero_ps();
+      int64_t t = n0;
+      for (; t + 16 <= n1; t += 16) {
+        __m512 e = exp16(_mm512_sub_ps(_mm512_loadu_ps(s + t), mv));
+        zv = _mm512_add_ps(zv, e);
+        _mm512_storeu_ps(s + t, e);
+      }
+      float zb = _mm512_reduce_add_ps(zv);
+      for (; t < n1; ++t) { s[t] = std::exp(s[t] - mn); zb += s[t]; }
+      const float c0 = std::exp(m - mn);  // 0 for the first block (m = -inf)
+      z = zb + c0 * z;
+      if (n0) for (int64_t c = 0; c < d / 16; ++c) acc[c] = _mm512_mul_ps(acc[c], _mm512_set1_ps(c0));
+      for (int64_t u = n0; u < n1; ++u) {
+        __m512 p = _mm512_set1_ps(bfr(s[u]));
+        for (int64_t c = 0; c < d / 16; ++c) acc[c] = _mm512_fmadd_ps(p, load16(V + u * d + 16 * c), acc[c]);
+      }
+      m = mn;
+    }
+    __m512 inv = _mm512_set1_ps(1.0f / z);
+    for (int64_t c = 0; c < d / 16; ++c) _mm512_storeu_ps(out + 16 * c, _mm512_mul_ps(acc[c], inv));
+    return;
+  }
+#endif
+  float m = -INFINITY, z = 0;
+  for (int64_t i = 0; i < d; ++i) out[i] = 0;
+  for (int64_t n0 = 0; n0 < L; n0 += KV_BLOCK) {
+    const int64_t n1 = std::min(L, n0 + KV_BLOCK);
+    float bm = -INFINITY;
+    for (int64_t t = n0; t < n1; ++t) { s[t] = dot(q, K + t * d, d) * scale; bm = s[t] > bm ? s[t] : bm; }
+    const float mn = bm > m ? bm : m;
+    float zb = 0;
+    for (int64_t t = n0; t < n1; ++t) { s[t] = std::exp(s[t] - mn); zb += s[t]; }
+    const float c0 = std::exp(m - mn);
+    z = zb + c0 * z;
+    if (n0) for (int64_t i = 0; i < d; ++i) out[i] *= c0;
+    for (int64_t t = n0; t < n1; ++t) {
+      const bf16* v = V + t * d; const float p = bfr(s[t]);
+      for (int64_t i = 0; i < d; ++i) out[i] += p * bf2f(v[i]);
+    }
+    m = mn;
+  }
+  const float inv = 1.0f / z;
+  for (int64_t i = 0; i < d; ++i) out[i] *= inv;
+}
+template <typename W, typename C>
+static inline void attend_as(const float* q, const C* K, const C* V, int64_t L, int64_t d,
+                             float* s, float* out) {
+  if constexpr (std::is_same<W, bf16>::value && std::is_same<C, bf16>::value)
+    attend_bf16(q, K, V, L, d, s, out);
+  else
+    attend(q, K, V, L, d, s, out);
+}
+
 // x = LayerNorm(x + y) with weight g, bias b (biased variance, two passes).
 static void add_norm(float* x, const float* y, const float* g, const float* b, int64_t D, float eps) {
   float mean = 0;
@@ -259,7 +341,7 @@ static void run(float* x_io, const std::vector<torch::Tensor>& P, const std::vec
           store(kh + pos * dh + j, qkv[D + i * dh + j]);
           store(vh + pos * dh + j, qkv[2 * D + i * dh + j]);
         }
-        attend(qkv.data() + i * dh, kh, vh, L, dh, s, att.data() + i * dh);
+        attend_as<W, C>(qkv.data() + i * dh, kh, vh, L, dh, s, att.data() + i * dh);
         round_in<W>(att.data() + i * dh, attb.data() + i * dh, dh);
         break;
       }

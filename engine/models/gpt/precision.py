@@ -136,13 +136,17 @@ def _fused_step(model: torch.nn.Module, precision: str) -> Callable | None:
         return None
     conv = (lambda w: w.detach().contiguous()) if precision == "model" else \
         (lambda w: w.detach().to(torch.bfloat16).contiguous())
+    # bf16: the biases rounded to bf16 but passed as fp32, as the torch bf16 path adds them
+    # (its GEMV and oneDNN keep bf16 biases); the kernel rounds each product's output to bf16.
+    bias = (lambda b: b.detach().contiguous()) if precision == "model" else \
+        (lambda b: b.detach().to(torch.bfloat16).float().contiguous())
     params: list[torch.Tensor] = []
     for layer in model.h.layers:
         a = layer.self_attn
         mats = [a.in_proj_weight, a.out_proj.weight, layer.linear1.weight, layer.linear2.weight]
         biases = [a.in_proj_bias, a.out_proj.bias, layer.linear1.bias, layer.linear2.bias]
         for w, b in zip(mats, biases):
-            params += [conv(w), b.detach().contiguous()]
+            params += [conv(w), bias(b)]
         params += [t.detach().contiguous() for t in (layer.norm1.weight, layer.norm1.bias,
                                                       layer.norm2.weight, layer.norm2.bias)]
     heads, eps = cfg.head, float(model.h.layers[0].norm1.eps)
