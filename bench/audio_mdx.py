@@ -19,13 +19,14 @@ CHILD = """
 import json, sys, time
 import numpy as np, soundfile as sf
 from engine.audio.decode import iter_blocks, probe
-from engine.audio.mdx import MdxModel, to_stereo_44k
+from engine.audio.mdx import MDX_SR, MdxModel
+from engine.audio.separation.segment import stereo_at
 path, model = sys.argv[1], sys.argv[2]
 m = MdxModel(__import__("pathlib").Path(model), n_fft=6144, output="residual")
 info = probe(path)
 t = time.perf_counter()
 n = 0
-for block in m.stream(to_stereo_44k(iter_blocks(path, info), info.sample_rate)):
+for block in m.stream(stereo_at(iter_blocks(path, info), info.sample_rate, MDX_SR)):
     n += block.shape[0]
 dt = time.perf_counter() - t
 hwm = int(open("/proc/self/status").read().split("VmHWM:")[1].split()[0]) / 1024

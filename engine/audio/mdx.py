@@ -111,23 +111,3 @@ class MdxModel:
     def stream(self, blocks: Iterator[np.ndarray]) -> Iterator[np.ndarray]:
         """Stereo 44.1 kHz blocks in, voice blocks out, one model window at a time."""
         yield from segments(blocks, self.spec.gen, self.spec.trim, self.window)
-
-
-def to_stereo_44k(blocks: Iterator[np.ndarray], sr: int) -> Iterator[np.ndarray]:
-    """What MDX-Net models were trained on: mono is duplicated, extra channels dropped."""
-    import soxr
-
-    rs = None if sr == MDX_SR else soxr.ResampleStream(sr, MDX_SR, 2, dtype="float32")
-    for block in blocks:
-        st = np.repeat(block, 2, axis=1) if block.shape[1] == 1 else block[:, :2]
-        st = np.ascontiguousarray(st, dtype=np.float32)
-        if rs is None:
-            yield st
-        else:
-            out = rs.resample_chunk(st)
-            if out.size:
-                yield out
-    if rs is not None:
-        tail = rs.resample_chunk(np.zeros((0, 2), np.float32), last=True)
-        if tail.size:
-            yield tail
