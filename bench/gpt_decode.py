@@ -14,10 +14,14 @@ import argparse
 import os
 import platform
 import resource
+import sys
 import time
+from pathlib import Path
 
 import torch
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script too
+from bench._mirrored import mirrored  # noqa: E402
 from engine.models.gpt import DecodeOptions, GptConfig, Sampling, Text2Semantic, decode
 
 
@@ -145,17 +149,8 @@ def compare_precisions(model: Text2Semantic, phones, bert, prompt, n: int, paths
     built = built_paths(model, paths)
     for p in paths:  # warm the kernels outside the timings
         run_path(model, built, p, phones[:, :8], bert[:, :, :8], prompt[:, :8], 5)
-    walls: dict[str, list[float]] = {p: [] for p in paths}
-    cpus: dict[str, list[float]] = {p: [] for p in paths}
-    tokens: dict[str, torch.Tensor] = {}
-    loads = []
-    for _ in range(rounds):
-        for p in paths + paths[::-1]:
-            w0, c0 = time.perf_counter(), time.process_time()
-            tokens[p] = run_path(model, built, p, phones, bert, prompt, n)
-            walls[p].append(time.perf_counter() - w0)
-            cpus[p].append(time.process_time() - c0)
-            loads.append(os.getloadavg()[0])
+    t = mirrored(paths, rounds, lambda p: run_path(model, built, p, phones, bert, prompt, n))
+    walls, cpus, tokens, loads = t.walls, t.cpus, t.results, t.loads
     ref_name = "model-torch" if "model-torch" in tokens else "model"
     ref = tokens.get(ref_name)
     lines = [f"precision paths, {torch.get_num_threads()} thread(s), {n} tokens, {rounds} "

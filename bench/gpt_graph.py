@@ -17,11 +17,15 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import sys
 import time
+from pathlib import Path
 from dataclasses import replace
 
 import torch
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script too
+from bench._mirrored import mirrored  # noqa: E402
 from engine.models.gpt import DecodeOptions, GptConfig, Sampling, Text2Semantic, decode
 from engine.models.gpt.batch import decode_batch
 
@@ -41,19 +45,10 @@ def compare(model: Text2Semantic, phones, bert, prompt, n: int, paths: list[str]
         short = p != "graph"  # a graph runner must see the timed runs' length to keep them
         decode(model, phones, bert, prompt, replace(base, static=mode[p], early_stop=7)
                if short else replace(base, static=mode[p]))
-    walls: dict[str, list[float]] = {p: [] for p in paths}
-    cpus: dict[str, list[float]] = {p: [] for p in paths}
-    tokens: dict[str, torch.Tensor] = {}
-    loads = []
-    for _ in range(rounds):
-        for p in paths + paths[::-1]:
-            _sync(device)
-            w0, c0 = time.perf_counter(), time.process_time()
-            tokens[p] = decode(model, phones, bert, prompt, replace(base, static=mode[p])).tokens
-            _sync(device)
-            walls[p].append(time.perf_counter() - w0)
-            cpus[p].append(time.process_time() - c0)
-            loads.append(os.getloadavg()[0])
+    t = mirrored(paths, rounds, lambda p: decode(model, phones, bert, prompt,
+                                                 replace(base, static=mode[p])).tokens,
+                 lambda: _sync(device))
+    walls, cpus, tokens, loads = t.walls, t.cpus, t.results, t.loads
     lines = [f"fixed-shape step vs exact loop, {device.type} {next(model.parameters()).dtype}, "
              f"{torch.get_num_threads()} thread(s), {n} tokens, {rounds} mirrored round(s), "
              f"load avg {min(loads):.1f}-{max(loads):.1f}:"]
