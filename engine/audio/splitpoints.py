@@ -25,6 +25,7 @@ about valley frames only (see split_at_boundaries).
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from typing import Callable, Optional
 
 import numpy as np
 
@@ -58,6 +59,19 @@ MARGIN = 0.3
 EXTRA_PIECES = 3  # up to this many pieces more than the fewest, when that avoids a doubtful cut
 OFF_VALLEY = 20.0  # extra cost (nats) of a cut off a valley's bottom: only when nothing else fits
 PITCH_SPAN = 50  # frames: a range shorter than twice this is cut on energy alone
+
+
+# A sentence-boundary model: (x, rms, f0, f1, hop, sr, rows) -> the log-odds that each
+# frame f0..f1-1 (or only those at ``rows``, indices into them) lies between sentences.
+BoundaryScorer = Callable[..., np.ndarray]
+
+
+def feature_scorer(x, rms: np.ndarray, f0: int, f1: int, hop: int, sr: int,
+                   rows: Optional[np.ndarray] = None) -> np.ndarray:
+    """The default model: prosodic and energy cues (engine/audio/boundary.py)."""
+    from engine.audio.boundary import features, log_odds
+
+    return log_odds(features(x, rms, f0, f1, hop, sr, rows=rows))
 
 
 @dataclass(frozen=True)
@@ -269,7 +283,8 @@ def choose_cuts_free(length: int, pos: np.ndarray, cost: np.ndarray, max_len: in
 
 
 def split_at_boundaries(start: int, end: int, x, rms: np.ndarray, hop: int, sr: int,
-                        max_len: int, min_piece: int) -> list[tuple[int, int]] | None:
+                        max_len: int, min_piece: int, scorer: BoundaryScorer | None = None
+                        ) -> list[tuple[int, int]] | None:
     """One over-long range cut where the sentence-boundary model (engine/audio/boundary)
     is surest: each cut costs -log p(between sentences), so the programme maximises the
     chance that every cut is right; frames off a valley's bottom cost OFF_VALLEY more.
@@ -277,8 +292,9 @@ def split_at_boundaries(start: int, end: int, x, rms: np.ndarray, hop: int, sr: 
     than OFF_VALLEY in all, no choice with an off-valley frame can beat them (every cost
     is positive), so the other frames are measured only when that fails.
     None when the range is too short to measure or no choice fits."""
-    from engine.audio.boundary import features, log_odds, valleys
+    from engine.audio.boundary import valleys
 
+    scorer = scorer or feature_scorer
     f0, f1 = -(-start // hop), min(end // hop, rms.shape[0] - 1)
     if f1 - f0 <= 2 * PITCH_SPAN:
         return None
@@ -289,10 +305,10 @@ def split_at_boundaries(start: int, end: int, x, rms: np.ndarray, hop: int, sr: 
     low = valleys(rms, f0, f1 + 1)
     rows = np.flatnonzero(low)
     cost = np.full(pos.size, np.inf)
-    cost[rows] = np.logaddexp(0.0, -log_odds(features(x, rms, f0, f1 + 1, hop, sr, rows=rows)))
+    cost[rows] = np.logaddexp(0.0, -scorer(x, rms, f0, f1 + 1, hop, sr, rows=rows))
     found = _cuts_grid(end - start, pos, cost, max_len, min_piece, EXTRA_PIECES)
     if found is None or found[0] >= OFF_VALLEY:
-        z = log_odds(features(x, rms, f0, f1 + 1, hop, sr))
+        z = scorer(x, rms, f0, f1 + 1, hop, sr)
         found = _cuts_grid(end - start, pos, np.logaddexp(0.0, -z)
                            + np.where(low, 0.0, OFF_VALLEY), max_len, min_piece, EXTRA_PIECES)
     if found is None:
@@ -302,8 +318,8 @@ def split_at_boundaries(start: int, end: int, x, rms: np.ndarray, hop: int, sr: 
 
 
 def split_at_valleys(start: int, end: int, rms: np.ndarray, hop: int, max_len: int,
-                     min_piece: int, x=None, sr: int | None = None
-                     ) -> list[tuple[int, int]]:
+                     min_piece: int, x=None, sr: int | None = None,
+                     scorer: BoundaryScorer | None = None) -> list[tuple[int, int]]:
     """One over-long range into pieces that fit. With the samples (``x``, ``sr``): where
     the sentence-boundary model is surest (split_at_boundaries). Energy only: where the
     frames score best, the previous rule's cuts (quietest frame of each allowed window)
@@ -311,7 +327,8 @@ def split_at_valleys(start: int, end: int, rms: np.ndarray, hop: int, max_len: i
     lengths."""
     old = enforce_max_length([(start, end)], rms, hop, max_len, min_piece)
     if x is not None and sr is not None:
-        return split_at_boundaries(start, end, x, rms, hop, sr, max_len, min_piece) or old
+        return (split_at_boundaries(start, end, x, rms, hop, sr, max_len, min_piece, scorer)
+                or old)
     f0, f1 = -(-start // hop), min(end // hop, rms.shape[0] - 1)
     if f1 - f0 <= 2 * LONG_SCALE:
         return old
@@ -408,10 +425,11 @@ def long_clips(x, sr: int, params: SlicerParams, max_len: int, rms: np.ndarray
 
 def plan_clips(x, sr: int, params: SlicerParams, max_len: int, *,
                rms: np.ndarray | None = None, min_piece: int | None = None,
-               short: int | None = None) -> ClipPlan:
+               short: int | None = None, scorer: BoundaryScorer | None = None) -> ClipPlan:
     """The slice step's cuts: upstream's slicer, then (when ``max_len`` > 0) every clip
     over ``max_len`` samples re-sliced with a local threshold and split at valleys, then
-    short leftovers merged. ``min_piece`` and ``short`` default to one second."""
+    short leftovers merged. ``min_piece`` and ``short`` default to one second; ``scorer``
+    is the sentence-boundary model (default: feature_scorer)."""
     grid = FrameGrid.of(params, sr)
     if rms is None:
         rms = frame_rms(x, grid.win, grid.hop)
@@ -423,8 +441,8 @@ def plan_clips(x, sr: int, params: SlicerParams, max_len: int, *,
     short = sr if short is None else short
     out: list[tuple[int, int]] = []
     for (a, b), forced in _first_pass(x, grid, bounds, rms, max_len):
-        out += (split_at_valleys(a, b, rms, grid.hop, max_len, min_piece, x=x, sr=sr)
-                if forced else [(a, b)])
+        out += (split_at_valleys(a, b, rms, grid.hop, max_len, min_piece, x=x, sr=sr,
+                                 scorer=scorer) if forced else [(a, b)])
     # only clips that touch are joined: across a gap the join would bring back a silence
     # upstream's rules removed (the short clip is listed instead)
     return merge_short(out, max_len, short, max_gap=grid.hop)
