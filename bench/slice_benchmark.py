@@ -278,12 +278,23 @@ def upstream_bounds(x: np.ndarray) -> list[tuple[int, int]]:
     return slice_bounds(x, SR)
 
 
-def our_bounds(x: np.ndarray) -> list[tuple[int, int]]:
-    """What the slice step cuts (default knobs, maximum 12 s)."""
+def our_bounds(x: np.ndarray, scorer=None) -> list[tuple[int, int]]:
+    """What the slice step cuts (default knobs, maximum 12 s); ``scorer``: another
+    sentence-boundary model than the step's (splitpoints.BoundaryScorer)."""
     from engine.audio.slicer import SlicerParams
     from engine.audio.splitpoints import plan_clips
 
-    return plan_clips(x, SR, SlicerParams(), int(MAX_S * SR)).bounds
+    return plan_clips(x, SR, SlicerParams(), int(MAX_S * SR), scorer=scorer).bounds
+
+
+def load_scorer(spec: str | None):
+    """``module:function`` (e.g. engine.audio.splitpoints:feature_scorer) or None."""
+    if not spec:
+        return None
+    import importlib
+
+    mod, _, name = spec.partition(":")
+    return getattr(importlib.import_module(mod), name)
 
 
 def previous_bounds(x: np.ndarray) -> list[tuple[int, int]]:
@@ -357,10 +368,14 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--keep", help="write the recordings and ground truth into this folder")
     ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1],
                     help="sentence/noise draws to generate and score (default: 0 1)")
+    ap.add_argument("--scorer", help="module:function of another sentence-boundary model "
+                    "to score instead of the slice step's (implies --print-only)")
     ap.add_argument("--print-only", action="store_true",
                     help="print the table, leave bench/results/audio.md as it is "
                          "(for held-out draws)")
     args = ap.parse_args(argv if argv is not None else [])
+    scorer = load_scorer(args.scorer)
+    args.print_only |= scorer is not None
     if not shutil.which("espeak-ng") or not shutil.which("sox"):
         print("slice_benchmark needs espeak-ng and sox on PATH")
         return
@@ -375,7 +390,7 @@ def main(argv: list[str] | None = None) -> None:
         up = score(upstream_bounds(rec.audio), rec.sentences, max_len)
         t_up += time.perf_counter() - t
         t = time.perf_counter()
-        ours = score(our_bounds(rec.audio), rec.sentences, max_len)
+        ours = score(our_bounds(rec.audio, scorer), rec.sentences, max_len)
         t_ours += time.perf_counter() - t
         prev = score(previous_bounds(rec.audio), rec.sentences, max_len)
         for k, v in (("cut", ours.sentences_cut), ("up", up.sentences_cut),
