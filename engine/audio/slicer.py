@@ -7,7 +7,6 @@ frames, so a 30-minute file costs one pass over the samples and a few thousand P
 """
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -68,12 +67,15 @@ class FrameGrid:
         )
 
 
-def frame_rms(x: np.ndarray, win: int, hop: int) -> np.ndarray:
+def frame_rms(x, win: int, hop: int) -> np.ndarray:
     """RMS of centred, zero-padded frames (frame j covers x[j*hop - win//2 : +win]).
 
-    Sums of squares are taken over blocks of gcd(hop, win) samples (float32, in bounded
-    chunks), then one float64 cumulative sum over blocks gives every window in O(n).
-    ``x`` may be any array-like with ``shape`` and contiguous slicing (e.g. a SampleFile).
+    One pass over the samples: the energy of every hop-long row (and, when ``win`` is not
+    a multiple of ``hop``, of its first ``win % hop`` samples) in float32, in bounded
+    chunks; a frame is then the float64 sum of its few rows. No running sum over the
+    whole file, whose rounding (~1e-16 of everything before) would swamp a quiet floor
+    after long loud audio. ``x`` may be any array-like with ``shape`` and contiguous
+    slicing (e.g. a SampleFile).
     """
     if not hasattr(x, "shape"):
         x = np.asarray(x, dtype=np.float32)
@@ -81,24 +83,42 @@ def frame_rms(x: np.ndarray, win: int, hop: int) -> np.ndarray:
     n_frames = 1 + (n + 2 * pad - win) // hop if n + 2 * pad >= win else 0
     if n_frames <= 0:
         return np.zeros(0, dtype=np.float64)
-    g = math.gcd(hop, win)
-    span = (n_frames - 1) * hop + win  # padded samples the frames touch
-    n_blocks = span // g
-    energy = np.empty(n_blocks, dtype=np.float64)
-    step = g * max(1, (1 << 20) // g)
-    for a in range(0, span, step):
-        b = min(a + step, span)
-        lo, hi = a - pad, b - pad  # the same range in unpadded coordinates
-        seg = np.asarray(x[max(lo, 0):max(min(hi, n), 0)], dtype=np.float32)
-        if lo < 0 or hi > n:  # only the first and last chunks touch the zero padding
-            seg = np.concatenate([np.zeros(min(-lo, b - a) if lo < 0 else 0, np.float32), seg,
-                                  np.zeros(max(0, hi - max(n, lo)), np.float32)])
-        blocks = seg.reshape(-1, g)
-        energy[a // g:b // g] = np.einsum("ij,ij->i", blocks, blocks)
-    csum = np.concatenate(([0.0], np.cumsum(energy)))
-    starts = np.arange(n_frames, dtype=np.int64) * (hop // g)
-    sums = csum[starts + win // g] - csum[starts]
-    return np.sqrt(np.maximum(sums, 0.0) / win)
+    q, r = divmod(win, hop)  # a frame: rows j .. j+q-1, then r samples of row j+q
+    rows = n_frames + q
+    full = np.empty(rows, dtype=np.float32)
+    part = np.empty(rows, dtype=np.float32) if r else None
+
+    def fill(m0: int, m1: int) -> None:  # rows m0..m1-1; row m covers x[m*hop - pad : +hop]
+        lo, hi = m0 * hop - pad, m1 * hop - pad
+        a, b = max(lo, 0), min(hi, n)
+        if a == lo and b == hi:
+            seg = np.asarray(x[a:b], dtype=np.float32)
+        else:  # rows that reach into the zero padding
+            seg = np.zeros(hi - lo, np.float32)
+            if b > a:
+                seg[a - lo:b - lo] = np.asarray(x[a:b], dtype=np.float32)
+        blocks = seg.reshape(-1, hop)
+        full[m0:m1] = np.einsum("ij,ij->i", blocks, blocks)
+        if part is not None:
+            head = blocks[:, :r]
+            part[m0:m1] = np.einsum("ij,ij->i", head, head)
+
+    # the few rows at either end are padded copies; the others are read in place, in
+    # chunks of ~1M samples (no full-size temporary)
+    inner0 = min(rows, -(-pad // hop))
+    inner1 = max(inner0, min(rows, (n + pad) // hop))
+    step = max(1, (1 << 20) // hop)
+    fill(0, inner0)
+    for m0 in range(inner0, inner1, step):
+        fill(m0, min(m0 + step, inner1))
+    if inner1 < rows:
+        fill(inner1, rows)
+    sums = full[:n_frames].astype(np.float64)
+    for k in range(1, q):
+        sums += full[k:k + n_frames]
+    if part is not None:
+        sums += part[q:q + n_frames]
+    return np.sqrt(sums / win)
 
 
 def silence_tags(rms: np.ndarray, grid: FrameGrid) -> list[tuple[int, int]]:

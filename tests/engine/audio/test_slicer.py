@@ -71,11 +71,56 @@ def naive_tags(rms: np.ndarray, g: FrameGrid) -> list[tuple[int, int]]:
     return [(int(a), int(b)) for a, b in tags]
 
 
+def direct_rms(x: np.ndarray, win: int, hop: int) -> np.ndarray:
+    """The same definition in float64 over a strided view of every frame (fast enough for
+    minutes of audio)."""
+    pad = win // 2
+    y = np.pad(x.astype(np.float64), (pad, pad))
+    n = 1 + (len(y) - win) // hop
+    v = np.lib.stride_tricks.as_strided(y, (n, win), (y.strides[0] * hop, y.strides[0]))
+    return np.sqrt(np.einsum("ij,ij->i", v, v) / win)
+
+
 @pytest.mark.parametrize("n,win,hop", [(32000, 1280, 320), (5001, 960, 320), (777, 300, 100),
-                                        (100, 1280, 320), (48000, 1000, 441)])
+                                        (100, 1280, 320), (48000, 1000, 441), (10, 320, 320),
+                                        (0, 1280, 320), (1, 1, 1), (641, 12, 5), (3, 7, 3)])
 def test_frame_rms_matches_naive(n, win, hop):
     x = np.random.default_rng(n).standard_normal(n).astype(np.float32) * 0.3
-    assert np.allclose(frame_rms(x, win, hop), naive_rms(x, win, hop), rtol=1e-5, atol=1e-7)
+    got, ref = frame_rms(x, win, hop), naive_rms(x, win, hop)
+    assert got.shape == ref.shape
+    assert np.allclose(got, ref, rtol=1e-6, atol=0)
+
+
+def test_frame_rms_keeps_a_quiet_floor_after_long_loud_audio():
+    """A running sum over the whole file (the former implementation) loses a -120 dB floor
+    after a minute at full scale to rounding; each frame summed on its own keeps it."""
+    rng = np.random.default_rng(0)
+    x = np.concatenate([rng.standard_normal(2_000_000).astype(np.float32),
+                        rng.standard_normal(SR).astype(np.float32) * 1e-6])
+    got, ref = frame_rms(x, 1280, 320), direct_rms(x, 1280, 320)
+    quiet = slice(2_000_000 // 320 + 4, -4)
+    assert np.all(ref[quiet] > 5e-7)
+    assert np.allclose(got[quiet], ref[quiet], rtol=1e-6, atol=0)
+
+
+@pytest.mark.parametrize("noise", [0.0, 1e-3, 0.03])
+def test_plan_from_fast_rms_equals_plan_from_direct_rms(speech_parts, noise):
+    """The cut points do not depend on how the RMS frames were computed: sentences 0-60 ms
+    apart and paced ones, quiet and noisy floors, through every stage of plan_clips."""
+    from engine.audio.splitpoints import plan_clips
+
+    rng = np.random.default_rng(1)
+    pieces = []
+    for k in range(12):
+        gap = rng.uniform(0, 0.06) if k % 4 else rng.uniform(0.3, 1.0)
+        pieces += [speech_parts[k % len(speech_parts)], np.zeros(int(gap * SR), np.float32)]
+    x = np.concatenate(pieces)
+    x = x + rng.standard_normal(x.size).astype(np.float32) * noise
+    g = FrameGrid.of(SlicerParams(), SR)
+    fast, direct = frame_rms(x, g.win, g.hop), direct_rms(x, g.win, g.hop)
+    assert np.allclose(fast, direct, rtol=1e-6, atol=0)
+    plans = [plan_clips(x, SR, SlicerParams(), 8 * SR, rms=r).bounds for r in (fast, direct)]
+    assert plans[0] == plans[1] and len(plans[0]) > 3
 
 
 def _bursty(seed: int, seconds: float) -> np.ndarray:
