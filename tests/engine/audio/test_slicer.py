@@ -135,6 +135,21 @@ def _bursty(seed: int, seconds: float) -> np.ndarray:
     return np.concatenate(out)
 
 
+def test_bench_reference_cuts_where_slice_bounds_does():
+    """bench/audio_slice.upstream_like (our re-implementation of upstream's Slicer.slice,
+    timed as the reference) yields the clips slice_bounds yields, from the same RMS."""
+    from bench.audio_slice import upstream_like, upstream_rms
+
+    for seed in range(3):
+        x = _bursty(seed, 60)
+        chunks = upstream_like(x, SR)
+        assert [(a, min(b, x.size)) for _, a, b in chunks] == slice_bounds(x, SR)
+        assert all(c.size == min(b, x.size) - a for c, a, b in chunks)
+        assert len(chunks) > 3
+    g = FrameGrid.of(SlicerParams(), SR)
+    assert np.allclose(upstream_rms(x, g.win, g.hop)[0], naive_rms(x, g.win, g.hop), rtol=1e-5)
+
+
 @pytest.mark.parametrize("seed", range(4))
 @pytest.mark.parametrize("params", [SlicerParams(), SlicerParams(-40, 2000, 200, 20, 1000),
                                     SlicerParams(-30, 300, 30, 10, 50)])
