@@ -32,7 +32,12 @@ BLOCK_ROWS = 256  # rows per product in log_odds
 NAMES = ("depth", "over_floor", "len3", "len6", "len10", "pre", "post", "decay", "onset",
          "fall_in", "rise_out", "unv_before", "unv_after", "f_before", "f_after", "reset",
          "abs_reset", "fall", "rise", "has_f0", "bottom", "low_end", "low_start", "big_rise",
-         "top_reset", "level_step", "abs_level_step")
+         "top_reset", "level_step", "abs_level_step",
+         # long-window prosody (tones average out over half a second and more)
+         "p_before", "p_after", "p_step", "p_step_long", "slope_before", "slope_after",
+         "l_step", "l_step_long", "syl_before", "syl_after", "vrun_before", "vrun_after",
+         # placement inside a valley: the onset of the next sentence, not the quietest frame
+         "fine", "fine_slope", "to_min", "rise_in", "fall_since")
 
 
 def _decimate(y: np.ndarray, dec: int) -> np.ndarray:
@@ -270,7 +275,97 @@ def features(x: np.ndarray, rms: np.ndarray, f0: int, f1: int, hop: int, sr: int
     smooth = uniform_filter1d(d, 9, mode="nearest")
     cols["level_step"] = _max_range(smooth, 1, SPAN, at) - _max_range(smooth, -SPAN, -1, at)
     cols["abs_level_step"] = np.abs(cols["level_step"])
+    _long_cues(cols, d, floor, voiced, rv, at)
+    _placement_cues(cols, x, d, f0, hop, at)
     return np.stack([cols[k] for k in NAMES], 1)
+
+
+class _Masked:
+    """Over frames [j+a, j+b] where ``m`` holds: their count and the mean of ``v`` there
+    (0 if none), from one pair of cumulative sums."""
+
+    def __init__(self, v: np.ndarray, m: np.ndarray, at: np.ndarray):
+        self.cm = np.concatenate(([0.0], np.cumsum(m)))
+        self.cv = np.concatenate(([0.0], np.cumsum(np.where(m, v, 0.0))))
+        self.at, self.n = at, v.size
+
+    def __call__(self, a: int, b: int):
+        lo, hi = np.clip(self.at + a, 0, self.n), np.clip(self.at + b + 1, 0, self.n)
+        k = self.cm[hi] - self.cm[lo]
+        return k, np.where(k > 0, (self.cv[hi] - self.cv[lo]) / np.maximum(k, 1), 0.0)
+
+
+def _slopes(v: np.ndarray, m: np.ndarray, at: np.ndarray, spans) -> list[np.ndarray]:
+    """Least-squares slopes (units per second) of ``v`` over the frames of [j+a, j+b]
+    where ``m`` holds, one array per (a, b) in ``spans``: the declination across the
+    stretch, whatever the tones do."""
+    t = np.arange(v.size) / 100.0
+    sums = [np.concatenate(([0.0], np.cumsum(np.where(m, q, 0.0))))
+            for q in (np.ones_like(v), t, t * t, v, t * v)]
+    out = []
+    for a, b in spans:
+        lo, hi = np.clip(at + a, 0, v.size), np.clip(at + b + 1, 0, v.size)
+        n, st, stt, sv, stv = (c[hi] - c[lo] for c in sums)
+        den = n * stt - st * st
+        ok = (n >= 20) & (den > 1e-9)
+        out.append(np.where(ok, (n * stv - st * sv) / np.where(ok, den, 1.0), 0.0))
+    return out
+
+
+def _long_cues(cols: dict, d: np.ndarray, floor: np.ndarray, voiced: np.ndarray,
+               rv: np.ndarray, at: np.ndarray) -> None:
+    """Pitch and level averaged over 0.5 and 1.5 s either side (a sentence starts high and
+    loud and ends low and soft, whatever its tones), the declination slope over the 2 s
+    either side, the syllable rate (envelope peaks) and the last / first voiced stretch
+    (final lengthening)."""
+    pf = np.zeros(d.size)
+    if rv.size:
+        pf[voiced] = rv
+    vm = voiced if rv.size else np.zeros(d.size, bool)
+    pm = _Masked(pf, vm, at)
+    (nb, pb), (na, pa), (nb2, pb2), (na2, pa2) = pm(-50, -1), pm(1, 50), pm(-150, -1), pm(1, 150)
+    cols["p_before"], cols["p_after"] = pb, pa
+    cols["p_step"] = np.where((nb >= 5) & (na >= 5), pa - pb, 0.0)
+    cols["p_step_long"] = np.where((nb2 >= 15) & (na2 >= 15), pa2 - pb2, 0.0)
+    cols["slope_before"], cols["slope_after"] = _slopes(pf, vm, at, ((-200, -1), (1, 200)))
+    lm = _Masked(d, d > floor + 10, at)
+    cols["l_step"] = lm(1, 50)[1] - lm(-50, -1)[1]
+    cols["l_step_long"] = lm(1, 150)[1] - lm(-150, -1)[1]
+    sm = uniform_filter1d(d, 5, mode="nearest")
+    peak = _Masked(d, (sm >= maximum_filter1d(sm, 9, mode="nearest")) & (sm > floor + 15), at)
+    cols["syl_before"], cols["syl_after"] = peak(-100, -1)[0], peak(1, 100)[0]
+    run = np.minimum(_run_length(voiced), 60.0) / 60.0
+    last = np.maximum(_last_index(voiced)[at], 0)
+    nxt = np.minimum(d.size - 1 - _last_index(voiced[::-1])[::-1][at], d.size - 1)
+    cols["vrun_before"] = np.where(at - last < REACH, run[last], 0.0)
+    cols["vrun_after"] = np.where(nxt - at < REACH, run[nxt], 0.0)
+
+
+def _placement_cues(cols: dict, x: np.ndarray, d: np.ndarray, f0: int, hop: int,
+                    at: np.ndarray) -> None:
+    """Where inside its valley a frame sits: the energy of its own 10 ms (the RMS frames
+    span 40 ms) and its slope, the way to the valley's quietest frame, and how far the
+    next rise / the last fall of 10 dB are. Under reverberation the tail of one sentence
+    fills the gap, so the quietest frame lies inside the next sentence's soft onset."""
+    n = d.size
+    lo = f0 * hop - hop // 2
+    seg = np.zeros((n + 6) * hop, np.float32)  # 3 frames of margin either side
+    a, b = max(0, lo - 3 * hop), min(int(x.shape[0]), lo + (n + 3) * hop)
+    seg[a - (lo - 3 * hop): b - (lo - 3 * hop)] = x[a:b]
+    blk = seg.reshape(-1, hop)
+    e = np.einsum("ij,ij->i", blk, blk).astype(np.float64) / hop  # float32 sums of 320
+    fine = np.maximum(10 * np.log10(np.maximum(e, TINY)), d.max() - 90.0)  # frame j at 3 + j
+    cols["fine"] = fine[at + 3] - d[at]
+    cols["fine_slope"] = (fine[at + 4] + fine[at + 5]) / 2 - (fine[at + 1] + fine[at + 2]) / 2
+    win = np.clip(at[:, None] + np.arange(-8, 9), 0, n - 1)
+    cols["to_min"] = np.argmin(d[win], 1) - 8.0
+    up = d[at] + 10.0
+    win = np.clip(at[:, None] + np.arange(1, 31), 0, n - 1)
+    above = d[win] > up[:, None]
+    cols["rise_in"] = np.where(above.any(1), above.argmax(1) + 1, 31) / 31.0
+    win = np.clip(at[:, None] - np.arange(1, 31), 0, n - 1)
+    above = d[win] > up[:, None]
+    cols["fall_since"] = np.where(above.any(1), above.argmax(1) + 1, 31) / 31.0
 
 
 def log_odds(cues: np.ndarray) -> np.ndarray:

@@ -108,3 +108,40 @@ def test_grid_programme_equals_general_one():
             checked += 1
             assert abs(a[0] - b[0]) < 1e-9 and a[1] == b[1]
     assert checked > 100
+
+
+def test_long_window_cues_equal_their_direct_definitions():
+    """The masked window means and the declination slopes read from cumulative sums equal
+    a plain mean and a least-squares fit over the same frames."""
+    rng = np.random.default_rng(5)
+    v = rng.standard_normal(900).cumsum() * 0.1
+    m = rng.random(900) < 0.6
+    at = np.array([0, 3, 150, 451, 899])
+    count, mean = bd._Masked(v, m, at)(-150, -1)
+    (slope,) = bd._slopes(v, m, at, ((1, 200),))
+    for k, j in enumerate(at):
+        lo, hi = max(0, j - 150), j
+        sel = m[lo:hi]
+        assert count[k] == sel.sum()
+        assert abs(mean[k] - (v[lo:hi][sel].mean() if sel.any() else 0.0)) < 1e-9
+        idx = np.arange(j + 1, min(900, j + 201))
+        idx = idx[m[idx]]
+        want = np.polyfit(idx / 100.0, v[idx], 1)[0] if idx.size >= 20 else 0.0
+        assert abs(slope[k] - want) < 1e-6
+
+
+def test_placement_cues_find_the_onset_after_a_tail():
+    """A decaying tail, then a sharp onset: the onset's own 10 ms is louder than its RMS
+    frame says, the frames before it see the rise coming within a few frames."""
+    t = np.arange(2 * SR) / SR
+    tail = np.exp(-t * 12) * (t < 1.0)
+    onset = (t >= 1.0) * 1.0
+    x = (0.1 * np.sin(2 * np.pi * 150 * t) * (tail + onset)).astype(np.float32)
+    rms = frame_rms(x, GRID.win, GRID.hop)
+    f0, f1 = 10, rms.size - 10
+    cues = bd.features(x, rms, f0, f1, GRID.hop, SR)
+    j = 100 - f0  # the frame centred on the onset
+    rise = cues[:, bd.NAMES.index("rise_in")]
+    assert rise[j - 5] < rise[j - 25]  # the rise is near for frames just before it
+    assert cues[j + 1, bd.NAMES.index("fine")] > cues[j - 3, bd.NAMES.index("fine")]
+    assert cues[j - 1, bd.NAMES.index("fine_slope")] > 10
