@@ -4,10 +4,13 @@ Inside a run of sentences spoken 0–60 ms apart, the gap between two sentences 
 closure inside a word look alike in energy. Prosody tells them apart: a sentence ends
 with its pitch falling to the bottom of the speaker's range and the next one starts low
 and climbs to its top (declination reset); the energy decays before the end and rises
-after. These cues are measured per frame with numpy only (the pitch from a normalised
-autocorrelation on a coarsely decimated copy of the clip) and combined by a small
-logistic model whose weights come from bench/fit_boundary.py (fitted on benchmark draws
-that the reported table does not score).
+after. Over 0.5-2 s the pitch and level averages, the declination slope and the
+syllable rate say the same where lexical tones hide the last frames' pitch (Mandarin);
+inside a valley, the 10 ms energy and the distance to the next rise place the cut at the
+next sentence's onset, which reverberation hides from the quietest frame. These cues are
+measured per frame with numpy only (the pitch from a normalised autocorrelation on a
+coarsely decimated copy of the clip) and combined by a small ReLU network whose weights
+come from bench/fit_boundary.py (boundary_weights.py's header says what it was fitted on).
 """
 from __future__ import annotations
 
