@@ -427,7 +427,7 @@ def _speak(text: str, voice: str, rate: int, pitch: int, tmp: Path) -> np.ndarra
     subprocess.run(["espeak-ng", "-v", voice, "-s", str(rate), "-p", str(pitch),
                     "-w", str(raw), text], check=True,
                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    subprocess.run(["sox", str(raw), "-r", str(SR), "-c", "1", "-b", "16", str(wav)],
+    subprocess.run(["sox", "-R", str(raw), "-r", str(SR), "-c", "1", "-b", "16", str(wav)],
                    check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     x, _ = sf.read(str(wav), dtype="float32")
     return _trim(x)

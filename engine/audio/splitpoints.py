@@ -6,8 +6,9 @@ one long clip. Such a clip is handled in two passes:
 
 1. a local threshold (the clip's own noise floor plus a margin) replays upstream's rules
    inside it, so a noisy recording is still cut at its pauses;
-2. what is still too long is cut where the sentence-boundary model (engine/audio/
-   boundary.py: pitch fall and reset, energy cues) is surest, into pieces between
+2. what is still too long is cut where the sentence-boundary model (default: the conv
+   net of engine/audio/boundary_net.py over log-mel bands, level and pitch) is surest,
+   into pieces between
    ``min_piece`` and the maximum, their number free (up to EXTRA_PIECES more than the
    fewest); without the samples (energy only), with the fewest pieces: at the quietest
    frame of each allowed window (the rule this module grew from), unless a dynamic programme over every frame, scored by how quiet the frame and
@@ -19,8 +20,8 @@ one long clip. Such a clip is handled in two passes:
 Finally, leftovers under a second are merged with a neighbour they touch where the
 maximum allows.
 Everything but the boundary model works on the RMS frames upstream's slicer computes
-anyway (10 ms hops); the model reads the samples of over-long clips only, and is asked
-about valley frames only (see split_at_boundaries).
+anyway (10 ms hops); the model reads the samples of over-long clips only (the previous,
+feature-based model only at valley frames first: see split_at_boundaries).
 """
 from __future__ import annotations
 
@@ -68,10 +69,18 @@ BoundaryScorer = Callable[..., np.ndarray]
 
 def feature_scorer(x, rms: np.ndarray, f0: int, f1: int, hop: int, sr: int,
                    rows: Optional[np.ndarray] = None) -> np.ndarray:
-    """The default model: prosodic and energy cues (engine/audio/boundary.py)."""
+    """The previous model: prosodic and energy cues (engine/audio/boundary.py), kept as the
+    benchmark's comparison (slice_benchmark --scorer engine.audio.splitpoints:feature_scorer)."""
     from engine.audio.boundary import features, log_odds
 
     return log_odds(features(x, rms, f0, f1, hop, sr, rows=rows))
+
+
+def default_scorer() -> BoundaryScorer:
+    """The slice step's model: the learned conv net (engine/audio/boundary_net.py)."""
+    from engine.audio.boundary_net import scorer
+
+    return scorer
 
 
 @dataclass(frozen=True)
@@ -285,16 +294,18 @@ def choose_cuts_free(length: int, pos: np.ndarray, cost: np.ndarray, max_len: in
 def split_at_boundaries(start: int, end: int, x, rms: np.ndarray, hop: int, sr: int,
                         max_len: int, min_piece: int, scorer: BoundaryScorer | None = None
                         ) -> list[tuple[int, int]] | None:
-    """One over-long range cut where the sentence-boundary model (engine/audio/boundary)
-    is surest: each cut costs -log p(between sentences), so the programme maximises the
-    chance that every cut is right; frames off a valley's bottom cost OFF_VALLEY more.
-    The model runs on the valley frames first: when the best cuts among them cost less
-    than OFF_VALLEY in all, no choice with an off-valley frame can beat them (every cost
-    is positive), so the other frames are measured only when that fails.
+    """One over-long range cut where the sentence-boundary model is surest: each cut
+    costs -log p(between sentences), so the programme maximises the chance that every
+    cut is right; frames off a valley's bottom cost the scorer's ``off_valley`` price
+    (default OFF_VALLEY) more. A scorer marked ``all_frames`` (the net: one pass gives
+    every frame) is asked once. Another is asked about the valley frames first: when the
+    best cuts among them cost less than the off-valley price in all, no choice with an
+    off-valley frame can beat them (every cost is positive), so the other frames are
+    measured only when that fails.
     None when the range is too short to measure or no choice fits."""
     from engine.audio.boundary import valleys
 
-    scorer = scorer or feature_scorer
+    scorer = scorer or default_scorer()
     f0, f1 = -(-start // hop), min(end // hop, rms.shape[0] - 1)
     if f1 - f0 <= 2 * PITCH_SPAN:
         return None
@@ -304,13 +315,21 @@ def split_at_boundaries(start: int, end: int, x, rms: np.ndarray, hop: int, sr: 
     pos = frames * hop - start
     low = valleys(rms, f0, f1 + 1)
     rows = np.flatnonzero(low)
-    cost = np.full(pos.size, np.inf)
-    cost[rows] = np.logaddexp(0.0, -scorer(x, rms, f0, f1 + 1, hop, sr, rows=rows))
-    found = _cuts_grid(end - start, pos, cost, max_len, min_piece, EXTRA_PIECES)
-    if found is None or found[0] >= OFF_VALLEY:
+    off = getattr(scorer, "off_valley", OFF_VALLEY)
+    if getattr(scorer, "all_frames", False):
+        # one answer for every frame costs the model what the valley rows cost: one
+        # programme with the off-valley price gives the two-stage answer below
         z = scorer(x, rms, f0, f1 + 1, hop, sr)
-        found = _cuts_grid(end - start, pos, np.logaddexp(0.0, -z)
-                           + np.where(low, 0.0, OFF_VALLEY), max_len, min_piece, EXTRA_PIECES)
+        found = _cuts_grid(end - start, pos, np.logaddexp(0.0, -z) + np.where(low, 0.0, off),
+                           max_len, min_piece, EXTRA_PIECES)
+    else:
+        cost = np.full(pos.size, np.inf)
+        cost[rows] = np.logaddexp(0.0, -scorer(x, rms, f0, f1 + 1, hop, sr, rows=rows))
+        found = _cuts_grid(end - start, pos, cost, max_len, min_piece, EXTRA_PIECES)
+        if found is None or found[0] >= off:
+            z = scorer(x, rms, f0, f1 + 1, hop, sr)
+            found = _cuts_grid(end - start, pos, np.logaddexp(0.0, -z)
+                               + np.where(low, 0.0, off), max_len, min_piece, EXTRA_PIECES)
     if found is None:
         return None
     edges = [start] + [start + c for c in found[1]] + [end]
@@ -417,7 +436,8 @@ def _first_pass(x, grid: FrameGrid, bounds: list[tuple[int, int]], rms: np.ndarr
 
 def long_clips(x, sr: int, params: SlicerParams, max_len: int, rms: np.ndarray
                ) -> list[tuple[int, int]]:
-    """The ranges that the plan must force-cut (for bench/fit_boundary.py)."""
+    """The ranges that the plan must force-cut (what bench/fit_boundary_net.py and
+    bench/fit_boundary.py fit their models on)."""
     grid = FrameGrid.of(params, sr)
     return [r for r, forced in _first_pass(x, grid, slice_bounds(x, sr, params, rms=rms), rms,
                                            max_len) if forced]
@@ -429,7 +449,7 @@ def plan_clips(x, sr: int, params: SlicerParams, max_len: int, *,
     """The slice step's cuts: upstream's slicer, then (when ``max_len`` > 0) every clip
     over ``max_len`` samples re-sliced with a local threshold and split at valleys, then
     short leftovers merged. ``min_piece`` and ``short`` default to one second; ``scorer``
-    is the sentence-boundary model (default: feature_scorer)."""
+    is the sentence-boundary model (default: default_scorer())."""
     grid = FrameGrid.of(params, sr)
     if rms is None:
         rms = frame_rms(x, grid.win, grid.hop)

@@ -8,8 +8,8 @@ import pytest
 
 from engine.audio.boundary import NAMES, features, log_odds
 from engine.audio.slicer import FrameGrid, SlicerParams, frame_rms, slice_bounds
-from engine.audio.splitpoints import choose_cuts_free, plan_clips
-from tests.helpers.speech import have_espeak
+from engine.audio.splitpoints import choose_cuts_free, feature_scorer, plan_clips
+from tests.helpers.speech import have_espeak, join_sentences
 
 SR = 32000
 GRID = FrameGrid.of(SlicerParams(), SR)
@@ -24,23 +24,14 @@ def run(speech_parts):
     0.5 s of silence at both ends: one 30+ s clip that upstream's rules cannot cut."""
     rng = np.random.default_rng(0)
     order = [0, 1, 2, 3, 2, 0, 3, 1, 0, 2]
-    pieces, spans, pos = [np.zeros(SR // 2, np.float32)], [], SR // 2
-    for k, i in enumerate(order):
-        if k:
-            pieces.append(np.zeros(int(0.02 * SR), np.float32))
-            pos += int(0.02 * SR)
-        part = speech_parts[i] * np.float32(10 ** (rng.uniform(-3, 3) / 20))
-        pieces.append(part)
-        spans.append((pos, pos + part.size))
-        pos += part.size
-    pieces.append(np.zeros(SR // 2, np.float32))
-    return np.concatenate(pieces), spans
+    gains = [rng.uniform(-3, 3) for _ in order]
+    return join_sentences(speech_parts, order, [0.02] * len(order), gains, SR)
 
 
 def test_cuts_fall_between_sentences_and_fit(run):
     x, spans = run
     assert len(slice_bounds(x, SR)) == 1 and x.size > 30 * SR
-    bounds = plan_clips(x, SR, SlicerParams(), 12 * SR).bounds
+    bounds = plan_clips(x, SR, SlicerParams(), 12 * SR, scorer=feature_scorer).bounds
     assert len(bounds) >= 3 and all(e - s <= 12 * SR for s, e in bounds)
     for (_, end), (start, _) in zip(bounds, bounds[1:]):
         for p in (end, start):

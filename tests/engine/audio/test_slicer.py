@@ -28,47 +28,11 @@ def naive_rms(x: np.ndarray, win: int, hop: int) -> np.ndarray:
 
 
 def naive_tags(rms: np.ndarray, g: FrameGrid) -> list[tuple[int, int]]:
-    """Upstream's per-frame state machine, written out plainly as the reference."""
-    tags, silence_start, clip_start, keep = [], None, 0, g.max_sil_kept
-    for i, r in enumerate(rms):
-        if r < g.threshold:
-            if silence_start is None:
-                silence_start = i
-            continue
-        if silence_start is None:
-            continue
-        s = silence_start
-        leading = s == 0 and i > keep
-        middle = i - s >= g.min_interval and i - clip_start >= g.min_length
-        if not leading and not middle:
-            silence_start = None
-            continue
-        if i - s <= keep:
-            pos = rms[s:i + 1].argmin() + s
-            tags.append((0, pos) if s == 0 else (pos, pos))
-            clip_start = pos
-        elif i - s <= keep * 2:
-            pos = rms[i - keep:s + keep + 1].argmin() + i - keep
-            pos_l = rms[s:s + keep + 1].argmin() + s
-            pos_r = rms[i - keep:i + 1].argmin() + i - keep
-            if s == 0:
-                tags.append((0, pos_r))
-                clip_start = pos_r
-            else:
-                tags.append((min(pos_l, pos), max(pos_r, pos)))
-                clip_start = max(pos_r, pos)
-        else:
-            pos_l = rms[s:s + keep + 1].argmin() + s
-            pos_r = rms[i - keep:i + 1].argmin() + i - keep
-            tags.append((0, pos_r) if s == 0 else (pos_l, pos_r))
-            clip_start = pos_r
-        silence_start = None
-    total = len(rms)
-    if silence_start is not None and total - silence_start >= g.min_interval:
-        end = min(total, silence_start + keep)
-        pos = rms[silence_start:end + 1].argmin() + silence_start
-        tags.append((pos, total + 1))
-    return [(int(a), int(b)) for a, b in tags]
+    """Upstream's per-frame state machine, written out plainly as the reference (the one
+    the throughput bench times as upstream's)."""
+    from bench.audio_slice import upstream_tags
+
+    return [(int(a), int(b)) for a, b in upstream_tags(rms, g)]
 
 
 def direct_rms(x: np.ndarray, win: int, hop: int) -> np.ndarray:

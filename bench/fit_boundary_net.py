@@ -1,0 +1,323 @@
+"""Fit engine/audio/boundary_net.py's conv net (torch, CPU, deterministic seed).
+
+Training data never holds a benchmark sentence: recordings are built like the benchmark's
+(bench/slice_benchmark.dry_recording: paced stretches and 26-34 s runs 0-60 ms apart,
+per-sentence gains ±3 dB) from bench/boundary_corpus.py's sentences (three renderings each,
+other rates, pitches and English voices), at drawn conditions: clean, white or pink noise
+at 5-25 dB SNR, the music bed at 8-20 dB, reverberation with RT60 0.3-0.9 s. The net sees
+exactly what the planner hands its scorer (splitpoints.long_clips: the ranges still over
+the maximum after the local re-slicing), and learns, per frame, whether a cut there would
+count as in a pause (both sides within the 30 ms slack outside every DRY sentence span, so
+under reverberation it learns where the dry junction lies, not the wet valley).
+
+Usage: ``.venv/bin/python -m bench.fit_boundary_net [--epochs 20] [--seed 0] [--variants 0 1 2]
+[--write [--out PATH]]`` (features cached under the temp dir: building them takes ~6 min
+for three renderings, an epoch ~15 s on 2 cores). A variant written with ``--out`` is
+scored by ``BOUNDARY_NET_WEIGHTS=PATH python -m bench.slice_benchmark --scorer
+bench.net_variant:scorer --seeds 2 3``: choose on seeds 2, 3, report 0, 1 and 4, 5.
+"""
+from __future__ import annotations
+
+import argparse
+import base64
+import hashlib
+import inspect
+import json
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+CHANNELS = 32
+DILATIONS = (1, 2, 4, 8, 16, 32, 64, 128, 256)
+GROUP = 31  # sentences per dry recording (each spoken twice by dry_recording)
+KINDS = ("clean", "white", "pink", "music", "reverb")
+NEAR_S = 0.08  # negatives this close outside a positive stretch weigh NEAR_W
+NEAR_W = 3.0
+OUT = REPO / "engine" / "audio" / "boundary_net_weights.py"
+
+
+def condition(dry, kind: str, rng: np.random.Generator):
+    """The benchmark's beds and reverb (slice_benchmark._pink/_music/_reverb) at drawn
+    levels and reverberation times."""
+    from bench import slice_benchmark as sb
+
+    x = dry.audio.astype(np.float64)
+    rms = 10 ** (sb.SPEECH_DBFS / 20)
+    if kind == "clean":
+        y = x
+    elif kind == "reverb":
+        y = sb._reverb(x, rng, rt60=float(rng.uniform(0.3, 0.9)))
+    else:
+        bed = {"white": lambda: rng.standard_normal(x.size), "pink": lambda: sb._pink(x.size, rng),
+               "music": lambda: sb._music(x.size, rng)}[kind]()
+        snr = rng.uniform(8, 20) if kind == "music" else rng.uniform(5, 25)
+        y = x + bed * rms / np.sqrt((bed ** 2).mean()) / 10 ** (snr / 20)
+    y *= 10 ** (rng.uniform(-6, 6) / 20)  # overall gain: the front end must not care
+    return sb.Recording(f"{dry.name} {kind}", y.astype(np.float32), dry.sentences, dry.runs)
+
+
+def labels(sentences, f0: int, f1: int, hop: int, sr: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per frame f0..f1-1: 1 where a cut is in a pause (the benchmark's rule), and the
+    loss weight (near misses count NEAR_W)."""
+    from bench.slice_benchmark import SLACK_S
+
+    slack = int(SLACK_S * sr)
+    p = np.arange(f0, f1) * hop
+    inside = np.zeros(p.size, bool)
+    for a, b in sentences:
+        if b - slack > p[0] and a + slack < p[-1]:
+            inside |= (p > a + slack) & (p < b - slack)
+    y = (~inside).astype(np.float32)
+    near = int(round(NEAR_S * sr / hop))
+    from scipy.ndimage import maximum_filter1d
+
+    w = np.where((y == 0) & (maximum_filter1d(y, 2 * near + 1) > 0), NEAR_W, 1.0)
+    return y, w.astype(np.float32)
+
+
+def _key(variants) -> str:
+    from bench import boundary_corpus as bc
+    from engine.audio import boundary_net as bn
+
+    src = "".join(inspect.getsource(f) for f in (condition, labels, build, bn.front_end))
+    blob = json.dumps([src, bc.TEXTS, GROUP, KINDS, bn.N_IN] + ([] if tuple(variants) == (0, 1, 2)
+                      else [list(variants)]), ensure_ascii=False)
+    return hashlib.sha1(blob.encode()).hexdigest()[:12]
+
+
+def build(variants=(0, 1, 2)) -> list[tuple[np.ndarray, np.ndarray, np.ndarray, str]]:
+    """(inputs (N_IN, T), labels, weights, name) for every over-long clip."""
+    from bench import boundary_corpus as bc
+    from bench import slice_benchmark as sb
+    from engine.audio.boundary_net import front_end
+    from engine.audio.slicer import FrameGrid, SlicerParams, frame_rms
+    from engine.audio.splitpoints import long_clips
+
+    sr, params = sb.SR, SlicerParams()
+    g = FrameGrid.of(params, sr)
+    out = []
+    for li, lang in enumerate(bc.TEXTS):
+        for v in variants:
+            parts = bc.render(lang, v)
+            order = np.random.default_rng([li, v]).permutation(len(parts))
+            for gi in range(0, len(parts), GROUP):
+                group = [parts[k] for k in order[gi:gi + GROUP]]
+                seed = 7919 * li + 104729 * v + gi
+                dry = sb.dry_recording(lang, group, seed=seed)
+                for ki, kind in enumerate(KINDS):
+                    rec = condition(dry, kind, np.random.default_rng([seed, ki]))
+                    rms = frame_rms(rec.audio, g.win, g.hop)
+                    for s, e in long_clips(rec.audio, sr, params, int(sb.MAX_S * sr), rms):
+                        f0, f1 = -(-s // g.hop), min(e // g.hop, rms.shape[0] - 1) + 1
+                        if f1 - f0 < 200:
+                            continue
+                        y, w = labels(rec.sentences, f0, f1, g.hop, sr)
+                        out.append((front_end(rec.audio, f0, f1, g.hop, sr), y, w,
+                                    f"{rec.name} v{v} g{gi}"))
+    return out
+
+
+def dataset(variants=(0, 1, 2)):
+    path = Path(tempfile.gettempdir()) / "gsv_boundary_net" / f"data_{_key(variants)}.npz"
+    if path.exists():
+        z = np.load(path, allow_pickle=False)
+        names = json.loads(str(z["names"]))
+        return [(z[f"z{k}"], z[f"y{k}"], z[f"w{k}"], n) for k, n in enumerate(names)]
+    data = build(variants)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(f".{os.getpid()}.tmp.npz")
+    arrays = {}
+    for k, (z, y, w, _) in enumerate(data):
+        arrays.update({f"z{k}": z, f"y{k}": y, f"w{k}": w})
+    np.savez(tmp, names=json.dumps([d[3] for d in data]), **arrays)
+    os.replace(tmp, path)
+    return data
+
+
+def make_module(n_in: int, channels: int = CHANNELS, dilations=DILATIONS):
+    """The torch twin of boundary_net.forward (also built by the tests from the weights).
+    ``mask`` (B, 1, T) zeroes the frames past each clip's end after every layer, so a
+    padded batch computes what numpy computes on each clip alone."""
+    import torch
+    from torch import nn
+
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.dilations = list(dilations)
+            self.inp = nn.Conv1d(n_in, channels, 1)
+            self.convs = nn.ModuleList(nn.Conv1d(channels, channels, 3, padding=d, dilation=d)
+                                       for d in dilations)
+            self.out = nn.Conv1d(channels, 1, 1)
+
+        def forward(self, z, mask=None):
+            h = self.inp(z)
+            if mask is not None:
+                h = h * mask
+            for conv in self.convs:
+                h = h + torch.relu(conv(h))
+                if mask is not None:
+                    h = h * mask
+            return self.out(h)[:, 0]
+
+    return Net()
+
+
+def state_arrays(net) -> list[tuple[str, np.ndarray]]:
+    """(name, array) in boundary_net_weights.SHAPES order."""
+    out = [("inp.w", net.inp.weight), ("inp.b", net.inp.bias)]
+    for i, c in enumerate(net.convs):
+        out += [(f"c{i}.w", c.weight), (f"c{i}.b", c.bias)]
+    out += [("out.w", net.out.weight), ("out.b", net.out.bias)]
+    return [(n, t.detach().numpy().astype(np.float32)) for n, t in out]
+
+
+def load_into(net, w: dict) -> None:
+    import torch
+
+    with torch.no_grad():
+        for name, arr in [(n, w[n]) for n, _ in state_arrays(net)]:
+            mod, _, attr = name.partition(".")
+            layer = net.convs[int(mod[1:])] if mod.startswith("c") else getattr(net, mod)
+            getattr(layer, {"w": "weight", "b": "bias"}[attr]).copy_(torch.from_numpy(arr))
+
+
+def batches(data, idx, size: int, rng):
+    """Clips of similar length together (less padding), batches in random order."""
+    idx = sorted(idx, key=lambda k: data[k][0].shape[1])
+    groups = [idx[i:i + size] for i in range(0, len(idx), size)]
+    return [groups[k] for k in rng.permutation(len(groups))]
+
+
+def fit(data, epochs: int, seed: int, threads: int = 2, log=print, channels=CHANNELS,
+        dilations=DILATIONS, lr: float = 3e-3):
+    import torch
+
+    torch.manual_seed(seed)
+    torch.set_num_threads(threads)
+    rng = np.random.default_rng(seed)
+    net = make_module(data[0][0].shape[0], channels, dilations)
+    opt = torch.optim.AdamW(net.parameters(), lr=lr, weight_decay=1e-4)
+    steps = epochs * -(-len(data) // 8)
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, lr, total_steps=steps, pct_start=0.1)
+    for ep in range(epochs):
+        t, tot, n = time.perf_counter(), 0.0, 0.0
+        for group in batches(data, range(len(data)), 8, rng):
+            T = max(data[k][0].shape[1] for k in group)
+            z = np.zeros((len(group), data[0][0].shape[0], T), np.float32)
+            y, w, m = (np.zeros((len(group), T), np.float32) for _ in range(3))
+            for b, k in enumerate(group):
+                zz, yy, ww, _ = data[k]
+                n_k = zz.shape[1]
+                z[b, :, :n_k], y[b, :n_k], w[b, :n_k], m[b, :n_k] = zz, yy, ww, 1.0
+            mask = torch.from_numpy(m)
+            logit = net(torch.from_numpy(z), mask[:, None])
+            loss_f = torch.nn.functional.binary_cross_entropy_with_logits(
+                logit, torch.from_numpy(y), weight=torch.from_numpy(w) * mask, reduction="sum")
+            opt.zero_grad()
+            (loss_f / mask.sum()).backward()
+            opt.step()
+            sched.step()
+            tot += float(loss_f.detach())
+            n += float((torch.from_numpy(w) * mask).sum())
+        log(f"epoch {ep + 1}/{epochs}: loss {tot / n:.4f} ({time.perf_counter() - t:.0f} s)")
+    return net
+
+
+def _blob(net) -> str:
+    arrays = state_arrays(net)
+    return base64.b64encode(np.concatenate([a.ravel() for _, a in arrays]).astype("<f2")
+                            .tobytes()).decode()
+
+
+def write(blobs: list[str], dilations, shapes, header: str, out: Path = OUT) -> None:
+    """A weights module: one float16 blob per ensemble member, all of one shape."""
+    from engine.audio.boundary_net import N_IN
+
+    lines = ['"""' + header.strip() + '\n"""', "", f"N_IN = {N_IN}",
+             f"DILATIONS = {tuple(dilations)}", f"SHAPES = {shapes}", "BLOBS = ("]
+    for blob in blobs:
+        lines += [f'    "{blob[i:i + 96]}"' for i in range(0, len(blob), 96)] + ["    ,"]
+    lines += [")", ""]
+    out.write_text("\n".join(lines))
+
+
+def join(paths: list[Path], out: Path, note: str = "") -> None:
+    """One weights module from nets fitted apart (``--write --out`` each): an ensemble."""
+    import importlib.util
+
+    mods = []
+    for p in paths:
+        spec = importlib.util.spec_from_file_location(f"member{len(mods)}", p)
+        mod = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(mod)
+        mods.append(mod)
+    first = mods[0]
+    if any(m.SHAPES != first.SHAPES or m.DILATIONS != first.DILATIONS for m in mods):
+        raise SystemExit("--join: the members must share one architecture")
+    blobs = [b for m in mods for b in (getattr(m, "BLOBS", None) or (m.BLOB,))]
+    header = (f"Weights of engine/audio/boundary_net.py: an ensemble of {len(blobs)} nets\n"
+              "(their log-odds averaged), joined by\n`python -m bench.fit_boundary_net "
+              f"--join {' '.join(p.name for p in paths)}`. The members, in order:\n\n"
+              + "\n\n".join(m.__doc__.strip() for m in mods) + (f"\n\n{note}" if note else ""))
+    write(blobs, first.DILATIONS, first.SHAPES, header, out)
+
+
+def main(argv=None) -> None:
+    ap = argparse.ArgumentParser(prog="bench fit_boundary_net")
+    ap.add_argument("--epochs", type=int, default=20)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--channels", type=int, default=CHANNELS)
+    ap.add_argument("--dilations", type=int, nargs="+", default=list(DILATIONS))
+    ap.add_argument("--lr", type=float, default=3e-3)
+    ap.add_argument("--write", action="store_true", help="write boundary_net_weights.py")
+    ap.add_argument("--out", type=Path, default=OUT,
+                    help="where --write puts the weights (another path: a variant to score "
+                         "with slice_benchmark --scorer bench.net_variant:scorer)")
+    ap.add_argument("--variants", type=int, nargs="+", default=[0, 1, 2],
+                    help="renderings of the corpus to fit on")
+    ap.add_argument("--note", default="", help="a line of results for the weights' header")
+    ap.add_argument("--join", type=Path, nargs="+",
+                    help="write --out from these members' weights files (no fitting)")
+    args = ap.parse_args(argv if argv is not None else sys.argv[1:])
+    if args.join:
+        join(args.join, args.out, args.note)
+        print(f"wrote {args.out} ({args.out.stat().st_size} bytes)")
+        return
+    from bench.boundary_corpus import check_held_out
+
+    check_held_out()
+    t = time.perf_counter()
+    data = dataset(tuple(args.variants))
+    frames = sum(d[0].shape[1] for d in data)
+    print(f"{len(data)} clips, {frames} frames, {100 * sum(d[1].sum() for d in data) / frames:.1f} "
+          f"% positive ({time.perf_counter() - t:.0f} s)")
+    t = time.perf_counter()
+    net = fit(data, args.epochs, args.seed, channels=args.channels,
+              dilations=tuple(args.dilations), lr=args.lr)
+    print(f"fitted in {time.perf_counter() - t:.0f} s")
+    if args.write:
+        write([_blob(net)], net.dilations, [(n, tuple(a.shape)) for n, a in state_arrays(net)],
+              f"""Weights of engine/audio/boundary_net.py, written by
+`python -m bench.fit_boundary_net --epochs {args.epochs} --seed {args.seed} --channels {args.channels}
+--dilations {' '.join(map(str, args.dilations))} --lr {args.lr:g}
+--variants {' '.join(map(str, args.variants))} --write`
+(torch CPU, AdamW + one-cycle, batch 8 clips, BCE with near misses x{NEAR_W:g}).
+Fitted on {len(data)} over-long clips ({frames} frames of 10 ms) that the slice plan
+force-cuts in recordings built like the benchmark's from bench/boundary_corpus.py's
+sentences (none of the benchmark's; renderings {' '.join(map(str, args.variants))}),
+clean / white / pink 5-25 dB / music 8-20 dB / reverb RT60 0.3-0.9 s; labels from the
+dry sentence spans.
+{args.note}""", args.out)
+        print(f"wrote {args.out} ({args.out.stat().st_size} bytes)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,104 @@
+"""The learned sentence-boundary model (engine/audio/boundary_net.py): its weights fit its
+front end, its numpy inference is the torch module it was fitted as, and through the
+slice plan its forced cuts fall between sentences it never heard (these sentences are in
+neither bench/boundary_corpus.py nor the benchmark)."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from engine.audio import boundary_net as bn
+from engine.audio.slicer import FrameGrid, SlicerParams, frame_rms, slice_bounds
+from engine.audio.splitpoints import plan_clips
+from tests.helpers.speech import have_espeak, join_sentences, speech_array
+
+SR = 32000
+GRID = FrameGrid.of(SlicerParams(), SR)
+SLACK = int(0.03 * SR)
+NEW = [
+    "The captain of the team lifted the silver cup above his head",
+    "Seven white horses stood in the field beside the old mill",
+    "A quiet voice on the radio read out the weather for tomorrow",
+    "Our cousins arrived by train late on Thursday evening",
+    "The plumber repaired the leaking pipe under the bathroom sink",
+]
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory):
+    """Each new sentence twice, shuffled, 0-60 ms apart with its own gain (±3 dB), 0.5 s
+    of silence at both ends: ~33 s that upstream's rules leave (mostly) whole."""
+    if not have_espeak():
+        pytest.skip("needs espeak-ng")
+    tmp = tmp_path_factory.mktemp("net")
+    parts = []
+    for text in NEW:
+        x = speech_array(text, tmp, sr=SR)
+        loud = np.flatnonzero(np.abs(x) > 1e-3)
+        parts.append(x[loud[0]:loud[-1] + 1] * np.float32(0.3))
+    rng = np.random.default_rng(4)
+    order = list(rng.permutation(5)) + list(rng.permutation(5))
+    gaps, gains = [], []
+    for k in range(len(order)):  # the draws in the order the fixture always made them
+        gaps.append(rng.uniform(0, 0.06) if k else 0.0)
+        gains.append(rng.uniform(-3, 3))
+    return join_sentences(parts, order, gaps, gains, SR)
+
+
+def test_weights_match_the_front_end():
+    from engine.audio import boundary_net_weights as bw
+
+    members = bn.weights()
+    assert len(members) == len(bw.BLOBS) >= 1
+    x = np.random.default_rng(0).standard_normal(3 * SR).astype(np.float32) * 0.01
+    z = bn.front_end(x, 10, 250, GRID.hop, SR)
+    assert z.shape == (bn.N_IN, 240) and np.isfinite(z).all()
+    for w in members:
+        assert bw.N_IN == bn.N_IN == w["inp.w"].shape[1]
+        assert len(w["dilations"]) == sum(k.startswith("c") and k.endswith(".w") for k in w)
+        assert bn.forward(z, w).shape == (240,)
+    assert np.allclose(bn.log_odds(z), np.mean([bn.forward(z, w) for w in members], 0),
+                       atol=1e-5)
+
+
+def test_cuts_between_unseen_sentences_and_fit(run):
+    x, spans = run
+    assert max(e - s for s, e in slice_bounds(x, SR)) > 24 * SR  # forced cuts needed
+    bounds = plan_clips(x, SR, SlicerParams(), 12 * SR, scorer=bn.scorer).bounds
+    assert plan_clips(x, SR, SlicerParams(), 12 * SR).bounds == bounds  # the slice step's
+    assert len(bounds) >= 3 and all(e - s <= 12 * SR for s, e in bounds)
+    cuts = [p for (_, e), (s, _) in zip(bounds, bounds[1:]) for p in (e, s)]
+    inside = [p / SR for p in cuts if any(a + SLACK < p < b - SLACK for a, b in spans)]
+    assert not inside, inside
+
+
+def test_gain_does_not_change_the_answer(run):
+    """Per-clip normalisation: the same clip 18 dB quieter gives the same log-odds (a
+    power of two, so the pitch path's rescaled copy is the same samples: a gain like 0.1
+    rounds them, which may flip a voicing decision at its threshold), and 20 dB quieter
+    the same cuts."""
+    x, _ = run
+    rms = frame_rms(x, GRID.win, GRID.hop)
+    f1 = rms.size - 1
+    a = bn.scorer(x, rms, 0, f1, GRID.hop, SR)
+    q = np.float32(0.125)
+    b = bn.scorer(x * q, rms * q, 0, f1, GRID.hop, SR)
+    assert np.abs(a - b).max() < 1e-3
+    loud = plan_clips(x, SR, SlicerParams(), 12 * SR, scorer=bn.scorer).bounds
+    quiet = plan_clips(x * np.float32(0.1), SR, SlicerParams(threshold_db=-54.0), 12 * SR,
+                       scorer=bn.scorer).bounds
+    assert quiet == loud
+
+
+def test_numpy_inference_is_the_torch_module(run):
+    torch = pytest.importorskip("torch")
+    from bench.fit_boundary_net import load_into, make_module
+
+    x, _ = run
+    z = bn.front_end(x, 0, 1500, GRID.hop, SR)
+    for w in bn.weights():
+        net = make_module(bn.N_IN, w["inp.w"].shape[0], tuple(w["dilations"]))
+        load_into(net, w)
+        with torch.no_grad():
+            ref = net(torch.from_numpy(z)[None])[0].numpy()
+        assert np.abs(bn.forward(z, w) - ref).max() < 1e-4
