@@ -39,7 +39,7 @@ def run(tmp_path_factory):
     rng = np.random.default_rng(4)
     order = list(rng.permutation(5)) + list(rng.permutation(5))
     gaps, gains = [], []
-    for k in range(len(order)):  # the draws in the order the fixture always made them
+    for k in range(len(order)):  # per sentence a gap, then a gain: this order fixes the run
         gaps.append(rng.uniform(0, 0.06) if k else 0.0)
         gains.append(rng.uniform(-3, 3))
     return join_sentences(parts, order, gaps, gains, SR)
@@ -91,7 +91,8 @@ def test_gain_does_not_change_the_answer(run):
 
 
 def test_numpy_inference_is_the_torch_module(run):
-    torch = pytest.importorskip("torch")
+    import torch
+
     from bench.fit_boundary_net import load_into, make_module
 
     x, _ = run
