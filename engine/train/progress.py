@@ -7,6 +7,8 @@ One fold for every surface: the Train pane redraws from it, ``gsv train --follow
 monitor forwards only the newest), incrementally, so curves survive re-attaching."""
 from __future__ import annotations
 
+import re
+
 from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -121,7 +123,15 @@ class TrainView:
             self.logs.append(ev.line)
             line = ev.line
             if line.startswith("resumed from") or line.startswith("Resuming GPT"):
-                self.stages["SoVITS" if line.startswith("resumed") else "GPT"].resumed = line
+                name = "SoVITS" if line.startswith("resumed") else "GPT"
+                st = self.stages[name]
+                st.resumed = line
+                if not self.current:  # on screen from the resume, before its first new step
+                    self.current = name
+                    for key in ("epoch", "step"):
+                        found = re.search(key + r" (\d+)", line)
+                        if found:
+                            setattr(st, key, int(found.group(1)))
             elif line.startswith("SoVITS: SoVITS training finished"):
                 self.stages["SoVITS"].finished = True
             elif line.startswith("GPT: GPT trained") or line.startswith("GPT: GPT training already"):

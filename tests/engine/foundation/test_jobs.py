@@ -57,12 +57,14 @@ def test_job_survives_sighup_of_its_terminal_and_is_reattached(tmp_path):
     p = _project(tmp_path)
     marker = tmp_path / "parent_started"
     parent = textwrap.dedent(f"""
-        import time, pathlib
+        import os, time, pathlib
         from engine import jobs
         from tests.helpers.steps import CountRequest, run_count
         job = jobs.submit({str(p.root)!r}, "train", run_count,
                           CountRequest(project_root={str(p.root)!r}, n=40, tick_s=0.1))
-        pathlib.Path({str(marker)!r}).write_text(str(job.run_dir))
+        part = pathlib.Path({str(marker)!r} + ".part")
+        part.write_text(f"{{os.getpid()}} {{job.run_dir}}")
+        os.replace(part, {str(marker)!r})  # whole, so the test never reads half of it
         time.sleep(600)
     """)
     script = tmp_path / "parent.py"
@@ -74,17 +76,21 @@ def test_job_survives_sighup_of_its_terminal_and_is_reattached(tmp_path):
     deadline = time.time() + 60
     while not marker.exists() and time.time() < deadline:
         time.sleep(0.1)
-    run_dir = Path(marker.read_text())
-    time.sleep(0.5)
-    parent_pids = subprocess.run(["pgrep", "-f", str(script)], capture_output=True, text=True).stdout.split()
+    # the parent says who it is: `pgrep -f` on its command line also matches the job's own
+    # process while it is forked and not yet exec'd, which must (and does) survive
+    parent_pid, run_dir = marker.read_text().split(" ", 1)
+    run_dir = Path(run_dir)
     os.kill(term.pid, signal.SIGKILL)  # the "SSH connection" drops: the pty master closes
     term.wait()
     # the parent on that terminal gets SIGHUP and goes: wait for that (a loaded machine may
     # take more than a second), then check it happened
     deadline = time.time() + 30
-    while [p for p in parent_pids if _alive(p)] and time.time() < deadline:
+    while _alive(parent_pid) and time.time() < deadline:
         time.sleep(0.05)
-    assert not [p for p in parent_pids if _alive(p)]
+    assert not _alive(parent_pid)
+    deadline = time.time() + 60  # the job, meanwhile, may still be starting: it must run on
+    while jobs.load_job(run_dir).state == "starting" and time.time() < deadline:
+        time.sleep(0.05)
     job = jobs.load_job(run_dir)
     assert job.state == "running", (job.state, job.reason)
     # a new process re-attaches: `gsv jobs --follow` streams to the end

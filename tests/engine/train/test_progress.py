@@ -31,3 +31,17 @@ def test_fold_reads_stage_epoch_step_relation_and_countdown():
     v.feed(Progress("train", 40, 60, 20.0, "then: poweroff", {"remaining_s": 20.0}))
     assert v.then.state == "waiting" and v.then.argv == "poweroff"
     assert v.line().startswith("then: `poweroff` in 20 s")
+
+
+def test_a_resumed_stage_is_current_before_its_first_new_step():
+    """A resumed run's stage is on screen from the resume line (loading a big checkpoint and
+    the first step can take a while), at the step it resumes from; GPT's line too."""
+    v = TrainView()
+    v.feed(Log("resumed from logs/v/logs_s2_v2/G_3.pth: epoch 2, step 3"))
+    st = v.stages["SoVITS"]
+    assert v.current == "SoVITS" and (st.epoch, st.step) == (2, 3)
+    g = TrainView()
+    g.feed(Log("Resuming GPT training from e2.ckpt (epoch 3, batch 1)."))
+    assert g.current == "GPT" and g.stages["GPT"].epoch == 3
+    v.feed(Log("Resuming GPT training from e2.ckpt (epoch 3, batch 1)."))
+    assert v.current == "SoVITS"  # GPT's turn comes with its first step, as before

@@ -120,12 +120,18 @@ async def test_resume_point_after_stop_and_restart(tiny, gate):
         assert "GPT starts from the pretrained base" in _text(pane, "#train-plan")
         assert _text(pane, "#train-outcome").startswith("Stopped")
 
-        again = app.start_job("train", _request(tiny))
+        # the resumed run waits before its first step (global step 4), so its SoVITS stage
+        # is still the one on screen when we look (ungated, a fast run may be at GPT)
+        (folder / "go").unlink()
+        gate(1)
+        again = app.start_job("train", _request(tiny), target=GATED)
+        await until(pilot, lambda: (folder / "at-1").exists(), timeout=120)
         await until(pilot, lambda: pane.view.run_dir == again.run_dir
                     and pane.view.stages["SoVITS"].resumed != "", timeout=120)
         assert pane.view.stages["SoVITS"].resumed == (
             "resumed from logs/tiny/logs_s2_v2/G_3.pth: epoch 2, step 3")
         await until(pilot, lambda: "G_3.pth: epoch 2, step 3" in _text(pane, "#train-stage"))
+        (folder / "go").touch()
         await until(pilot, lambda: not jobs.load_job(again.run_dir).active, timeout=120)
         assert jobs.load_job(again.run_dir).state == "done"
 
