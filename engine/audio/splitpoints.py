@@ -8,11 +8,11 @@ one long clip. Such a clip is handled in two passes:
    inside it, so a noisy recording is still cut at its pauses;
 2. what is still too long is cut where the sentence-boundary model (default: the conv
    net of engine/audio/boundary_net.py over log-mel bands, level and pitch) is surest,
-   into pieces between
-   ``min_piece`` and the maximum, their number free (up to EXTRA_PIECES more than the
-   fewest); without the samples (energy only), with the fewest pieces: at the quietest
-   frame of each allowed window (the rule this module grew from), unless a dynamic programme over every frame, scored by how quiet the frame and
-   its neighbourhood are and how long the pause, finds cuts clearly better in total.
+   into pieces between ``min_piece`` and the maximum, their number free (up to
+   EXTRA_PIECES more than the fewest); without the samples (energy only), with the fewest
+   pieces: at the quietest frame of each allowed window (the rule this module grew from),
+   unless a dynamic programme over every frame, scored by how quiet the frame and its
+   neighbourhood are and how long the pause, finds cuts clearly better in total.
    On the benchmark (bench/slice_benchmark.py) the quietest frame is hard to beat on
    clean audio, where gaps between sentences reach digital silence, so the programme
    only overrides it with a margin.
