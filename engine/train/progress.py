@@ -8,7 +8,6 @@ monitor forwards only the newest), incrementally, so curves survive re-attaching
 from __future__ import annotations
 
 import re
-
 from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path

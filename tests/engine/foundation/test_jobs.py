@@ -57,7 +57,10 @@ def test_job_survives_sighup_of_its_terminal_and_is_reattached(tmp_path):
     p = _project(tmp_path)
     marker = tmp_path / "parent_started"
     parent = textwrap.dedent(f"""
-        import os, time, pathlib
+        import os, signal, time, pathlib
+        # as from a login shell: a hang-up ends us (a suite run under nohup would have
+        # passed its SIGHUP-ignored disposition down to here)
+        signal.signal(signal.SIGHUP, signal.SIG_DFL)
         from engine import jobs
         from tests.helpers.steps import CountRequest, run_count
         job = jobs.submit({str(p.root)!r}, "train", run_count,
