@@ -251,14 +251,9 @@ def write(blobs: list[str], dilations, shapes, header: str, out: Path = OUT) -> 
 
 def join(paths: list[Path], out: Path, note: str = "") -> None:
     """One weights module from nets fitted apart (``--write --out`` each): an ensemble."""
-    import importlib.util
+    from bench.net_variant import load_module
 
-    mods = []
-    for p in paths:
-        spec = importlib.util.spec_from_file_location(f"member{len(mods)}", p)
-        mod = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(mod)
-        mods.append(mod)
+    mods = [load_module(p) for p in paths]
     first = mods[0]
     if any(m.SHAPES != first.SHAPES or m.DILATIONS != first.DILATIONS for m in mods):
         raise SystemExit("--join: the members must share one architecture")

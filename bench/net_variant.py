@@ -11,17 +11,20 @@ import os
 from engine.audio import boundary_net as bn
 
 
+def load_module(path):
+    """A weights file (``fit_boundary_net --write --out``) as a module."""
+    spec = importlib.util.spec_from_file_location("boundary_net_variant", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 @functools.lru_cache(maxsize=1)
 def _weights() -> list[dict]:
     """Every net named in BOUNDARY_NET_WEIGHTS (paths joined by os.pathsep: an ensemble,
     their log-odds averaged)."""
-    out = []
-    for path in os.environ["BOUNDARY_NET_WEIGHTS"].split(os.pathsep):
-        spec = importlib.util.spec_from_file_location("boundary_net_variant", path)
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-        out += bn.decode(module)
-    return out
+    return [w for path in os.environ["BOUNDARY_NET_WEIGHTS"].split(os.pathsep)
+            for w in bn.decode(load_module(path))]
 
 
 def scorer(x, rms, f0, f1, hop, sr, rows=None):
