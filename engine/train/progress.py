@@ -12,7 +12,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from engine.events import Event, Failed, Log, Progress, Result
+from engine.events import Artifact, Event, Failed, Log, Progress, Result
 
 STAGES = ("SoVITS", "GPT")
 # Loss terms drawn per stage: (metric key, label). top3_acc is a score, not a loss.
@@ -79,6 +79,7 @@ class TrainView:
     result: str = ""
     failed: tuple[str, str] | None = None
     then: Then | None = None
+    artifacts: int = 0  # files the job reported writing (the pane lists checkpoints anew)
     offset: int = 0  # bytes of events.jsonl folded so far
     run_dir: Path | None = None
 
@@ -135,6 +136,8 @@ class TrainView:
                 self.stages["SoVITS"].finished = True
             elif line.startswith("GPT: GPT trained") or line.startswith("GPT: GPT training already"):
                 self.stages["GPT"].finished = True
+        elif isinstance(ev, Artifact):
+            self.artifacts += 1
         elif isinstance(ev, Result):
             self.result = ev.summary
         elif isinstance(ev, Failed):

@@ -20,7 +20,7 @@ from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.widgets import Button, Input, Label, Select, Static, Switch
 
-from engine.events import Artifact, StepError
+from engine.events import StepError
 from engine.jobs import tail_log
 from engine.jobs import then as then_mod
 from engine.train.progress import STAGES, TrainView, fmt_s
@@ -235,13 +235,16 @@ class Pane(StepPane):
         job = message.job
         if job.step != self.step_id:
             return
-        self.view.read(job.run_dir)  # every event since the last update, in one go
+        seen = self.view.artifacts if self.view.run_dir == job.run_dir else -1
+        # Every event since the last update, in one go: the view may read further than the
+        # monitor did, so whether a checkpoint came is asked of the view, not the message.
+        self.view.read(job.run_dir)
         self.query_one("#train-dash").remove_class("-hidden")
         self._show_stage()
         self.query_one(LossCurves).show(self.view.stages)
         self._show_then(job)
         self._show_outcome(job)
-        if any(isinstance(e, Artifact) for e in message.events) or not job.active:
+        if self.view.artifacts != seen or not job.active:
             self.refresh_checkpoints()
         if not job.active:
             self.refresh_plan()

@@ -85,7 +85,8 @@ class WizardScreen(Screen[None]):
 
     def update_statuses(self, project: Project, running: set[str]) -> None:
         self.project = project
-        if not self.query(Sidebar):
-            return  # not composed yet: on_mount asks the app again
-        self.query_one(Sidebar).update_statuses(project, running)
-        self.query_one("#topbar", Label).update(self._topbar_text(len(running)))
+        sidebars, topbars = self.query(Sidebar), self.query("#topbar")
+        if not sidebars or not topbars:
+            return  # not composed yet (on_mount asks the app again), or being torn down
+        sidebars.first().update_statuses(project, running)
+        topbars.first(Label).update(self._topbar_text(len(running)))

@@ -2,7 +2,7 @@
 countdown come from the events the trainers and the job child write."""
 from __future__ import annotations
 
-from engine.events import Log, Progress
+from engine.events import Artifact, Log, Progress
 from engine.train.progress import MAX_POINTS, Curve, TrainView
 
 
@@ -45,3 +45,13 @@ def test_a_resumed_stage_is_current_before_its_first_new_step():
     assert g.current == "GPT" and g.stages["GPT"].epoch == 3
     v.feed(Log("Resuming GPT training from e2.ckpt (epoch 3, batch 1)."))
     assert v.current == "SoVITS"  # GPT's turn comes with its first step, as before
+
+
+def test_the_view_counts_the_files_the_job_reported():
+    """The pane lists checkpoints anew when this count moves: the view may have read further
+    than the poll's message, so the count, not the message, says a file came."""
+    v = TrainView()
+    v.feed(Progress("train", 2, 4, 1.0, "SoVITS epoch 1/2", {"epoch": 1}))
+    assert v.artifacts == 0
+    v.feed(Artifact("SoVITS_weights_v2/tiny_e1_s2.pth", "sovits"))
+    assert v.artifacts == 1

@@ -171,3 +171,16 @@ async def test_help_shows_the_current_panes_own_keys_and_their_remaps(tmp_path):
         text = "\n".join(str(s.render()) for s in app.screen.query(Static))
         assert "Re-roll the selected piece" in text
         assert "Ctrl+l" in text  # the remap is what the help shows
+
+
+async def test_a_status_refresh_while_the_screen_is_torn_down_is_a_no_op(tmp_path):
+    # A job's poll can land while the app closes and the wizard's widgets are going one by
+    # one (seen once in CI: the sidebar still there, the top bar gone).
+    p = create_project(tmp_path / "p", "Teardown")
+    app = GsvApp(p.root)
+    async with app.run_test(size=SIZE) as pilot:
+        wiz = app.screen
+        await wiz.query_one("#topbar").remove()
+        app.refresh_statuses()
+        await pilot.pause()
+        assert wiz.query(Sidebar) and not wiz.query("#topbar")

@@ -71,7 +71,9 @@ async def test_plan_stage_curves_checkpoints_listen_and_use(tiny, gate):
         assert len(mel) == 2 and jobs.load_job(job.run_dir).active
         row = pane.query_one("#curve-loss_mel")
         assert "-empty" not in row.classes and "SoVITS mel:" in str(row.query_one("Label").render())
-        assert pane.query_one(CheckpointList).row_count == 1  # epoch 1's export so far
+        # Epoch 1's export so far: written before the gate, listed by the poll that reads it
+        # (which may come after the one that showed step 2).
+        await until(pilot, lambda: pane.query_one(CheckpointList).row_count == 1)
 
         (folder / "go").touch()
         await until(pilot, lambda: "Stage 2 of 2: GPT" in _text(pane, "#train-stage"), timeout=120)
