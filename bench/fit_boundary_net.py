@@ -85,8 +85,11 @@ def labels(sentences, f0: int, f1: int, hop: int, sr: int) -> tuple[np.ndarray, 
 def _key(variants) -> str:
     from bench import boundary_corpus as bc
     from engine.audio import boundary_net as bn
+    from engine.audio import splitpoints
 
-    src = "".join(inspect.getsource(f) for f in (condition, labels, build, bn.front_end))
+    # splitpoints decides which ranges are the over-long clips the nets learn from
+    src = "".join(inspect.getsource(f) for f in (condition, labels, build, bn.front_end,
+                                                 splitpoints))
     blob = json.dumps([src, bc.TEXTS, GROUP, KINDS, bn.N_IN] + ([] if tuple(variants) == (0, 1, 2)
                       else [list(variants)]), ensure_ascii=False)
     return hashlib.sha1(blob.encode()).hexdigest()[:12]

@@ -59,6 +59,7 @@ MARGIN = 0.3
 # With the samples at hand the forced cuts follow the sentence-boundary model instead:
 EXTRA_PIECES = 3  # up to this many pieces more than the fewest, when that avoids a doubtful cut
 OFF_VALLEY = 20.0  # extra cost (nats) of a cut off a valley's bottom: only when nothing else fits
+LOCAL_BACK = 8  # frames: a cut in a noisy pause sits this far before the speech after it
 PITCH_SPAN = 50  # frames: a range shorter than twice this is cut on energy alone
 
 
@@ -368,6 +369,35 @@ def split_at_valleys(start: int, end: int, rms: np.ndarray, hop: int, max_len: i
     return list(zip(edges[:-1], edges[1:]))
 
 
+def place_in_noisy_pauses(tags: list[tuple[int, int]], r: np.ndarray, grid: FrameGrid
+                          ) -> list[tuple[int, int]]:
+    """Upstream's tags (its rules chose which silent runs are cuts) with the cuts moved for
+    a floor above the global threshold: there the faint end of a sentence (a decaying
+    vowel, a final fricative or release, often after a stop closure that is the run's
+    quietest frame) lies inside the run, so upstream's "quietest frame" cuts it off, while
+    a sentence starts sharply where the run ends. A run of up to twice max_sil_kept is
+    cut once, LOCAL_BACK frames before the speech after it; a longer one keeps
+    max_sil_kept on each side (upstream drops the middle too); the file's first and last
+    runs keep max_sil_kept next to the speech."""
+    silent = r < grid.threshold
+    edges = np.diff(silent.astype(np.int8), prepend=np.int8(0), append=np.int8(0))
+    starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
+    keep, total, out = grid.max_sil_kept, r.size, []
+    for a, b in tags:
+        k = int(np.searchsorted(starts, a, "right")) - 1
+        s, i = int(starts[k]), int(ends[k])
+        if b > total:  # trailing run
+            out.append((min(total, s + keep), b))
+        elif a == 0 and s == 0:  # leading run
+            out.append((0, max(0, i - keep)))
+        elif i - s <= 2 * keep:
+            pos = i - min(LOCAL_BACK, (i - s) // 2)
+            out.append((pos, pos))
+        else:
+            out.append((s + keep, i - keep))
+    return out
+
+
 def reslice_locally(start: int, end: int, rms: np.ndarray, grid: FrameGrid, n: int
                     ) -> list[tuple[int, int]]:
     """Upstream's rules inside one clip with the clip's own threshold; the clip itself
@@ -379,7 +409,8 @@ def reslice_locally(start: int, end: int, rms: np.ndarray, grid: FrameGrid, n: i
     thr = local_threshold(r, grid.threshold)
     if thr <= grid.threshold:
         return [(start, end)]
-    tags = silence_tags(r, replace(grid, threshold=thr))
+    local = replace(grid, threshold=thr)
+    tags = place_in_noisy_pauses(silence_tags(r, local), r, local)
     out = []
     for a, b in tags_to_bounds(tags, r.size, grid.hop, min(end, f1 * grid.hop) - f0 * grid.hop):
         a, b = max(a + f0 * grid.hop, start), min(b + f0 * grid.hop, end)

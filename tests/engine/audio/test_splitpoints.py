@@ -2,6 +2,8 @@
 noisy clips and the merging of short leftovers, on generated audio (no espeak: seconds)."""
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
@@ -226,3 +228,52 @@ def test_short_clip_does_not_join_across_a_removed_silence():
     b[1] = (5 * SR, int(5.7 * SR))
     plan = merge_short(b, 12 * SR, SR, max_gap=GRID.hop)
     assert plan.bounds == [(0, int(5.7 * SR)), (8 * SR, 11 * SR)] and plan.short == []
+
+
+def test_a_noisy_pause_is_cut_after_the_faint_end_of_a_sentence():
+    """Over a floor above the global threshold, a sentence ending in a stop closure and a
+    faint release (under the local threshold: part of the silent run), then 100 ms of
+    floor and the next sentence's sharp start. Upstream's rules cut at the run's quietest
+    frame, here in the closure, dropping the release from its sentence; the local pass
+    cuts just before the next sentence, and each clip holds its sentence whole."""
+    from engine.audio.slicer import silence_tags, tags_to_bounds
+    from engine.audio.splitpoints import local_threshold, reslice_locally
+
+    rng = np.random.default_rng(3)
+    ms = lambda v: int(v * SR / 1000)  # noqa: E731
+    a = babble(5.0, rng, level=0.3)
+    closure = np.zeros(ms(60), np.float32)
+    release = (rng.standard_normal(ms(250)) * 10 ** (-27 / 20)).astype(np.float32)
+    gap = np.zeros(ms(100), np.float32)
+    b = babble(5.0, rng, level=0.3)
+    x = np.concatenate([a, closure, release, gap, b])
+    x += (rng.standard_normal(x.size) * 10 ** (-30 / 20)).astype(np.float32)
+    tail_end, b_start = a.size + closure.size + release.size, x.size - b.size
+    rms = frame_rms(x, GRID.win, GRID.hop)
+    (s, e), = slice_bounds(x, SR, rms=rms)  # no silence under -34 dB: one clip
+    local = replace(GRID, threshold=local_threshold(rms, GRID.threshold))
+    upstream = tags_to_bounds(silence_tags(rms, local), rms.size, GRID.hop, x.size)
+    assert len(upstream) == 2 and upstream[0][1] < tail_end  # the release cut off
+    pieces = reslice_locally(s, e, rms, GRID, x.size)
+    assert len(pieces) == 2
+    (_, cut), (cut2, _) = pieces
+    assert cut == cut2 and tail_end <= cut <= b_start
+
+
+def test_noisy_pauses_keep_max_sil_kept_beside_the_speech():
+    """Frame level: a long middle run keeps max_sil_kept on each side (the middle is
+    dropped), a short one is cut LOCAL_BACK frames before the speech after it, the last
+    run keeps max_sil_kept after the speech."""
+    from engine.audio.slicer import silence_tags
+    from engine.audio.splitpoints import LOCAL_BACK, place_in_noisy_pauses
+
+    loud, quiet, keep = 1.0, 1e-4, GRID.max_sil_kept
+    r = np.full(2400, loud)
+    r[600:800] = quiet  # 2 s: longer than twice max_sil_kept
+    r[1400:1440] = quiet  # 0.4 s
+    r[2200:] = quiet  # the end
+    tags = silence_tags(r, GRID)
+    assert len(tags) == 3
+    assert place_in_noisy_pauses(tags, r, GRID) == [
+        (600 + keep, 800 - keep), (1440 - LOCAL_BACK, 1440 - LOCAL_BACK),
+        (2200 + keep, tags[2][1])]
