@@ -38,13 +38,21 @@ class Player:
         # the clip server needs no probe: it always works
         self._backend: str | None = "http" if backend == "http" else None
         self._own_dir = workdir is None  # ours to remove on close()
-        self.workdir = Path(workdir or tempfile.mkdtemp(prefix="gsv-play-"))
-        self.workdir.mkdir(parents=True, exist_ok=True)
+        self._workdir = None if workdir is None else Path(workdir)
         self._proc: subprocess.Popen | None = None
         self._http: subprocess.Popen | None = None
         self._token = secrets.token_urlsafe(16)  # 22 characters
         self._turn = 0
         self._started: tuple[float, PlayStart] | None = None
+
+    @property
+    def workdir(self) -> Path:
+        """Where clips are cut for playing: made on the first play, so a screen that never
+        plays leaves no folder behind even when it is never closed."""
+        if self._workdir is None:
+            self._workdir = Path(tempfile.mkdtemp(prefix="gsv-play-"))
+        self._workdir.mkdir(parents=True, exist_ok=True)
+        return self._workdir
 
     @property
     def backend(self) -> str:
@@ -131,8 +139,9 @@ class Player:
         h, self._http = self._http, None
         if h is not None and h.poll() is None:
             _kill(h)
-        if self._own_dir:
-            shutil.rmtree(self.workdir, ignore_errors=True)
+        if self._own_dir and self._workdir is not None:
+            shutil.rmtree(self._workdir, ignore_errors=True)
+            self._workdir = None
 
 
 def _kill(p: subprocess.Popen) -> None:

@@ -109,3 +109,21 @@ def test_a_dead_server_is_reported_by_the_exit_code(tmp_path, monkeypatch):
     player.wait(10)
     assert player.exit_code() not in (None, 0)
     player.close()
+
+
+def test_its_own_folder_is_made_on_the_first_play_and_gone_after_close(tmp_path, monkeypatch):
+    """A screen makes its player when it opens and may never play (or never be closed,
+    when the app exits with it open): no folder until a clip plays, none after close()."""
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))
+    (tmp_path / "tmp").mkdir()
+    clip = speak("web", tmp_path / "c.wav")
+    Player(backend="http")
+    assert list((tmp_path / "tmp").iterdir()) == []
+    player = Player(backend="http")
+    player.play(clip)
+    made = list((tmp_path / "tmp").iterdir())
+    assert len(made) == 1 and made[0].name.startswith("gsv-play-")
+    player.close()
+    assert list((tmp_path / "tmp").iterdir()) == []
