@@ -25,6 +25,7 @@ feature-based model only at valley frames first: see split_at_boundaries).
 """
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field, replace
 from typing import Callable, Optional
 
@@ -60,6 +61,7 @@ MARGIN = 0.3
 EXTRA_PIECES = 3  # up to this many pieces more than the fewest, when that avoids a doubtful cut
 OFF_VALLEY = 20.0  # extra cost (nats) of a cut off a valley's bottom: only when nothing else fits
 LOCAL_BACK = 8  # frames: a cut in a noisy pause sits this far before the speech after it
+MAX_WORKERS = 8  # threads that run the boundary model on forced ranges at once
 PITCH_SPAN = 50  # frames: a range shorter than twice this is cut on energy alone
 
 
@@ -82,6 +84,37 @@ def default_scorer() -> BoundaryScorer:
     from engine.audio.boundary_net import scorer
 
     return scorer
+
+
+def prefetched(scorer: BoundaryScorer, x, rms: np.ndarray, hop: int, sr: int,
+               ranges: list[tuple[int, int]], workers: int | None = None) -> BoundaryScorer:
+    """``scorer`` with its answers for the whole of each range (as split_at_boundaries
+    asks) worked out beforehand, several ranges at once in threads: numpy and scipy
+    release the GIL in the model's big array operations, so a clip per core. Other
+    questions go to ``scorer`` itself."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    keys = []
+    for start, end in ranges:
+        f0, f1 = -(-start // hop), min(end // hop, rms.shape[0] - 1)
+        if f1 - f0 > 2 * PITCH_SPAN and end - start > 0:
+            keys.append((f0, f1 + 1))
+    workers = min(len(keys), workers or os.cpu_count() or 1, MAX_WORKERS)
+    if workers < 2:
+        return scorer
+    with ThreadPoolExecutor(workers) as pool:
+        answers = dict(zip(keys, pool.map(lambda k: scorer(x, rms, k[0], k[1], hop, sr), keys)))
+
+    def ask(x_, rms_, f0, f1, hop_, sr_, rows=None):
+        z = answers.get((f0, f1)) if x_ is x and hop_ == hop and sr_ == sr else None
+        if z is None:
+            return scorer(x_, rms_, f0, f1, hop_, sr_, rows=rows)
+        return z if rows is None else z[rows]
+
+    for name in ("all_frames", "off_valley"):
+        if hasattr(scorer, name):
+            setattr(ask, name, getattr(scorer, name))
+    return ask
 
 
 @dataclass(frozen=True)
@@ -490,8 +523,12 @@ def plan_clips(x, sr: int, params: SlicerParams, max_len: int, *,
     min_piece = sr if min_piece is None else min_piece
     min_piece = max(0, min(min_piece, max_len // 4))
     short = sr if short is None else short
+    passes = list(_first_pass(x, grid, bounds, rms, max_len))
+    scorer = scorer or default_scorer()
+    if getattr(scorer, "all_frames", False):  # the whole of every forced range is asked
+        scorer = prefetched(scorer, x, rms, grid.hop, sr, [r for r, forced in passes if forced])
     out: list[tuple[int, int]] = []
-    for (a, b), forced in _first_pass(x, grid, bounds, rms, max_len):
+    for (a, b), forced in passes:
         out += (split_at_valleys(a, b, rms, grid.hop, max_len, min_piece, x=x, sr=sr,
                                  scorer=scorer) if forced else [(a, b)])
     # only clips that touch are joined: across a gap the join would bring back a silence

@@ -277,3 +277,37 @@ def test_noisy_pauses_keep_max_sil_kept_beside_the_speech():
     assert place_in_noisy_pauses(tags, r, GRID) == [
         (600 + keep, 800 - keep), (1440 - LOCAL_BACK, 1440 - LOCAL_BACK),
         (2200 + keep, tags[2][1])]
+
+
+def test_prefetched_scores_ranges_in_threads_with_the_same_answers():
+    """The boundary model runs on several forced ranges at once (a thread each); every
+    answer is the one the model gives alone, and the plan is the same."""
+    import functools
+    import threading
+
+    from engine.audio.boundary_net import scorer as net
+    from engine.audio.splitpoints import long_clips, prefetched
+
+    rng = np.random.default_rng(9)
+    x = np.concatenate([np.concatenate([babble(20.0, rng), np.zeros(SR, np.float32)])
+                        for _ in range(3)])
+    rms = frame_rms(x, GRID.win, GRID.hop)
+    ranges = long_clips(x, SR, SlicerParams(), 12 * SR, rms)
+    assert len(ranges) == 3
+    threads = set()
+
+    @functools.wraps(net)  # with the attributes the planner reads
+    def model(*a, **k):
+        threads.add(threading.get_ident())
+        return net(*a, **k)
+
+    ask = prefetched(model, x, rms, GRID.hop, SR, ranges, workers=3)
+    assert len(threads) > 1 and ask.all_frames
+    for s, e in ranges:
+        f0, f1 = -(-s // GRID.hop), min(e // GRID.hop, rms.size - 1) + 1
+        np.testing.assert_array_equal(ask(x, rms, f0, f1, GRID.hop, SR),
+                                      net(x, rms, f0, f1, GRID.hop, SR))
+    alone = [split_at_valleys(s, e, rms, GRID.hop, 12 * SR, SR, x=x, sr=SR, scorer=net)
+             for s, e in ranges]
+    assert [split_at_valleys(s, e, rms, GRID.hop, 12 * SR, SR, x=x, sr=SR, scorer=ask)
+            for s, e in ranges] == alone
