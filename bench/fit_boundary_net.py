@@ -290,8 +290,10 @@ def main(argv=None) -> None:
         print(f"wrote {args.out} ({args.out.stat().st_size} bytes)")
         return
     from bench.boundary_corpus import check_held_out
+    from bench.unseen_sentences import check_unseen
 
     check_held_out()
+    check_unseen()
     t = time.perf_counter()
     data = dataset(tuple(args.variants))
     frames = sum(d[0].shape[1] for d in data)

@@ -142,10 +142,10 @@ def _trim(x: np.ndarray) -> np.ndarray:
     return x[loud[0] * hop:(loud[-1] + 1) * hop].copy()
 
 
-def sentences(lang: str) -> list[np.ndarray]:
+def sentences(lang: str, texts: dict | None = None) -> list[np.ndarray]:
     voice = {"en": "en", "cmn": "cmn", "ja": "ja"}[lang]
     with tempfile.TemporaryDirectory() as tmp:
-        return [_speak(t, voice, Path(tmp)) for t in TEXTS[lang]]
+        return [_speak(t, voice, Path(tmp)) for t in (texts or TEXTS)[lang]]
 
 
 def dry_recording(lang: str, parts: list[np.ndarray], seed: int) -> Recording:
@@ -311,7 +311,7 @@ CACHE = Path(os.environ.get("SLICE_BENCH_CACHE", Path(tempfile.gettempdir())
                                 / "gsv_slice_bench"))
 
 
-def _generator_key() -> str:
+def _generator_key(texts: dict | None = None) -> str:
     """A hash of everything that shapes the audio: a change to the generator (or the
     espeak-ng version) makes a fresh cache entry instead of reusing stale audio."""
     import hashlib
@@ -320,13 +320,14 @@ def _generator_key() -> str:
     src = "".join(inspect.getsource(f) for f in (_speak, _trim, sentences, dry_recording,
                                                  _pink, _music, _reverb, condition))
     ver = subprocess.run(["espeak-ng", "--version"], capture_output=True, text=True).stdout
-    blob = json.dumps([src, ver, TEXTS, CONDITIONS, SR, SPEECH_DBFS], ensure_ascii=False)
+    blob = json.dumps([src, ver, texts or TEXTS, CONDITIONS, SR, SPEECH_DBFS],
+                      ensure_ascii=False)
     return hashlib.sha1(blob.encode()).hexdigest()[:12]
 
 
-def _cached(seed: int, lang: str, make) -> list[Recording]:
+def _cached(seed: int, lang: str, make, texts: dict | None = None) -> list[Recording]:
     """The seven conditions of one language and seed, from CACHE when generated before."""
-    path = CACHE / _generator_key() / f"s{seed}_{lang}.npz"
+    path = CACHE / _generator_key(texts) / f"s{seed}_{lang}.npz"
     if path.exists():
         z = np.load(path, allow_pickle=False)
         meta = json.loads(str(z["meta"]))
@@ -342,20 +343,21 @@ def _cached(seed: int, lang: str, make) -> list[Recording]:
     return recs
 
 
-def recordings(seeds: list[int]) -> list[tuple[int, Recording]]:
-    """Every language × condition for each seed (seed 0 is the original draw); generated
-    once and cached under CACHE (env SLICE_BENCH_CACHE), the machine being shared."""
+def recordings(seeds: list[int], texts: dict | None = None) -> list[tuple[int, Recording]]:
+    """Every language × condition for each seed (seed 0 is the original draw), speaking
+    ``texts`` (default: TEXTS); generated once and cached under CACHE (env
+    SLICE_BENCH_CACHE), the machine being shared."""
     out = []
     for li, lang in enumerate(TEXTS):
         parts: list[np.ndarray] = []
         for seed in seeds:
             def make(seed=seed, li=li, lang=lang):
                 if not parts:
-                    parts.extend(sentences(lang))
+                    parts.extend(sentences(lang, texts))
                 dry = dry_recording(lang, parts, seed=li + 1000 * seed)
                 return [condition(dry, c, seed=100 * li + ci + 1000 * seed)
                         for ci, c in enumerate(CONDITIONS)]
-            out += [(seed, r) for r in _cached(seed, lang, make)]
+            out += [(seed, r) for r in _cached(seed, lang, make, texts)]
     return sorted(out, key=lambda sr: sr[0])
 
 
@@ -366,13 +368,15 @@ def _as_good(a: Score, b: Score) -> bool:
             and (b.share is None or (a.share or 0) >= b.share - 1e-9))
 
 
-def held_out(seeds: list[int]) -> str:
-    """One line for other draws: sentences cut, recordings at upstream's level and clips
-    over the max, for the slice step's model and the feature model it replaced."""
+def held_out(seeds: list[int], unseen: bool = False) -> str:
+    """One line for other draws (of the unseen sentences: bench/unseen_sentences.py):
+    sentences cut, recordings at upstream's level and clips over the max, for the slice
+    step's model and the feature model it replaced."""
+    from bench.unseen_sentences import TEXTS as UNSEEN
     from engine.audio.splitpoints import feature_scorer
 
     max_len = int(MAX_S * SR)
-    recs = recordings(seeds)
+    recs = recordings(seeds, UNSEEN if unseen else None)
     tally = {"up": 0, "n": 0}
     for _, rec in recs:
         up = score(upstream_bounds(rec.audio), rec.sentences, max_len)
@@ -383,8 +387,12 @@ def held_out(seeds: list[int]) -> str:
             for k, v in ((f"{name}_cut", got.sentences_cut), (f"{name}_good", _as_good(got, up)),
                          (f"{name}_over", got.over_max)):
                 tally[k] = tally.get(k, 0) + v
-    return (f"Held-out draws (seeds {', '.join(map(str, seeds))}, {len(recs)} recordings, "
-            f"`--seeds {' '.join(map(str, seeds))} --print-only` for their table): sentences cut "
+    what = ("Unseen sentences (bench/unseen_sentences.py, in neither this set nor the "
+            "model's corpus; seeds " if unseen else "Held-out draws (seeds ")
+    flags = " --unseen" if unseen else ""
+    return (f"{what}{', '.join(map(str, seeds))}, {len(recs)} recordings, "
+            f"`--seeds {' '.join(map(str, seeds))}{flags} --print-only` for their table): "
+            "sentences cut "
             f"upstream {tally['up']}, ours {tally['ours_cut']}, the feature model "
             f"{tally['feat_cut']} of {tally['n']}; at least as good as upstream's on "
             f"{tally['ours_good']} (feature model {tally['feat_good']}) of {len(recs)}; clips "
@@ -407,14 +415,22 @@ def main(argv: list[str] | None = None) -> None:
                          "(for held-out draws)")
     ap.add_argument("--held-out", type=int, nargs="*", default=[4, 5],
                     help="draws summarised in one line under the table (default: 4 5)")
+    ap.add_argument("--unseen", action="store_true",
+                    help="score bench/unseen_sentences.py's sentences (implies --print-only)")
+    ap.add_argument("--unseen-seeds", type=int, nargs="*", default=[0, 1],
+                    help="draws of the unseen sentences summarised under the table "
+                         "(default: 0 1)")
     args = ap.parse_args(argv if argv is not None else [])
     scorer = load_scorer(args.scorer)
-    args.print_only |= scorer is not None
+    args.print_only |= scorer is not None or args.unseen
     if not shutil.which("espeak-ng") or not shutil.which("sox"):
         print("slice_benchmark needs espeak-ng and sox on PATH")
         return
     t0 = time.perf_counter()
-    recs = recordings(args.seeds)
+    from bench.unseen_sentences import TEXTS as UNSEEN, check_unseen
+
+    check_unseen()
+    recs = recordings(args.seeds, UNSEEN if args.unseen else None)
     t_make = time.perf_counter() - t0
     max_len = int(MAX_S * SR)
     rows, ok, ok_prev, t_up, t_ours, totals = [], True, True, 0.0, 0.0, {}
@@ -495,6 +511,8 @@ def main(argv: list[str] | None = None) -> None:
            f"cut, at least as good as upstream's on {n_good_feat} of {len(recs)}."]
           if "feat" in totals else []),
         *([held_out(args.held_out)] if scorer is None and args.held_out else []),
+        *([held_out(args.unseen_seeds, unseen=True)]
+          if scorer is None and args.unseen_seeds and not args.unseen else []),
         "",
         "Reading it: upstream's slicer never cuts inside a run (no silence of 300 ms there), "
         "so it cuts no sentence but leaves every run whole (33–50 s), and at 10 dB SNR it "
@@ -513,8 +531,9 @@ def main(argv: list[str] | None = None) -> None:
         "than the fewest) so that no cut must sit somewhere doubtful. Every seed speaks the "
         "same 24 sentences per language (other order, gaps, gains, noise); the net never "
         "heard them, but they are the sentences its variants were chosen on (seeds 2, 3; "
-        "seeds 0, 1, 4 and 5 were not looked at until the choice was made), and "
-        "tests/engine/audio/test_boundary_net.py checks it on sentences in neither set.",
+        "seeds 0, 1, 4 and 5 were not looked at until the choice was made); the unseen "
+        "sentences (24 more per language, in neither set) were scored only after it too, "
+        "and tests/engine/audio/test_boundary_net.py checks it on sentences in neither set.",
     ]
     print("\n".join(text))
     if args.print_only:
