@@ -368,8 +368,8 @@ def main() -> None:
             "before the clock; imports done before the clock) and are timed on the cut "
             "computation only (ours: frame RMS + upstream's rules + local threshold + "
             "sentence-boundary model + DP + merge, the model on the clips that must be cut "
-            "a thread per core at once; upstream's: Slicer.slice, our "
-            "re-implementation of its operations, one thread). Fresh: one call per new process, as "
+            "a thread per core at once; upstream's: Slicer.slice, our re-implementation of "
+            "its operations, one thread). Fresh: one call per new process, as "
             "upstream's WebUI runs slice_audio.py and our slice step runs once per process. "
             "Warm: one process, a full call of each, then alternating, best of 3.", "",
             "What the reference leaves out of upstream's run, on both sides alike: decoding "
@@ -393,8 +393,8 @@ def main() -> None:
              f"{span(3, 0)}× warm. The model (the conv-net pair of engine/audio/boundary_net.py) "
              f"costs {min(per_min):.3f}–{max(per_min):.3f} s of wall time per minute of audio it "
              "reads (warm best), and reads only the clips that must be cut, so the ratio "
-             "rises as fewer of them are (the third file). The ratios recorded before this protocol "
-             "(~28×, ~140×, 5–12×) set a warm call of ours against the reference's first touch "
+             "rises as fewer of them are (the third file). The ratios recorded before this "
+             "protocol (~28×, ~140×, 5–12×) set a warm call of ours against the reference's first touch "
              "of its memory."]
     print("\n".join(text))
     _record("## Slicing throughput", "\n".join(text) + "\n")
