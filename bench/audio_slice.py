@@ -394,8 +394,8 @@ def main() -> None:
              f"costs {min(per_min):.3f}–{max(per_min):.3f} s of wall time per minute of audio it "
              "reads (warm best), and reads only the clips that must be cut, so the ratio "
              "rises as fewer of them are (the third file). The ratios recorded before this "
-             "protocol (~28×, ~140×, 5–12×) set a warm call of ours against the reference's first touch "
-             "of its memory."]
+             "protocol (~28×, ~140×, 5–12×) set a warm call of ours against the reference's "
+             "first touch of its memory."]
     print("\n".join(text))
     _record("## Slicing throughput", "\n".join(text) + "\n")
 
