@@ -121,13 +121,18 @@ def frame_rms(x, win: int, hop: int) -> np.ndarray:
     return np.sqrt(sums / win)
 
 
+def silent_runs(rms: np.ndarray, threshold: float) -> tuple[np.ndarray, np.ndarray]:
+    """The runs of frames under ``threshold``: their first frames, and the first loud frame
+    after each (or the frame count)."""
+    silent = rms < threshold
+    edges = np.diff(silent.astype(np.int8), prepend=np.int8(0), append=np.int8(0))
+    return np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
+
+
 def silence_tags(rms: np.ndarray, grid: FrameGrid) -> list[tuple[int, int]]:
     """Upstream's (begin, end) frame ranges to remove, found by walking silent runs."""
     total = rms.shape[0]
-    silent = rms < grid.threshold
-    edges = np.diff(silent.astype(np.int8), prepend=np.int8(0), append=np.int8(0))
-    run_starts = np.flatnonzero(edges == 1)
-    run_ends = np.flatnonzero(edges == -1)  # first loud frame after the run (or total)
+    run_starts, run_ends = silent_runs(rms, grid.threshold)
     keep, tags, clip_start = grid.max_sil_kept, [], 0
     for s, i in zip(run_starts.tolist(), run_ends.tolist()):
         if i >= total:  # trailing silence, handled after the loop as upstream does

@@ -25,6 +25,7 @@ feature-based model only at valley frames first: see split_at_boundaries).
 """
 from __future__ import annotations
 
+import functools
 import os
 from dataclasses import dataclass, field, replace
 from typing import Callable, Optional
@@ -32,7 +33,7 @@ from typing import Callable, Optional
 import numpy as np
 
 from engine.audio.slicer import (FrameGrid, SlicerParams, enforce_max_length, frame_rms,
-                                 silence_tags, slice_bounds, tags_to_bounds)
+                                 silence_tags, silent_runs, slice_bounds, tags_to_bounds)
 
 FLOOR_PCT = 2.0  # percentile of the clip's frames taken as its noise floor
 FLOOR_MARGIN_DB = 6.0  # the local threshold sits this far above the floor ...
@@ -94,11 +95,7 @@ def prefetched(scorer: BoundaryScorer, x, rms: np.ndarray, hop: int, sr: int,
     questions go to ``scorer`` itself."""
     from concurrent.futures import ThreadPoolExecutor
 
-    keys = []
-    for start, end in ranges:
-        f0, f1 = -(-start // hop), min(end // hop, rms.shape[0] - 1)
-        if f1 - f0 > 2 * PITCH_SPAN and end - start > 0:
-            keys.append((f0, f1 + 1))
+    keys = [k for k in (_asked_frames(s, e, hop, rms) for s, e in ranges) if k is not None]
     workers = min(len(keys), workers or os.cpu_count() or 1, MAX_WORKERS)
     if workers < 2:
         return scorer
@@ -111,10 +108,14 @@ def prefetched(scorer: BoundaryScorer, x, rms: np.ndarray, hop: int, sr: int,
             return scorer(x_, rms_, f0, f1, hop_, sr_, rows=rows)
         return z if rows is None else z[rows]
 
-    for name in ("all_frames", "off_valley"):
-        if hasattr(scorer, name):
-            setattr(ask, name, getattr(scorer, name))
-    return ask
+    return functools.update_wrapper(ask, scorer)  # with the attributes the planner reads
+
+
+def _asked_frames(start: int, end: int, hop: int, rms: np.ndarray) -> tuple[int, int] | None:
+    """The frames f0..f1-1 that split_at_boundaries asks the scorer about for one range;
+    None when the range is too short to measure."""
+    f0, f1 = -(-start // hop), min(end // hop, rms.shape[0] - 1)
+    return (f0, f1 + 1) if f1 - f0 > 2 * PITCH_SPAN else None
 
 
 @dataclass(frozen=True)
@@ -340,11 +341,12 @@ def split_at_boundaries(start: int, end: int, x, rms: np.ndarray, hop: int, sr: 
     from engine.audio.boundary import valleys
 
     scorer = scorer or default_scorer()
-    f0, f1 = -(-start // hop), min(end // hop, rms.shape[0] - 1)
-    if f1 - f0 <= 2 * PITCH_SPAN:
+    asked = _asked_frames(start, end, hop, rms)
+    if asked is None:
         return None
     if end - start <= max_len:
         return [(start, end)]
+    f0, f1 = asked[0], asked[1] - 1
     frames = np.arange(f0, f1 + 1)
     pos = frames * hop - start
     low = valleys(rms, f0, f1 + 1)
@@ -412,9 +414,7 @@ def place_in_noisy_pauses(tags: list[tuple[int, int]], r: np.ndarray, grid: Fram
     cut once, LOCAL_BACK frames before the speech after it; a longer one keeps
     max_sil_kept on each side (upstream drops the middle too); the file's first and last
     runs keep max_sil_kept next to the speech."""
-    silent = r < grid.threshold
-    edges = np.diff(silent.astype(np.int8), prepend=np.int8(0), append=np.int8(0))
-    starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
+    starts, ends = silent_runs(r, grid.threshold)
     keep, total, out = grid.max_sil_kept, r.size, []
     for a, b in tags:
         k = int(np.searchsorted(starts, a, "right")) - 1

@@ -1,4 +1,4 @@
-"""Tiny random-init ASR models built offline, for tests (after ../shared/recipes/).
+"""Tiny random-init ASR models built offline, for tests (after the reference recipes).
 
 Whisper: a byte-level BPE tokenizer trained on a few sentences, Whisper's special tokens,
 a depth-1 width-64 Whisper, converted to CTranslate2. Multilingual needs the vocabulary to
