@@ -227,6 +227,7 @@ def child(side: str, npy: str) -> None:
 
     import scipy.fft  # noqa: F401  (what ours imports lazily; imported, not warmed)
     import scipy.ndimage  # noqa: F401
+    import threadpoolctl  # noqa: F401
 
     import engine.audio.boundary  # noqa: F401
     import engine.audio.boundary_net_weights  # noqa: F401

@@ -144,31 +144,39 @@ def dataset(variants=(0, 1, 2)):
     return data
 
 
-def make_module(n_in: int, channels: int = CHANNELS, dilations=DILATIONS):
+def make_module(n_in: int, channels: int = CHANNELS, dilations=DILATIONS, stride: int = 1):
     """The torch twin of boundary_net.forward (also built by the tests from the weights).
     ``mask`` (B, 1, T) zeroes the frames past each clip's end after every layer, so a
-    padded batch computes what numpy computes on each clip alone."""
+    padded batch computes what numpy computes on each clip alone. With ``stride`` s the
+    layers run on steps of s frames (the input layer reads s frames a step, the output
+    layer gives s log-odds a step: frame resolution kept, the convolutions s times
+    cheaper; dilations count steps)."""
     import torch
     from torch import nn
+    from torch.nn import functional as F
 
     class Net(nn.Module):
         def __init__(self):
             super().__init__()
-            self.dilations = list(dilations)
-            self.inp = nn.Conv1d(n_in, channels, 1)
+            self.dilations, self.stride = list(dilations), stride
+            self.inp = nn.Conv1d(n_in, channels, stride, stride=stride)
             self.convs = nn.ModuleList(nn.Conv1d(channels, channels, 3, padding=d, dilation=d)
                                        for d in dilations)
-            self.out = nn.Conv1d(channels, 1, 1)
+            self.out = nn.Conv1d(channels, stride, 1)
 
         def forward(self, z, mask=None):
-            h = self.inp(z)
+            t = z.shape[-1]
+            pad = -t % stride
+            h = self.inp(F.pad(z, (0, pad)))
             if mask is not None:
+                mask = F.pad(mask, (0, pad))[..., ::stride]
                 h = h * mask
             for conv in self.convs:
                 h = h + torch.relu(conv(h))
                 if mask is not None:
                     h = h * mask
-            return self.out(h)[:, 0]
+            y = self.out(h)  # (B, s, steps): frame s*step + k in row k
+            return y.transpose(1, 2).reshape(y.shape[0], -1)[:, :t]
 
     return Net()
 
@@ -200,13 +208,14 @@ def batches(data, idx, size: int, rng):
 
 
 def fit(data, epochs: int, seed: int, threads: int = 2, log=print, channels=CHANNELS,
-        dilations=DILATIONS, lr: float = 3e-3):
+        dilations=DILATIONS, lr: float = 3e-3, stride: int = 1, inputs: int | None = None):
     import torch
 
     torch.manual_seed(seed)
     torch.set_num_threads(threads)
     rng = np.random.default_rng(seed)
-    net = make_module(data[0][0].shape[0], channels, dilations)
+    n_in = inputs or data[0][0].shape[0]  # the first n_in rows of the front end
+    net = make_module(n_in, channels, dilations, stride)
     opt = torch.optim.AdamW(net.parameters(), lr=lr, weight_decay=1e-4)
     steps = epochs * -(-len(data) // 8)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, lr, total_steps=steps, pct_start=0.1)
@@ -214,12 +223,12 @@ def fit(data, epochs: int, seed: int, threads: int = 2, log=print, channels=CHAN
         t, tot, n = time.perf_counter(), 0.0, 0.0
         for group in batches(data, range(len(data)), 8, rng):
             T = max(data[k][0].shape[1] for k in group)
-            z = np.zeros((len(group), data[0][0].shape[0], T), np.float32)
+            z = np.zeros((len(group), n_in, T), np.float32)
             y, w, m = (np.zeros((len(group), T), np.float32) for _ in range(3))
             for b, k in enumerate(group):
                 zz, yy, ww, _ = data[k]
                 n_k = zz.shape[1]
-                z[b, :, :n_k], y[b, :n_k], w[b, :n_k], m[b, :n_k] = zz, yy, ww, 1.0
+                z[b, :, :n_k], y[b, :n_k], w[b, :n_k], m[b, :n_k] = zz[:n_in], yy, ww, 1.0
             mask = torch.from_numpy(m)
             logit = net(torch.from_numpy(z), mask[:, None])
             loss_f = torch.nn.functional.binary_cross_entropy_with_logits(
@@ -240,12 +249,14 @@ def _blob(net) -> str:
                             .tobytes()).decode()
 
 
-def write(blobs: list[str], dilations, shapes, header: str, out: Path = OUT) -> None:
-    """A weights module: one float16 blob per ensemble member, all of one shape."""
-    from engine.audio.boundary_net import N_IN
-
-    lines = ['"""' + header.strip() + '\n"""', "", f"N_IN = {N_IN}",
-             f"DILATIONS = {tuple(dilations)}", f"SHAPES = {shapes}", "BLOBS = ("]
+def write(blobs: list[str], dilations, shapes, header: str, out: Path = OUT,
+          stride: int = 1) -> None:
+    """A weights module: one float16 blob per ensemble member, all of one shape (N_IN:
+    the front-end rows they read, from the input layer's shape)."""
+    n_in = dict(shapes)["inp.w"][1]
+    lines = ['"""' + header.strip() + '\n"""', "", f"N_IN = {n_in}",
+             f"DILATIONS = {tuple(dilations)}", f"STRIDE = {stride}", f"SHAPES = {shapes}",
+             "BLOBS = ("]
     for blob in blobs:
         lines += [f'    "{blob[i:i + 96]}"' for i in range(0, len(blob), 96)] + ["    ,"]
     lines += [")", ""]
@@ -258,14 +269,15 @@ def join(paths: list[Path], out: Path, note: str = "") -> None:
 
     mods = [load_module(p) for p in paths]
     first = mods[0]
-    if any(m.SHAPES != first.SHAPES or m.DILATIONS != first.DILATIONS for m in mods):
+    if any(m.SHAPES != first.SHAPES or m.DILATIONS != first.DILATIONS
+           or getattr(m, "STRIDE", 1) != getattr(first, "STRIDE", 1) for m in mods):
         raise SystemExit("--join: the members must share one architecture")
     blobs = [b for m in mods for b in (getattr(m, "BLOBS", None) or (m.BLOB,))]
     header = (f"Weights of engine/audio/boundary_net.py: an ensemble of {len(blobs)} nets\n"
               "(their log-odds averaged), joined by\n`python -m bench.fit_boundary_net "
               f"--join {' '.join(p.name for p in paths)}`. The members, in order:\n\n"
               + "\n\n".join(m.__doc__.strip() for m in mods) + (f"\n\n{note}" if note else ""))
-    write(blobs, first.DILATIONS, first.SHAPES, header, out)
+    write(blobs, first.DILATIONS, first.SHAPES, header, out, getattr(first, "STRIDE", 1))
 
 
 def main(argv=None) -> None:
@@ -275,6 +287,11 @@ def main(argv=None) -> None:
     ap.add_argument("--channels", type=int, default=CHANNELS)
     ap.add_argument("--dilations", type=int, nargs="+", default=list(DILATIONS))
     ap.add_argument("--lr", type=float, default=3e-3)
+    ap.add_argument("--inputs", type=int, default=None,
+                    help="read only the front end's first rows (33: mel bands and level, "
+                         "no pitch)")
+    ap.add_argument("--stride", type=int, default=1,
+                    help="frames per step of the convolutions (log-odds still every frame)")
     ap.add_argument("--write", action="store_true", help="write boundary_net_weights.py")
     ap.add_argument("--out", type=Path, default=OUT,
                     help="where --write puts the weights (another path: a variant to score "
@@ -301,21 +318,22 @@ def main(argv=None) -> None:
           f"% positive ({time.perf_counter() - t:.0f} s)")
     t = time.perf_counter()
     net = fit(data, args.epochs, args.seed, channels=args.channels,
-              dilations=tuple(args.dilations), lr=args.lr)
+              dilations=tuple(args.dilations), lr=args.lr, stride=args.stride,
+              inputs=args.inputs)
     print(f"fitted in {time.perf_counter() - t:.0f} s")
     if args.write:
         write([_blob(net)], net.dilations, [(n, tuple(a.shape)) for n, a in state_arrays(net)],
               f"""Weights of engine/audio/boundary_net.py, written by
 `python -m bench.fit_boundary_net --epochs {args.epochs} --seed {args.seed} --channels {args.channels}
---dilations {' '.join(map(str, args.dilations))} --lr {args.lr:g}
---variants {' '.join(map(str, args.variants))} --write`
+--dilations {' '.join(map(str, args.dilations))} --lr {args.lr:g} --stride {args.stride}
+{f"--inputs {args.inputs} " if args.inputs else ""}--variants {' '.join(map(str, args.variants))} --write`
 (torch CPU, AdamW + one-cycle, batch 8 clips, BCE with near misses x{NEAR_W:g}).
 Fitted on {len(data)} over-long clips ({frames} frames of 10 ms) that the slice plan
 force-cuts in recordings built like the benchmark's from bench/boundary_corpus.py's
 sentences (none of the benchmark's; renderings {' '.join(map(str, args.variants))}),
 clean / white / pink 5-25 dB / music 8-20 dB / reverb RT60 0.3-0.9 s; labels from the
 dry sentence spans.
-{args.note}""", args.out)
+{args.note}""", args.out, args.stride)
         print(f"wrote {args.out} ({args.out.stat().st_size} bytes)")
 
 

@@ -73,8 +73,9 @@ def _frames(y: np.ndarray, n: int, hop: int, dec: int) -> np.ndarray:
     return y[starts[:, None] + np.arange(N_FFT)] * window
 
 
-def front_end(x, f0: int, f1: int, hop: int, sr: int) -> np.ndarray:
-    """(N_IN, f1 - f0) float32 inputs for frames f0..f1-1 of ``x``."""
+def front_end(x, f0: int, f1: int, hop: int, sr: int, rows: int = N_IN) -> np.ndarray:
+    """(rows, f1 - f0) float32 inputs for frames f0..f1-1 of ``x``: the first ``rows`` of
+    mel bands, level, pitch, voicing (N_MEL + 1 rows: no pitch measured)."""
     from scipy.fft import rfft  # several times numpy's on float32 frames
 
     from engine.audio.boundary import pitch
@@ -95,6 +96,8 @@ def front_end(x, f0: int, f1: int, hop: int, sr: int) -> np.ndarray:
     out = np.empty((N_IN, n), np.float32)
     out[:N_MEL] = ((logm - np.median(logm, 0)) / SCALE).T
     out[N_MEL] = (level - np.percentile(level, 95)) / SCALE
+    if rows <= N_MEL + 1:
+        return out[:rows]
     # boundary.pitch's voicing of faint frames depends on the absolute level (its energy
     # floor): measured on a copy brought to -20 dBFS, the answer does not
     a0, b0 = max(0, f0 * hop - sr), min(int(x.shape[0]), f1 * hop + sr)
@@ -120,12 +123,12 @@ def weights() -> list[dict]:
 
 
 def decode(bw) -> list[dict]:
-    """A weights module (DILATIONS, SHAPES, and BLOBS: one base64 float16 string a member,
-    or BLOB for a single net) as weights() gives it."""
+    """A weights module (DILATIONS, STRIDE (1 if absent), SHAPES, and BLOBS: one base64
+    float16 string a member, or BLOB for a single net) as weights() gives it."""
     out = []
     for blob in getattr(bw, "BLOBS", None) or (bw.BLOB,):
         raw = np.frombuffer(base64.b64decode(blob), dtype="<f2").astype(np.float32)
-        net, k = {"dilations": list(bw.DILATIONS)}, 0
+        net, k = {"dilations": list(bw.DILATIONS), "stride": int(getattr(bw, "STRIDE", 1))}, 0
         for name, shape in bw.SHAPES:
             size = int(np.prod(shape))
             net[name] = raw[k:k + size].reshape(shape)
@@ -140,8 +143,17 @@ def forward(z: np.ndarray, w: dict) -> np.ndarray:
     """One net's per-frame log-odds from front-end inputs (N_IN, T): the conv net of the
     module docstring (zero padding at the clip's ends, like torch's Conv1d padding). Each
     layer is one matmul of the kernel laid out as (C, 3C) over the stacked shifted copies
-    (the forward is compute-bound: one call instead of three and two sums)."""
-    h = w["inp.w"][:, :, 0] @ z + w["inp.b"][:, None]
+    (the forward is compute-bound: one call instead of three and two sums). With a stride
+    s the layers run on steps of s frames: the input layer reads s frames a step, the
+    output layer gives s log-odds a step."""
+    z = z[:w["inp.w"].shape[1]]  # the rows this net reads (the first ones)
+    s, n = w.get("stride", 1), z.shape[1]
+    steps = -(-n // s)
+    if s > 1:  # (N_IN, n) -> (N_IN * s, steps), row i*s + k holding frame s*step + k
+        zz = np.zeros((z.shape[0], steps * s), np.float32)
+        zz[:, :n] = z
+        z = zz.reshape(z.shape[0], steps, s).transpose(0, 2, 1).reshape(-1, steps)
+    h = _flat(w, "inp.w") @ z + w["inp.b"][:, None]
     c, t = h.shape
     stack = np.zeros((3 * c, t), np.float32)
     for i, d in enumerate(w["dilations"]):
@@ -155,7 +167,17 @@ def forward(z: np.ndarray, w: dict) -> np.ndarray:
         u += w[f"c{i}.b"][:, None]
         np.maximum(u, 0.0, out=u)
         h += u
-    return (w["out.w"][:, :, 0] @ h + w["out.b"][:, None])[0]
+    y = w["out.w"][:, :, 0] @ h + w["out.b"][:, None]  # (s, steps)
+    return y[0] if s == 1 else y.T.reshape(-1)[:n]
+
+
+def _flat(w: dict, name: str) -> np.ndarray:
+    """A kernel (C, I, K) as (C, I*K), column i*K + k (the input layer's s frames a step)."""
+    key = name + ".flat"
+    if key not in w:
+        k = w[name]
+        w[key] = np.ascontiguousarray(k.reshape(k.shape[0], -1))
+    return w[key]
 
 
 def _taps(w: dict, i: int) -> np.ndarray:
@@ -178,8 +200,14 @@ def scorer(x, rms: np.ndarray, f0: int, f1: int, hop: int, sr: int,
            rows: Optional[np.ndarray] = None) -> np.ndarray:
     """splitpoints.BoundaryScorer: log-odds per frame f0..f1-1 (or at ``rows``). The net
     runs over the whole range either way (its context is the clip)."""
-    z = log_odds(front_end(x, f0, f1, hop, sr))
+    z = log_odds(front_end(x, f0, f1, hop, sr, input_rows()))
     return z if rows is None else z[rows]
+
+
+def input_rows(members: list[dict] | None = None) -> int:
+    """How many front-end rows the members read (all of them: the pitch costs a third of
+    the front end, measured only when a member reads it)."""
+    return max(int(w["inp.w"].shape[1]) for w in (members or weights()))
 
 
 # every frame costs what the valley rows cost: the planner asks once, for all frames

@@ -91,15 +91,19 @@ def prefetched(scorer: BoundaryScorer, x, rms: np.ndarray, hop: int, sr: int,
                ranges: list[tuple[int, int]], workers: int | None = None) -> BoundaryScorer:
     """``scorer`` with its answers for the whole of each range (as split_at_boundaries
     asks) worked out beforehand, several ranges at once in threads: numpy and scipy
-    release the GIL in the model's big array operations, so a clip per core. Other
-    questions go to ``scorer`` itself."""
+    release the GIL in the model's big array operations, so a clip per core, each matmul
+    on one BLAS thread (BLAS's own threads on top of ours spin for a core they do not get:
+    1.7x the wall time, 30 min of audio on 2 cores). Other questions go to ``scorer``
+    itself."""
     from concurrent.futures import ThreadPoolExecutor
+
+    from threadpoolctl import threadpool_limits
 
     keys = [k for k in (_asked_frames(s, e, hop, rms) for s, e in ranges) if k is not None]
     workers = min(len(keys), workers or os.cpu_count() or 1, MAX_WORKERS)
     if workers < 2:
         return scorer
-    with ThreadPoolExecutor(workers) as pool:
+    with threadpool_limits(1, user_api="blas"), ThreadPoolExecutor(workers) as pool:
         answers = dict(zip(keys, pool.map(lambda k: scorer(x, rms, k[0], k[1], hop, sr), keys)))
 
     def ask(x_, rms_, f0, f1, hop_, sr_, rows=None):

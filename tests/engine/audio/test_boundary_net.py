@@ -98,8 +98,43 @@ def test_numpy_inference_is_the_torch_module(run):
     x, _ = run
     z = bn.front_end(x, 0, 1500, GRID.hop, SR)
     for w in bn.weights():
-        net = make_module(bn.N_IN, w["inp.w"].shape[0], tuple(w["dilations"]))
+        net = make_module(bn.N_IN, w["inp.w"].shape[0], tuple(w["dilations"]), w["stride"])
         load_into(net, w)
         with torch.no_grad():
             ref = net(torch.from_numpy(z)[None])[0].numpy()
         assert np.abs(bn.forward(z, w) - ref).max() < 1e-4
+
+
+@pytest.mark.parametrize("stride", [1, 2, 3])
+def test_a_strided_net_in_numpy_is_its_torch_module_in_a_padded_batch(stride):
+    """Steps of ``stride`` frames: numpy on each clip alone (lengths that are and are not
+    multiples of the stride) gives what the fitting batch gives, padding and mask and all."""
+    import torch
+
+    from bench.fit_boundary_net import make_module, state_arrays
+
+    torch.manual_seed(stride)
+    net = make_module(bn.N_MEL + 1, 8, (1, 2, 64), stride)
+    w = {"dilations": [1, 2, 64], "stride": stride, **dict(state_arrays(net))}
+    lengths = (7, 100, 301)
+    zs = [np.random.default_rng(n).standard_normal((bn.N_MEL + 1, n)).astype(np.float32)
+          for n in lengths]
+    batch, mask = torch.zeros(3, bn.N_MEL + 1, 320), torch.zeros(3, 1, 320)
+    for b, z in enumerate(zs):
+        batch[b, :, :z.shape[1]], mask[b, :, :z.shape[1]] = torch.from_numpy(z), 1.0
+    with torch.no_grad():
+        ref = net(batch, mask).numpy()
+    for b, z in enumerate(zs):
+        out = bn.forward(z, w)
+        assert out.shape == (z.shape[1],)
+        assert np.abs(out - ref[b, :z.shape[1]]).max() < 1e-5
+    # a net reads the first rows of a longer front end and ignores the rest
+    full = np.concatenate([zs[2], np.full((2, 301), 9.0, np.float32)])
+    assert np.array_equal(bn.forward(full, w), bn.forward(zs[2], w))
+
+
+def test_the_front_end_without_pitch_is_its_first_rows():
+    x = np.random.default_rng(1).standard_normal(4 * SR).astype(np.float32) * 0.05
+    full = bn.front_end(x, 20, 300, GRID.hop, SR)
+    assert np.array_equal(bn.front_end(x, 20, 300, GRID.hop, SR, bn.N_MEL + 1),
+                          full[:bn.N_MEL + 1])

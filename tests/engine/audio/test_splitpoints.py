@@ -281,9 +281,13 @@ def test_noisy_pauses_keep_max_sil_kept_beside_the_speech():
 
 def test_prefetched_scores_ranges_in_threads_with_the_same_answers():
     """The boundary model runs on several forced ranges at once (a thread each); every
-    answer is the one the model gives alone, and the plan is the same."""
+    answer is the one the model gives alone, and the plan is the same. Meanwhile BLAS runs
+    one thread (its own on top of ours would spin for cores they do not get), and after
+    it has the count it had."""
     import functools
     import threading
+
+    from threadpoolctl import threadpool_info
 
     from engine.audio.boundary_net import scorer as net
     from engine.audio.splitpoints import long_clips, prefetched
@@ -294,15 +298,25 @@ def test_prefetched_scores_ranges_in_threads_with_the_same_answers():
     rms = frame_rms(x, GRID.win, GRID.hop)
     ranges = long_clips(x, SR, SlicerParams(), 12 * SR, rms)
     assert len(ranges) == 3
-    threads = set()
+    threads, blas = set(), set()
+
+    def blas_threads():
+        return tuple(p["num_threads"] for p in threadpool_info() if p["user_api"] == "blas")
+
+    s0, e0 = ranges[0]
+    net(x, rms, -(-s0 // GRID.hop), e0 // GRID.hop, GRID.hop, SR)  # loads every BLAS it uses
+    before = blas_threads()
+    assert before
 
     @functools.wraps(net)  # with the attributes the planner reads
     def model(*a, **k):
         threads.add(threading.get_ident())
+        blas.add(blas_threads())
         return net(*a, **k)
 
     ask = prefetched(model, x, rms, GRID.hop, SR, ranges, workers=3)
     assert len(threads) > 1 and ask.all_frames
+    assert blas == {(1,) * len(before)} and blas_threads() == before
     for s, e in ranges:
         f0, f1 = -(-s // GRID.hop), min(e // GRID.hop, rms.size - 1) + 1
         np.testing.assert_array_equal(ask(x, rms, f0, f1, GRID.hop, SR),
