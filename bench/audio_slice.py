@@ -369,7 +369,7 @@ def main() -> None:
             "before the clock; imports done before the clock) and are timed on the cut "
             "computation only (ours: frame RMS + upstream's rules + local threshold + "
             "sentence-boundary model + DP + merge, the model on the clips that must be cut "
-            "a thread per core at once; upstream's: Slicer.slice, our re-implementation of "
+            "a thread per core at once, each on one BLAS thread; upstream's: Slicer.slice, our re-implementation of "
             "its operations, one thread). Fresh: one call per new process, as "
             "upstream's WebUI runs slice_audio.py and our slice step runs once per process. "
             "Warm: one process, a full call of each, then alternating, best of 3.", "",

@@ -297,6 +297,13 @@ def load_scorer(spec: str | None):
     return getattr(importlib.import_module(mod), name)
 
 
+def _net_step_ms() -> int:
+    """The shipped boundary nets' step (their stride in 10 ms frames), in ms."""
+    from engine.audio.boundary_net import weights
+
+    return 10 * weights()[0]["stride"]
+
+
 def previous_bounds(x: np.ndarray) -> list[tuple[int, int]]:
     """The rule this replaced: upstream's slicer, then each over-long clip cut at the
     quietest frame of the window where the rest still fits."""
@@ -525,7 +532,8 @@ def main(argv: list[str] | None = None) -> None:
         "their quietest frame, often a stop closure before a sentence's faint end. "
         "Ours cuts an over-long clip where a sentence-boundary model "
         "(engine/audio/boundary_net.py: a dilated 1-D conv net over log-mel bands, level "
-        "and pitch of the clip, ±5 s of context, fitted by `python -m bench.fit_boundary_net` "
+        f"and pitch of the clip, its layers on steps of {_net_step_ms()} ms with a log-odds "
+        "every 10 ms frame, ±5 s of context, fitted by `python -m bench.fit_boundary_net` "
         "on recordings built the same way from bench/boundary_corpus.py's sentences, none "
         "of which this benchmark speaks) is surest, the number of pieces free (up to three more "
         "than the fewest) so that no cut must sit somewhere doubtful. Every seed speaks the "
