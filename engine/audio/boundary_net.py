@@ -6,10 +6,11 @@ model reads, on the slicer's 10 ms frame grid (frame j centred at sample j*hop),
 mel bands of a copy decimated to ~8 kHz (speech below 4 kHz), the frame level and the
 pitch/voicing that boundary.pitch measures, each normalised over the clip (so gain and
 noise floor drop out), and gives the log-odds that a cut at each frame falls between two
-sentences. Residual dilated convolutions (kernel 3, dilations 1..256: about ±5 s of
-context) do the work: one pass gives every frame of the clip. numpy and scipy only (no
-torch in the slice path); the weights come from bench/fit_boundary_net.py (see the header
-of boundary_net_weights.py for what they were fitted on).
+sentences. Residual dilated convolutions (kernel 3; the shipped nets run on steps of two
+frames, dilations 1..128 steps: about ±5 s of context) do the work: one pass gives
+every frame of the clip. numpy and scipy only (no torch in the slice path); the weights
+come from bench/fit_boundary_net.py (see the header of boundary_net_weights.py for what
+they were fitted on).
 """
 from __future__ import annotations
 

@@ -92,9 +92,9 @@ def prefetched(scorer: BoundaryScorer, x, rms: np.ndarray, hop: int, sr: int,
     """``scorer`` with its answers for the whole of each range (as split_at_boundaries
     asks) worked out beforehand, several ranges at once in threads: numpy and scipy
     release the GIL in the model's big array operations, so a clip per core, each matmul
-    on one BLAS thread (BLAS's own threads on top of ours spin for a core they do not get:
-    1.7x the wall time, 30 min of audio on 2 cores). Other questions go to ``scorer``
-    itself."""
+    on one BLAS thread (BLAS's own threads on top of ours spin for cores they do not get:
+    1.7x the wall time with the previous nets, 22 min of audio on 2 cores). Other
+    questions go to ``scorer`` itself."""
     from concurrent.futures import ThreadPoolExecutor
 
     from threadpoolctl import threadpool_limits
