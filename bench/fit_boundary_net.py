@@ -144,32 +144,37 @@ def dataset(variants=(0, 1, 2)):
     return data
 
 
-def make_module(n_in: int, channels: int = CHANNELS, dilations=DILATIONS, stride: int = 1):
+def make_module(n_in: int, channels: int = CHANNELS, dilations=DILATIONS, stride: int = 1,
+                every: int = 1):
     """The torch twin of boundary_net.forward (also built by the tests from the weights).
     ``mask`` (B, 1, T) zeroes the frames past each clip's end after every layer, so a
     padded batch computes what numpy computes on each clip alone. With ``stride`` s the
-    layers run on steps of s frames (the input layer reads s frames a step, the output
-    layer gives s log-odds a step: frame resolution kept, the convolutions s times
-    cheaper; dilations count steps)."""
+    layers run on steps of s frames (the output layer gives s log-odds a step: frame
+    resolution kept, the convolutions s times cheaper; dilations count steps); the input
+    layer reads s / ``every`` columns a step (``every``: front-end frames a column, the
+    front end measured every that many frames). ``mask`` is over frames either way."""
     import torch
     from torch import nn
     from torch.nn import functional as F
+
+    if stride % every:
+        raise ValueError("the stride must be a multiple of every")
+    reads = stride // every
 
     class Net(nn.Module):
         def __init__(self):
             super().__init__()
             self.dilations, self.stride = list(dilations), stride
-            self.inp = nn.Conv1d(n_in, channels, stride, stride=stride)
+            self.inp = nn.Conv1d(n_in, channels, reads, stride=reads)
             self.convs = nn.ModuleList(nn.Conv1d(channels, channels, 3, padding=d, dilation=d)
                                        for d in dilations)
             self.out = nn.Conv1d(channels, stride, 1)
 
         def forward(self, z, mask=None):
-            t = z.shape[-1]
-            pad = -t % stride
-            h = self.inp(F.pad(z, (0, pad)))
+            t = z.shape[-1] * every  # frames
+            h = self.inp(F.pad(z, (0, -z.shape[-1] % reads)))
             if mask is not None:
-                mask = F.pad(mask, (0, pad))[..., ::stride]
+                mask = F.pad(mask, (0, -mask.shape[-1] % stride))[..., ::stride]
                 h = h * mask
             for conv in self.convs:
                 h = h + torch.relu(conv(h))
@@ -207,28 +212,51 @@ def batches(data, idx, size: int, rng):
     return [groups[k] for k in rng.permutation(len(groups))]
 
 
+def every_frames(z: np.ndarray, every: int) -> np.ndarray:
+    """A clip's front end (every frame) as front_end(every=...) gives it: every
+    ``every``-th column, normalised again over those (the mel bands' medians, the level's
+    95th percentile, the pitch's median over voiced columns). The pitch is measured every
+    20 ms at both rates, so only the floor that keeps digital silence finite (relative to
+    the clip's mean) differs, by float rounding where there is sound."""
+    from engine.audio.boundary_net import N_MEL
+
+    if every == 1:
+        return z
+    out = z[:, ::every].copy()
+    out[:N_MEL] -= np.median(out[:N_MEL], 1, keepdims=True)
+    out[N_MEL] -= np.percentile(out[N_MEL], 95)
+    if out.shape[0] > N_MEL + 2:
+        on = out[N_MEL + 2] > 0
+        ref = float(np.median(out[N_MEL + 1][on])) if on.any() else 0.0
+        out[N_MEL + 1] = np.where(on, out[N_MEL + 1] - ref, 0.0)
+    return out
+
+
 def fit(data, epochs: int, seed: int, threads: int = 2, log=print, channels=CHANNELS,
-        dilations=DILATIONS, lr: float = 3e-3, stride: int = 1, inputs: int | None = None):
+        dilations=DILATIONS, lr: float = 3e-3, stride: int = 1, inputs: int | None = None,
+        every: int = 1):
     import torch
 
     torch.manual_seed(seed)
     torch.set_num_threads(threads)
     rng = np.random.default_rng(seed)
     n_in = inputs or data[0][0].shape[0]  # the first n_in rows of the front end
-    net = make_module(n_in, channels, dilations, stride)
+    data = [(every_frames(z[:n_in], every), y, w, name) for z, y, w, name in data]
+    net = make_module(n_in, channels, dilations, stride, every)
     opt = torch.optim.AdamW(net.parameters(), lr=lr, weight_decay=1e-4)
     steps = epochs * -(-len(data) // 8)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, lr, total_steps=steps, pct_start=0.1)
     for ep in range(epochs):
         t, tot, n = time.perf_counter(), 0.0, 0.0
         for group in batches(data, range(len(data)), 8, rng):
-            T = max(data[k][0].shape[1] for k in group)
-            z = np.zeros((len(group), n_in, T), np.float32)
+            cols = max(data[k][0].shape[1] for k in group)
+            T = cols * every  # frames
+            z = np.zeros((len(group), n_in, cols), np.float32)
             y, w, m = (np.zeros((len(group), T), np.float32) for _ in range(3))
             for b, k in enumerate(group):
                 zz, yy, ww, _ = data[k]
-                n_k = zz.shape[1]
-                z[b, :, :n_k], y[b, :n_k], w[b, :n_k], m[b, :n_k] = zz[:n_in], yy, ww, 1.0
+                n_k = yy.size
+                z[b, :, :zz.shape[1]], y[b, :n_k], w[b, :n_k], m[b, :n_k] = zz, yy, ww, 1.0
             mask = torch.from_numpy(m)
             logit = net(torch.from_numpy(z), mask[:, None])
             loss_f = torch.nn.functional.binary_cross_entropy_with_logits(
@@ -292,6 +320,8 @@ def main(argv=None) -> None:
                          "no pitch)")
     ap.add_argument("--stride", type=int, default=1,
                     help="frames per step of the convolutions (log-odds still every frame)")
+    ap.add_argument("--every", type=int, default=1,
+                    help="read the front end every this many frames (a divisor of --stride)")
     ap.add_argument("--write", action="store_true", help="write boundary_net_weights.py")
     ap.add_argument("--out", type=Path, default=OUT,
                     help="where --write puts the weights (another path: a variant to score "
@@ -319,14 +349,16 @@ def main(argv=None) -> None:
     t = time.perf_counter()
     net = fit(data, args.epochs, args.seed, channels=args.channels,
               dilations=tuple(args.dilations), lr=args.lr, stride=args.stride,
-              inputs=args.inputs)
+              inputs=args.inputs, every=args.every)
     print(f"fitted in {time.perf_counter() - t:.0f} s")
     if args.write:
+        extra = (f"--inputs {args.inputs} " if args.inputs else "") + (
+            f"--every {args.every} " if args.every > 1 else "")
         write([_blob(net)], net.dilations, [(n, tuple(a.shape)) for n, a in state_arrays(net)],
               f"""Weights of engine/audio/boundary_net.py, written by
 `python -m bench.fit_boundary_net --epochs {args.epochs} --seed {args.seed} --channels {args.channels}
 --dilations {' '.join(map(str, args.dilations))} --lr {args.lr:g} --stride {args.stride}
-{f"--inputs {args.inputs} " if args.inputs else ""}--variants {' '.join(map(str, args.variants))} --write`
+{extra}--variants {' '.join(map(str, args.variants))} --write`
 (torch CPU, AdamW + one-cycle, batch 8 clips, BCE with near misses x{NEAR_W:g}).
 Fitted on {len(data)} over-long clips ({frames} frames of 10 ms) that the slice plan
 force-cuts in recordings built like the benchmark's from bench/boundary_corpus.py's

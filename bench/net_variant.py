@@ -28,7 +28,7 @@ def _weights() -> list[dict]:
 
 
 def scorer(x, rms, f0, f1, hop, sr, rows=None):
-    z = bn.log_odds(bn.front_end(x, f0, f1, hop, sr, bn.input_rows(_weights())), _weights())
+    z = bn.answer(x, f0, f1, hop, sr, _weights())
     return z if rows is None else z[rows]
 
 

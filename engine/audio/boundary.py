@@ -105,14 +105,15 @@ def _nccf_blocks(y: np.ndarray, c0: int, rows: np.ndarray, win: int, lmax: int, 
 
 
 def pitch(x: np.ndarray, start: int, n_frames: int, hop: int, sr: int,
-          need: np.ndarray | None = None, gain: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
+          need: np.ndarray | None = None, gain: float = 1.0, step: int = PITCH_STEP
+          ) -> tuple[np.ndarray, np.ndarray]:
     """Per frame (frame k centred at ``start + k*hop``): pitch in semitones (12 log2 Hz)
     and the normalised autocorrelation peak (voicing strength), computed every second
     frame on a block-averaged copy of the samples (the averaging keeps periodicity; its
     aliasing only adds noise to unvoiced frames). With ``need`` (a mask over the frames)
     only the frames it marks are measured; the others read 0. ``gain`` scales the samples
     (after the block averaging: no full-rate copy), which moves the voicing of faint frames
-    (the energy floor is absolute)."""
+    (the energy floor is absolute). ``step``: measure every this many frames instead."""
     dec = max(1, sr // PITCH_RATE)
     fs = sr / dec
     win = int(round(F0_WIN_S * fs))
@@ -123,7 +124,6 @@ def pitch(x: np.ndarray, start: int, n_frames: int, hop: int, sr: int,
     if gain != 1.0:
         y = y * np.float32(gain)
     y = y - uniform_filter1d(y, max(2, int(fs / 250)))  # drop DC and rumble, keep the period
-    step = PITCH_STEP
     out_s, out_v = np.zeros(n_frames), np.zeros(n_frames)
     if y.size < win + lmax + 1:
         return out_s, out_v

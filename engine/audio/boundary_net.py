@@ -74,20 +74,25 @@ def _frames(y: np.ndarray, n: int, hop: int, dec: int) -> np.ndarray:
     return y[starts[:, None] + np.arange(N_FFT)] * window
 
 
-def front_end(x, f0: int, f1: int, hop: int, sr: int, rows: int = N_IN) -> np.ndarray:
-    """(rows, f1 - f0) float32 inputs for frames f0..f1-1 of ``x``: the first ``rows`` of
-    mel bands, level, pitch, voicing (N_MEL + 1 rows: no pitch measured)."""
+def front_end(x, f0: int, f1: int, hop: int, sr: int, rows: int = N_IN,
+              every: int = 1) -> np.ndarray:
+    """(rows, frames) float32 inputs for frames f0, f0 + every, ... below f1 of ``x``: the
+    first ``rows`` of mel bands, level, pitch, voicing (N_MEL + 1 rows: no pitch
+    measured). Every second frame is half the work, and the same numbers as every frame's
+    even columns normalised over those columns (the pitch is measured every 20 ms either
+    way; only the digital-silence floor moves: bench.fit_boundary_net.every_frames)."""
     from scipy.fft import rfft  # several times numpy's on float32 frames
 
-    from engine.audio.boundary import pitch
+    from engine.audio.boundary import PITCH_STEP, pitch
 
-    n = f1 - f0
+    n = -(-(f1 - f0) // every)
+    hop_f = hop * every  # samples between the frames measured
     dec = max(1, int(round(sr / RATE)))
     fs = sr / dec
     half = N_FFT // 2 * dec
     y = _decimated(x, f0 * hop - half, (f1 - 1) * hop + half + dec, dec)
     y -= y.mean()
-    spec = rfft(_frames(y, n, hop, dec), axis=1)
+    spec = rfft(_frames(y, n, hop_f, dec), axis=1)
     power = spec.real ** 2
     power += spec.imag ** 2
     mel = power @ _mel(fs).T  # (n, N_MEL)
@@ -104,7 +109,8 @@ def front_end(x, f0: int, f1: int, hop: int, sr: int, rows: int = N_IN) -> np.nd
     a0, b0 = max(0, f0 * hop - sr), min(int(x.shape[0]), f1 * hop + sr)
     part = np.asarray(x[a0:b0], np.float32)
     rms = float(np.sqrt(np.dot(part, part) / part.size)) if part.size else 0.0
-    semi, voic = pitch(part, f0 * hop - a0, n, hop, sr, gain=0.1 / rms if rms > 1e-9 else 1.0)
+    semi, voic = pitch(part, f0 * hop - a0, n, hop_f, sr, gain=0.1 / rms if rms > 1e-9 else 1.0,
+                       step=max(1, PITCH_STEP // every))
     # near digital silence the autocorrelation is rounding noise: no voicing there
     voic = np.where(mel.sum(1) > 1e-3 * max(float(mel.sum(1).mean()), 1e-30), voic, 0.0)
     on = voic > 0.5
@@ -136,24 +142,27 @@ def decode(bw) -> list[dict]:
             k += size
         if k != raw.size:
             raise ValueError("boundary_net_weights: blob length does not match its shapes")
+        net["every"] = net["stride"] // net["inp.w"].shape[2]  # front-end frames a column
         out.append(net)
     return out
 
 
-def forward(z: np.ndarray, w: dict) -> np.ndarray:
-    """One net's per-frame log-odds from front-end inputs (N_IN, T): the conv net of the
-    module docstring (zero padding at the clip's ends, like torch's Conv1d padding). Each
-    layer is one matmul of the kernel laid out as (C, 3C) over the stacked shifted copies
-    (the forward is compute-bound: one call instead of three and two sums). With a stride
-    s the layers run on steps of s frames: the input layer reads s frames a step, the
-    output layer gives s log-odds a step."""
+def forward(z: np.ndarray, w: dict, n: int | None = None) -> np.ndarray:
+    """One net's log-odds for ``n`` frames from its front-end inputs (N_IN, T): the conv
+    net of the module docstring (zero padding at the clip's ends, like torch's Conv1d
+    padding). Each layer is one matmul of the kernel laid out as (C, 3C) over the stacked
+    shifted copies (the forward is compute-bound: one call instead of three and two sums).
+    With a stride s the layers run on steps of s frames and the output layer gives s
+    log-odds a step; the input layer reads its K columns a step (K = s: a column every
+    frame; K = 1: the front end every s frames, T = ceil(n / s))."""
     z = z[:w["inp.w"].shape[1]]  # the rows this net reads (the first ones)
-    s, n = w.get("stride", 1), z.shape[1]
-    steps = -(-n // s)
-    if s > 1:  # (N_IN, n) -> (N_IN * s, steps), row i*s + k holding frame s*step + k
-        zz = np.zeros((z.shape[0], steps * s), np.float32)
-        zz[:, :n] = z
-        z = zz.reshape(z.shape[0], steps, s).transpose(0, 2, 1).reshape(-1, steps)
+    s, reads, t_in = w.get("stride", 1), w["inp.w"].shape[2], z.shape[1]
+    n = t_in * (s // reads) if n is None else n
+    steps = -(-t_in // reads)
+    if reads > 1:  # (N_IN, T) -> (N_IN * K, steps), row i*K + k holding column K*step + k
+        zz = np.zeros((z.shape[0], steps * reads), np.float32)
+        zz[:, :t_in] = z
+        z = zz.reshape(z.shape[0], steps, reads).transpose(0, 2, 1).reshape(-1, steps)
     h = _flat(w, "inp.w") @ z + w["inp.b"][:, None]
     c, t = h.shape
     stack = np.zeros((3 * c, t), np.float32)
@@ -191,24 +200,33 @@ def _taps(w: dict, i: int) -> np.ndarray:
     return w[key]
 
 
-def log_odds(z: np.ndarray, members: list[dict] | None = None) -> np.ndarray:
-    """The ensemble's answer: the members' log-odds averaged (they share the front end)."""
+def log_odds(z: np.ndarray, members: list[dict] | None = None, n: int | None = None
+             ) -> np.ndarray:
+    """The ensemble's answer for ``n`` frames: the members' log-odds averaged (they share
+    the front end)."""
     members = members or weights()
-    return sum(forward(z, w) for w in members) / len(members)
+    return sum(forward(z, w, n) for w in members) / len(members)
 
 
 def scorer(x, rms: np.ndarray, f0: int, f1: int, hop: int, sr: int,
            rows: Optional[np.ndarray] = None) -> np.ndarray:
     """splitpoints.BoundaryScorer: log-odds per frame f0..f1-1 (or at ``rows``). The net
     runs over the whole range either way (its context is the clip)."""
-    z = log_odds(front_end(x, f0, f1, hop, sr, input_rows()))
+    z = answer(x, f0, f1, hop, sr)
     return z if rows is None else z[rows]
 
 
-def input_rows(members: list[dict] | None = None) -> int:
-    """How many front-end rows the members read (all of them: the pitch costs a third of
-    the front end, measured only when a member reads it)."""
-    return max(int(w["inp.w"].shape[1]) for w in (members or weights()))
+def answer(x, f0: int, f1: int, hop: int, sr: int, members: list[dict] | None = None
+           ) -> np.ndarray:
+    """The members' log-odds for frames f0..f1-1, from the front end they read (its
+    first rows, every frame or every few)."""
+    members = members or weights()
+    every = {w["every"] for w in members}
+    if len(every) != 1:
+        raise ValueError("boundary_net: the members must read the front end at one rate")
+    # the pitch costs half the front end: measured only when a member reads it
+    rows = max(int(w["inp.w"].shape[1]) for w in members)
+    return log_odds(front_end(x, f0, f1, hop, sr, rows, every.pop()), members, f1 - f0)
 
 
 # every frame costs what the valley rows cost: the planner asks once, for all frames

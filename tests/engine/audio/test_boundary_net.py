@@ -98,38 +98,41 @@ def test_numpy_inference_is_the_torch_module(run):
     x, _ = run
     z = bn.front_end(x, 0, 1500, GRID.hop, SR)
     for w in bn.weights():
-        net = make_module(bn.N_IN, w["inp.w"].shape[0], tuple(w["dilations"]), w["stride"])
+        net = make_module(bn.N_IN, w["inp.w"].shape[0], tuple(w["dilations"]), w["stride"],
+                          w["every"])
         load_into(net, w)
+        zw = z[:, ::w["every"]]
         with torch.no_grad():
-            ref = net(torch.from_numpy(z)[None])[0].numpy()
-        assert np.abs(bn.forward(z, w) - ref).max() < 1e-4
+            ref = net(torch.from_numpy(zw)[None])[0].numpy()[:1500]
+        assert np.abs(bn.forward(zw, w, 1500) - ref).max() < 1e-4
 
 
-@pytest.mark.parametrize("stride", [1, 2, 3])
-def test_a_strided_net_in_numpy_is_its_torch_module_in_a_padded_batch(stride):
-    """Steps of ``stride`` frames: numpy on each clip alone (lengths that are and are not
-    multiples of the stride) gives what the fitting batch gives, padding and mask and all."""
+@pytest.mark.parametrize("stride, every", [(1, 1), (2, 1), (3, 1), (2, 2), (4, 2)])
+def test_a_strided_net_in_numpy_is_its_torch_module_in_a_padded_batch(stride, every):
+    """Steps of ``stride`` frames, the front end every ``every`` frames: numpy on each clip
+    alone (lengths that are and are not multiples of the stride) gives what the fitting
+    batch gives, padding and mask and all."""
     import torch
 
     from bench.fit_boundary_net import make_module, state_arrays
 
     torch.manual_seed(stride)
-    net = make_module(bn.N_MEL + 1, 8, (1, 2, 64), stride)
+    net = make_module(bn.N_MEL + 1, 8, (1, 2, 64), stride, every)
     w = {"dilations": [1, 2, 64], "stride": stride, **dict(state_arrays(net))}
-    lengths = (7, 100, 301)
-    zs = [np.random.default_rng(n).standard_normal((bn.N_MEL + 1, n)).astype(np.float32)
-          for n in lengths]
-    batch, mask = torch.zeros(3, bn.N_MEL + 1, 320), torch.zeros(3, 1, 320)
-    for b, z in enumerate(zs):
-        batch[b, :, :z.shape[1]], mask[b, :, :z.shape[1]] = torch.from_numpy(z), 1.0
+    lengths = (7, 100, 301)  # frames
+    zs = [np.random.default_rng(n).standard_normal((bn.N_MEL + 1, -(-n // every)))
+          .astype(np.float32) for n in lengths]
+    batch, mask = torch.zeros(3, bn.N_MEL + 1, 320 // every), torch.zeros(3, 1, 320)
+    for b, (z, n) in enumerate(zip(zs, lengths)):
+        batch[b, :, :z.shape[1]], mask[b, :, :n] = torch.from_numpy(z), 1.0
     with torch.no_grad():
         ref = net(batch, mask).numpy()
-    for b, z in enumerate(zs):
-        out = bn.forward(z, w)
-        assert out.shape == (z.shape[1],)
-        assert np.abs(out - ref[b, :z.shape[1]]).max() < 1e-5
+    for b, (z, n) in enumerate(zip(zs, lengths)):
+        out = bn.forward(z, w, n)
+        assert out.shape == (n,)
+        assert np.abs(out - ref[b, :n]).max() < 1e-5
     # a net reads the first rows of a longer front end and ignores the rest
-    full = np.concatenate([zs[2], np.full((2, 301), 9.0, np.float32)])
+    full = np.concatenate([zs[2], np.full((2, zs[2].shape[1]), 9.0, np.float32)])
     assert np.array_equal(bn.forward(full, w), bn.forward(zs[2], w))
 
 
@@ -138,3 +141,21 @@ def test_the_front_end_without_pitch_is_its_first_rows():
     full = bn.front_end(x, 20, 300, GRID.hop, SR)
     assert np.array_equal(bn.front_end(x, 20, 300, GRID.hop, SR, bn.N_MEL + 1),
                           full[:bn.N_MEL + 1])
+
+
+def test_the_front_end_every_second_frame_is_what_the_nets_are_fitted_on(run):
+    """front_end(every=2) is the every-frame front end's even columns normalised again
+    (bench.fit_boundary_net.every_frames, how the data set becomes a net's at that rate),
+    at both parities of the first frame, and it covers every frame asked about."""
+    from bench.fit_boundary_net import every_frames
+
+    x, _ = run
+    for f0, f1 in ((100, 1601), (101, 1600)):
+        full = bn.front_end(x, f0, f1, GRID.hop, SR)
+        half = bn.front_end(x, f0, f1, GRID.hop, SR, every=2)
+        assert half.shape == (bn.N_IN, -(-(f1 - f0) // 2))
+        diff = np.abs(half - every_frames(full, 2))
+        # the pitch and voicing rows are the same measurements; the mel bands and level
+        # move only where a band nears the floor (relative to the clip's mean power)
+        assert diff[bn.N_MEL + 1:].max() < 1e-5, diff[bn.N_MEL + 1:].max()
+        assert np.median(diff[:bn.N_MEL + 1]) < 1e-5 and diff.max() < 1e-2, diff.max()
