@@ -99,6 +99,9 @@ def prefetched(scorer: BoundaryScorer, x, rms: np.ndarray, hop: int, sr: int,
 
     from threadpoolctl import threadpool_limits
 
+    from engine.audio.heap import hold_freed_memory
+
+    hold_freed_memory()  # each clip's arrays reuse the last one's pages (engine/audio/heap.py)
     keys = [k for k in (_asked_frames(s, e, hop, rms) for s, e in ranges) if k is not None]
     workers = min(len(keys), workers or os.cpu_count() or 1, MAX_WORKERS)
     if workers < 2:
