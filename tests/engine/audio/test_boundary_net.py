@@ -159,3 +159,30 @@ def test_the_front_end_every_second_frame_is_what_the_nets_are_fitted_on(run):
         # move only where a band nears the floor (relative to the clip's mean power)
         assert diff[bn.N_MEL + 1:].max() < 1e-5, diff[bn.N_MEL + 1:].max()
         assert np.median(diff[:bn.N_MEL + 1]) < 1e-5 and diff.max() < 1e-2, diff.max()
+
+
+def test_the_window_loss_punishes_a_peak_inside_a_sentence_and_skips_padding():
+    """fit_boundary_net.window_loss: a clip whose log-odds peak only between sentences
+    costs little; one false peak inside a sentence, higher than the true boundaries of
+    its windows, costs much more; the padded frames past a clip's end count in no window
+    (the same log-odds there change nothing), and a clip shorter than a window costs 0."""
+    import torch
+
+    from bench.fit_boundary_net import window_loss
+
+    t = 3000
+    y = torch.zeros(2, t)
+    y[:, :50] = y[:, 1000] = y[:, 2000] = 1.0  # the leading pause and two junctions
+    mask = torch.ones(2, t)
+    mask[1, 2500:] = 0.0
+    good = torch.full((2, t), -5.0)
+    good[y > 0] = 5.0
+    bad = good.clone()
+    bad[:, 1500] = 8.0
+    lg = float(window_loss(good, y, mask, 1200, 200))
+    lb = float(window_loss(bad, y, mask, 1200, 200))
+    assert lg < 0.1 and lb > 10 * lg
+    padded = good.clone()
+    padded[1, 2600] = 50.0  # past clip 1's end
+    assert float(window_loss(padded, y, mask, 1200, 200)) == pytest.approx(lg)
+    assert float(window_loss(good[:, :1000], y[:, :1000], mask[:, :1000], 1200, 200)) == 0.0
