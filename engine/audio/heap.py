@@ -1,13 +1,14 @@
 """Keep freed memory in the process for the next array instead of giving it back.
 
 The boundary model allocates and frees arrays of a few MB per clip (frames, spectra,
-layers). glibc serves each with a fresh mmap and unmaps it on free, so every clip
-page-faults its memory in again: in a fresh slice process on 30 minutes, 30-55 thousand
-faults and 0.05-0.12 s of system time for the model's ~0.5 s. Raising the mmap threshold
-(arrays below it come from the heap) and the trim threshold (a freed heap top stays mapped)
-lets the next clip reuse those pages: about 10 thousand faults. Process-wide and only
-ever raised, so it is applied once by the step that needs it (splitpoints.prefetched);
-a no-op where the C library is not glibc.
+layers) in its worker threads. With glibc's defaults those pages went back to the system
+and the next clip faulted them in again: in a fresh slice process on 30 minutes, 56-79
+thousand minor faults inside the model (0.05-0.12 s of system time for its ~0.5 s).
+Raising the mmap threshold (arrays below it come from the heap) and the trim threshold (a
+freed heap top stays mapped) lets the next clip reuse them: about 14 thousand. Process-wide
+and only ever raised, so it is applied once by the step that needs it
+(splitpoints.prefetched; each step runs in its own job process); a no-op where the C
+library is not glibc.
 """
 from __future__ import annotations
 
