@@ -265,9 +265,9 @@ def fit(data, epochs: int, seed: int, threads: int = 2, log=print, channels=CHAN
         dilations=DILATIONS, lr: float = 3e-3, stride: int = 1, inputs: int | None = None,
         every: int = 1, rank: float = 0.0, rank_frames: int = 1200):
     """``rank``: the weight of window_loss (windows of ``rank_frames``, one every sixth
-    of that) beside the per-frame cross-entropy. Tried once (weight 0.1, seed 0, a corpus
-    with 62 more Mandarin sentences): 15 sentences cut on benchmark seeds 2, 3, where the
-    same fit without it cut 13: no help there."""
+    of that) beside the per-frame cross-entropy. Tried once (weight 0.1, seed 0, on a
+    corpus with 62 more Mandarin sentences, since reverted): 15 sentences cut on benchmark
+    seeds 2, 3, where the same fit without it cut 13: no help there."""
     import torch
 
     torch.manual_seed(seed)
