@@ -391,7 +391,7 @@ def main() -> None:
              f"(medians) and {span(1, 1)}× warm, so the ≥ 10× target is "
              f"{'met' if min(lo[0], lo[1]) >= 10 else 'not met'} like for like. Without the "
              f"sentence-boundary model ours would be {span(2, 0)}× fresh and "
-             f"{span(3, 0)}× warm. The model (the conv-net pair of engine/audio/boundary_net.py) "
+             f"{span(3, 0)}× warm. The model ({_nets()} of engine/audio/boundary_net.py) "
              f"costs {min(per_min):.3f}–{max(per_min):.3f} s of wall time per minute of audio it "
              "reads (warm best), and reads only the clips that must be cut, so the ratio "
              "rises as fewer of them are (the third file). The ratios recorded before this "
@@ -399,6 +399,13 @@ def main() -> None:
              "first touch of its memory."]
     print("\n".join(text))
     _record("## Slicing throughput", "\n".join(text) + "\n")
+
+
+def _nets() -> str:
+    from engine.audio.boundary_net import weights
+
+    n = len(weights())
+    return "the conv net" if n == 1 else ("the conv-net pair" if n == 2 else f"{n} conv nets")
 
 
 def _record(heading: str, section: str) -> None:
