@@ -266,8 +266,8 @@ def fit(data, epochs: int, seed: int, threads: int = 2, log=print, channels=CHAN
         every: int = 1, rank: float = 0.0, rank_frames: int = 1200):
     """``rank``: the weight of window_loss (windows of ``rank_frames``, one every sixth
     of that) beside the per-frame cross-entropy. Tried once (weight 0.1, seed 0, on a
-    corpus with 62 more Mandarin sentences, since reverted): 15 sentences cut on benchmark
-    seeds 2, 3, where the same fit without it cut 13: no help there."""
+    corpus with a first batch of 62 more Mandarin sentences, since replaced): 15 sentences
+    cut on benchmark seeds 2, 3, where the same fit without it cut 13: no help there."""
     import torch
 
     torch.manual_seed(seed)
