@@ -27,9 +27,8 @@ def hold_freed_memory() -> bool:
     """Apply the two thresholds once; True where glibc took both."""
     name = ctypes.util.find_library("c")
     try:
-        libc = ctypes.CDLL(name) if name else None
-        mallopt = libc.mallopt if libc is not None else None
-    except (OSError, AttributeError):  # no C library by that name, or not glibc's
+        mallopt = ctypes.CDLL(name).mallopt if name else None
+    except (OSError, AttributeError):  # no C library by that name, or none with mallopt
         return False
     if mallopt is None:
         return False
