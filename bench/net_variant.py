@@ -1,6 +1,6 @@
 """Score a boundary-net variant (weights written by ``bench.fit_boundary_net --write --out
 PATH``) through the slice plan: ``BOUNDARY_NET_WEIGHTS=PATH python -m bench.slice_benchmark
---scorer bench.net_variant:scorer --seeds 2 3`` (select variants on draws the results do
+--scorer bench.net_variant:scorer --seeds 2 3 6 7`` (select variants on draws the results do
 not report)."""
 from __future__ import annotations
 

@@ -538,7 +538,7 @@ def main(argv: list[str] | None = None) -> None:
         "of which this benchmark speaks) is surest, the number of pieces free (up to three more "
         "than the fewest) so that no cut must sit somewhere doubtful. Every seed speaks the "
         "same 24 sentences per language (other order, gaps, gains, noise); the net never "
-        "heard them, but they are the sentences its variants were chosen on (seeds 2, 3; "
+        "heard them, but they are the sentences its variants were chosen on (seeds 2, 3, 6, 7; "
         "seeds 0, 1, 4 and 5 were not looked at until the choice was made); the unseen "
         "sentences (24 more per language, in neither set) were scored only after it too, "
         "and tests/engine/audio/test_boundary_net.py checks it on sentences in neither set.",

@@ -186,3 +186,41 @@ def test_the_window_loss_punishes_a_peak_inside_a_sentence_and_skips_padding():
     padded[1, 2600] = 50.0  # past clip 1's end
     assert float(window_loss(padded, y, mask, 1200, 200)) == pytest.approx(lg)
     assert float(window_loss(good[:, :1000], y[:, :1000], mask[:, :1000], 1200, 200)) == 0.0
+
+
+def test_dropout_only_acts_while_fitting():
+    """make_module(dropout=...): in training mode two passes differ (channels dropped);
+    in eval mode, as fit() returns it, the torch net is the numpy forward, which has no
+    dropout (inverted scaling keeps the weights the same net)."""
+    import torch
+
+    from bench.fit_boundary_net import make_module, state_arrays
+
+    torch.manual_seed(0)
+    net = make_module(bn.N_MEL + 1, 8, (1, 2, 4), 2, 1, dropout=0.3)
+    z = np.random.default_rng(0).standard_normal((bn.N_MEL + 1, 200)).astype(np.float32)
+    net.train()
+    with torch.no_grad():
+        a, b = (net(torch.from_numpy(z)[None])[0].numpy() for _ in range(2))
+    assert np.abs(a - b).max() > 1e-3
+    net.eval()
+    w = {"dilations": [1, 2, 4], "stride": 2, **dict(state_arrays(net))}
+    with torch.no_grad():
+        ref = net(torch.from_numpy(z)[None])[0].numpy()
+    assert np.abs(bn.forward(z, w, 200) - ref).max() < 1e-5
+
+
+def test_band_masking_blanks_a_few_adjacent_mel_bands_only():
+    from bench.fit_boundary_net import mask_bands
+
+    rng = np.random.default_rng(0)
+    widths = set()
+    for _ in range(200):
+        z = np.ones((bn.N_IN, 50), np.float32)
+        mask_bands(z, rng, 4)
+        gone = np.flatnonzero(z[:, 0] == 0)
+        assert (z[gone] == 0).all() and (np.delete(z, gone, 0) == 1).all()
+        assert gone.size <= 4 and (gone.size == 0 or gone[-1] - gone[0] == gone.size - 1)
+        assert gone.size == 0 or gone[-1] < bn.N_MEL
+        widths.add(gone.size)
+    assert widths == {0, 1, 2, 3, 4}
