@@ -181,8 +181,8 @@ def make_module(n_in: int, channels: int = CHANNELS, dilations=DILATIONS, stride
                 h = h * mask
             for conv in self.convs:
                 u = torch.relu(conv(h))
-                if dropout and self.training:
-                    u = F.dropout(u, dropout, training=True)
+                if dropout:
+                    u = F.dropout(u, dropout, self.training)
                 h = h + u
                 if mask is not None:
                     h = h * mask
@@ -428,12 +428,12 @@ def main(argv=None) -> None:
               rank_frames=max_frames(), dropout=args.dropout, band_mask=args.band_mask)
     print(f"fitted in {time.perf_counter() - t:.0f} s")
     if args.write:
-        extra = (f"--inputs {args.inputs} " if args.inputs else "") + (
-            f"--every {args.every} " if args.every > 1 else "") + (
-            f"--threads {args.threads} " if args.threads != 2 else "") + (
-            f"--rank {args.rank:g} " if args.rank else "") + (
-            f"--dropout {args.dropout:g} " if args.dropout else "") + (
-            f"--band-mask {args.band_mask} " if args.band_mask else "")
+        # the flags that left their defaults, for the header's command line
+        extra = "".join(f"--{flag} {value} " for flag, value, changed in (
+            ("inputs", args.inputs, args.inputs), ("every", args.every, args.every > 1),
+            ("threads", args.threads, args.threads != 2), ("rank", f"{args.rank:g}", args.rank),
+            ("dropout", f"{args.dropout:g}", args.dropout),
+            ("band-mask", args.band_mask, args.band_mask)) if changed)
         rank_note = (f", window loss x{args.rank:g} over {max_frames()}-frame windows"
                      if args.rank else "")
         write([_blob(net)], net.dilations, [(n, tuple(a.shape)) for n, a in state_arrays(net)],
